@@ -1,0 +1,164 @@
+"""Customer profiles and identity items.
+
+CUST#<id>        / PROFILE    the profile; gsi2 = CUSTOMERS#<shard> / <id> lists the whole base
+WAID#<wa_id>     / IDENTITY   -> customer_id (unique phone identity)
+USERID#<user_id> / IDENTITY   -> customer_id (unique business-scoped user id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from engage.adapters.dynamo.table import Table, Update
+from engage.customers import Customer
+
+CUSTOMER_SHARDS = 16
+PROFILE = "PROFILE"
+IDENTITY = "IDENTITY"
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUST#{customer_id}"
+
+
+def customer_shard(customer_id: str) -> int:
+    return int(customer_id[-2:], 16) % CUSTOMER_SHARDS
+
+
+def identity_pk(*, wa_id: str | None = None, user_id: str | None = None) -> str:
+    return f"WAID#{wa_id}" if wa_id else f"USERID#{user_id}"
+
+
+class CustomerRepository:
+    def __init__(self, table: Table):
+        self.table = table
+
+    @staticmethod
+    def profile_item(customer: Customer) -> dict[str, Any]:
+        return {
+            "pk": customer_pk(customer.id),
+            "sk": PROFILE,
+            "type": "customer",
+            "gsi2pk": f"CUSTOMERS#{customer_shard(customer.id)}",
+            "gsi2sk": customer.id,
+            **customer.model_dump(exclude_none=True),
+        }
+
+    def get(self, customer_id: str) -> Customer | None:
+        item = self.table.get(customer_pk(customer_id), PROFILE)
+        return Customer.model_validate(item) if item else None
+
+    def find_id(self, *, wa_id: str | None = None, user_id: str | None = None) -> str | None:
+        if not wa_id and not user_id:
+            return None
+        item = self.table.get(identity_pk(wa_id=wa_id, user_id=user_id), IDENTITY)
+        return item["customer_id"] if item else None
+
+    def create(self, customer: Customer) -> bool:
+        actions: list[dict[str, Any]] = [
+            {"Put": {"Item": self.profile_item(customer), "ConditionExpression": "attribute_not_exists(pk)"}}
+        ]
+        for ident in ({"wa_id": customer.wa_id}, {"user_id": customer.user_id}):
+            if next(iter(ident.values())):
+                actions.append(
+                    {
+                        "Put": {
+                            "Item": {
+                                "pk": identity_pk(**ident),
+                                "sk": IDENTITY,
+                                "type": "identity",
+                                "customer_id": customer.id,
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                )
+        return self.table.transact(actions)
+
+    def attach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> bool:
+        """Claims the identity for this customer and records it on the profile."""
+        field = "wa_id" if wa_id else "user_id"
+        value = wa_id or user_id
+        update = Update().set(**{field: value})
+        return self.table.transact(
+            [
+                {
+                    "Put": {
+                        "Item": {
+                            "pk": identity_pk(wa_id=wa_id, user_id=user_id),
+                            "sk": IDENTITY,
+                            "type": "identity",
+                            "customer_id": customer_id,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": {"pk": customer_pk(customer_id), "sk": PROFILE},
+                        "UpdateExpression": update.expression(),
+                        "ExpressionAttributeNames": update.names,
+                        "ExpressionAttributeValues": update.values,
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def move_identity(self, customer_id: str, *, old: dict[str, str | None], new: dict[str, str]) -> bool:
+        """Replaces one identity by another (a changed number or a new user id)."""
+        field, value = next(iter(new.items()))
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "Item": {"pk": identity_pk(**new), "sk": IDENTITY, "type": "identity", "customer_id": customer_id},
+                    "ConditionExpression": "attribute_not_exists(pk) OR customer_id = :me",
+                    "ExpressionAttributeValues": {":me": customer_id},
+                }
+            },
+            {
+                "Update": {
+                    "Key": {"pk": customer_pk(customer_id), "sk": PROFILE},
+                    "UpdateExpression": "SET #f = :v",
+                    "ExpressionAttributeNames": {"#f": field},
+                    "ExpressionAttributeValues": {":v": value},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+        old_value = next(iter(old.values()))
+        if old_value and old_value != value:
+            actions.append(
+                {
+                    "Delete": {
+                        "Key": {"pk": identity_pk(**old), "sk": IDENTITY},
+                        "ConditionExpression": "attribute_not_exists(pk) OR customer_id = :me",
+                        "ExpressionAttributeValues": {":me": customer_id},
+                    }
+                }
+            )
+        return self.table.transact(actions)
+
+    def update(self, customer_id: str, **fields: Any) -> None:
+        self.apply(customer_id, Update().set(**fields))
+
+    def apply(self, customer_id: str, update: Update, *, condition: str | None = None) -> bool:
+        """Applies an update to an existing profile; False if it does not exist or the condition fails."""
+        guard = "attribute_exists(pk)" + (f" AND ({condition})" if condition else "")
+        return bool(self.table.update(customer_pk(customer_id), PROFILE, update, condition=guard))
+
+    def all(self, shard: int | None = None) -> Iterator[Customer]:
+        """The whole base (or one shard of it) through the sparse customers index."""
+        shards = range(CUSTOMER_SHARDS) if shard is None else [shard]
+        for k in shards:
+            for item in self.table.query(f"CUSTOMERS#{k}", index="gsi2"):
+                yield Customer.model_validate(item)
+
+    def delete(self, customer: Customer) -> None:
+        """Erases the profile, its identities and everything in the customer's partition."""
+        keys = [(item["pk"], item["sk"]) for item in self.table.query(customer_pk(customer.id), consistent=True)]
+        for ident in ({"wa_id": customer.wa_id}, {"user_id": customer.user_id}):
+            if next(iter(ident.values())):
+                keys.append((identity_pk(**ident), IDENTITY))
+        self.table.batch_delete(keys)

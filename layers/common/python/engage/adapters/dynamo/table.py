@@ -1,0 +1,317 @@
+"""A thin wrapper over one DynamoDB table: the SDK's limits and pagination live here, no rules.
+
+- every query and scan pages until DynamoDB says there is no more (no silent 1 MB truncation);
+- batch writes go 25 at a time and batch reads 100 at a time, retrying unprocessed items;
+- floats become Decimals on the way in, Decimals become int/float on the way out;
+- conditional writes report "already there" as a boolean, not an exception.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from engage.errors import StorageError
+
+Item = dict[str, Any]
+
+BATCH_GET_LIMIT = 100
+TRANSACT_LIMIT = 100
+
+
+def to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return {from_dynamo(v) for v in value}
+    return value
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class Update:
+    """Builds one UpdateExpression from plain dicts, with placeholders for every name."""
+
+    def __init__(self) -> None:
+        self._set: list[str] = []
+        self._add: list[str] = []
+        self._remove: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def _name(self, attr: str) -> str:
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = attr
+        return placeholder
+
+    def _value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = to_dynamo(value)
+        return placeholder
+
+    def set(self, **fields: Any) -> Update:
+        for attr, value in fields.items():
+            if value is None:
+                self.remove(attr)
+            else:
+                self._set.append(f"{self._name(attr)} = {self._value(value)}")
+        return self
+
+    def set_if_absent(self, **fields: Any) -> Update:
+        for attr, value in fields.items():
+            name = self._name(attr)
+            self._set.append(f"{name} = if_not_exists({name}, {self._value(value)})")
+        return self
+
+    def add(self, **fields: int | float) -> Update:
+        for attr, value in fields.items():
+            self._add.append(f"{self._name(attr)} {self._value(value)}")
+        return self
+
+    def remove(self, *attrs: str) -> Update:
+        self._remove.extend(self._name(attr) for attr in attrs)
+        return self
+
+    def value(self, value: Any) -> str:
+        """A placeholder for a value used in a condition written by the caller."""
+        return self._value(value)
+
+    def name(self, attr: str) -> str:
+        return self._name(attr)
+
+    def expression(self) -> str:
+        parts = []
+        if self._set:
+            parts.append("SET " + ", ".join(self._set))
+        if self._add:
+            parts.append("ADD " + ", ".join(self._add))
+        if self._remove:
+            parts.append("REMOVE " + ", ".join(self._remove))
+        return " ".join(parts)
+
+
+class Table:
+    def __init__(self, table: Any):
+        """`table` is a boto3 `dynamodb.Table` resource."""
+        self._table = table
+        self.name: str = table.name
+
+    @property
+    def client(self) -> Any:
+        return self._table.meta.client
+
+    # ---------------------------------------------------------------- single items
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+        response = self._table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=consistent)
+        item = response.get("Item")
+        return from_dynamo(item) if item else None
+
+    def put(
+        self,
+        item: Item,
+        *,
+        if_absent: bool = False,
+        condition: str | None = None,
+        names: dict | None = None,
+        values: dict | None = None,
+    ) -> bool:
+        """Writes the item. With `if_absent` (or a condition) returns False when the check fails."""
+        kwargs: dict[str, Any] = {"Item": to_dynamo(item)}
+        if if_absent:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+        elif condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+        try:
+            self._table.put_item(**kwargs)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def update(
+        self, pk: str, sk: str, update: Update, *, condition: str | None = None, return_new: bool = False
+    ) -> Item | None | bool:
+        """Applies `update`. Returns False when `condition` fails, else the new item or True."""
+        kwargs: dict[str, Any] = {
+            "Key": {"pk": pk, "sk": sk},
+            "UpdateExpression": update.expression(),
+            "ExpressionAttributeNames": update.names,
+        }
+        if update.values:
+            kwargs["ExpressionAttributeValues"] = update.values
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if return_new:
+            kwargs["ReturnValues"] = "ALL_NEW"
+        try:
+            response = self._table.update_item(**kwargs)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        if return_new:
+            return from_dynamo(response.get("Attributes", {}))
+        return True
+
+    def delete(self, pk: str, sk: str) -> None:
+        self._table.delete_item(Key={"pk": pk, "sk": sk})
+
+    # ---------------------------------------------------------------- queries
+    def query(
+        self,
+        pk: str,
+        *,
+        sk_prefix: str | None = None,
+        sk_between: tuple[str, str] | None = None,
+        sk_gte: str | None = None,
+        index: str | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+        limit: int | None = None,
+        filter: ConditionBase | None = None,
+        select_count: bool = False,
+    ) -> Iterator[Item]:
+        """Every matching item, page after page. `limit` stops after that many items."""
+        pk_attr, sk_attr = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
+        condition = Key(pk_attr).eq(pk)
+        if sk_prefix is not None:
+            condition &= Key(sk_attr).begins_with(sk_prefix)
+        elif sk_between is not None:
+            condition &= Key(sk_attr).between(*sk_between)
+        elif sk_gte is not None:
+            condition &= Key(sk_attr).gte(sk_gte)
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ScanIndexForward": forward}
+        if index:
+            kwargs["IndexName"] = index
+        elif consistent:
+            kwargs["ConsistentRead"] = True
+        if filter is not None:
+            kwargs["FilterExpression"] = filter
+        yield from self._paginate(self._table.query, kwargs, limit)
+
+    def count(self, pk: str, *, index: str | None = None, sk_prefix: str | None = None) -> int:
+        pk_attr, sk_attr = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
+        condition = Key(pk_attr).eq(pk)
+        if sk_prefix is not None:
+            condition &= Key(sk_attr).begins_with(sk_prefix)
+        kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Select": "COUNT"}
+        if index:
+            kwargs["IndexName"] = index
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def scan(
+        self,
+        *,
+        segment: int = 0,
+        total_segments: int = 1,
+        filter: ConditionBase | None = None,
+        index: str | None = None,
+    ) -> Iterator[Item]:
+        kwargs: dict[str, Any] = {"Segment": segment, "TotalSegments": total_segments}
+        if filter is not None:
+            kwargs["FilterExpression"] = filter
+        if index:
+            kwargs["IndexName"] = index
+        yield from self._paginate(self._table.scan, kwargs, None)
+
+    @staticmethod
+    def _paginate(call: Any, kwargs: dict[str, Any], limit: int | None) -> Iterator[Item]:
+        yielded = 0
+        while True:
+            response = call(**kwargs)
+            for item in response.get("Items", []):
+                yield from_dynamo(item)
+                yielded += 1
+                if limit is not None and yielded >= limit:
+                    return
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    # ---------------------------------------------------------------- batches
+    def batch_put(self, items: Iterable[Item]) -> int:
+        """Unconditional puts, 25 a request, unprocessed items retried by the SDK's writer."""
+        written = 0
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+            for item in items:
+                writer.put_item(Item=to_dynamo(item))
+                written += 1
+        return written
+
+    def batch_delete(self, keys: Iterable[tuple[str, str]]) -> None:
+        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
+            for pk, sk in keys:
+                writer.delete_item(Key={"pk": pk, "sk": sk})
+
+    def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
+        """Items for the keys that exist (any order), 100 keys a request, unprocessed keys retried."""
+        found: list[Item] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [{"pk": pk, "sk": sk} for pk, sk in unique[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(from_dynamo(i) for i in response.get("Responses", {}).get(self.name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if pending:
+                    attempt += 1
+                    if attempt > 8:
+                        raise StorageError("batch_get: keys left unprocessed after 8 retries")
+                    time.sleep(min(0.05 * 2**attempt, 1.0))
+        return found
+
+    def transact(self, actions: list[dict[str, Any]]) -> bool:
+        """All-or-nothing write. Returns False when a condition failed (nothing written)."""
+        if len(actions) > TRANSACT_LIMIT:
+            raise ValueError(f"a transaction holds at most {TRANSACT_LIMIT} actions")
+        for action in actions:
+            body = next(iter(action.values()))
+            body["TableName"] = self.name
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=to_dynamo(actions))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons", [])
+                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                    return False
+            raise
+        return True

@@ -1,0 +1,41 @@
+"""SQS queue adapter: JSON bodies, batches of 10, failed entries retried then raised."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from engage.errors import StorageError
+
+SQS_BATCH_LIMIT = 10
+MAX_DELAY_SECONDS = 900
+
+
+class SqsQueue:
+    def __init__(self, client: Any, queue_url: str):
+        self.client = client
+        self.url = queue_url
+
+    def send(self, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+        delay = max(0, min(int(delay_seconds), MAX_DELAY_SECONDS))
+        for start in range(0, len(bodies), SQS_BATCH_LIMIT):
+            entries = {
+                uuid.uuid4().hex: {
+                    "MessageBody": json.dumps(body, separators=(",", ":"), default=str),
+                    "DelaySeconds": delay,
+                }
+                for body in bodies[start : start + SQS_BATCH_LIMIT]
+            }
+            for attempt in range(5):
+                response = self.client.send_message_batch(
+                    QueueUrl=self.url, Entries=[{"Id": k, **v} for k, v in entries.items()]
+                )
+                failed = {f["Id"] for f in response.get("Failed", [])}
+                entries = {k: v for k, v in entries.items() if k in failed}
+                if not entries:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            if entries:
+                raise StorageError(f"{len(entries)} message(s) could not be queued on {self.url}")

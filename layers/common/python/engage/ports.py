@@ -1,0 +1,28 @@
+"""The ports the domain owns. Adapters in `engage.adapters` implement them; tests use fakes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from engage.customers import Customer
+
+
+class CustomerStore(Protocol):
+    def get(self, customer_id: str) -> Customer | None: ...
+
+    def find_id(self, *, wa_id: str | None = None, user_id: str | None = None) -> str | None: ...
+
+    def create(self, customer: Customer) -> bool:
+        """Creates profile and identity items at once; False if an identity is already taken."""
+        ...
+
+    def attach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> bool: ...
+
+    def update(self, customer_id: str, **fields: Any) -> None: ...
+
+
+class Queue(Protocol):
+    def send(self, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+        """Sends every body (batched by the adapter); raises if any could not be queued."""
+        ...

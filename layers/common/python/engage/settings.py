@@ -1,0 +1,84 @@
+"""Typed settings read once from the environment, a slice per function.
+
+A variable whose value starts with `ssm:` is a reference: the value is read from SSM Parameter
+Store (decrypted) through Powertools parameters at cold start, so the template never carries a
+secret in clear. Locally the runtime sets plain values under the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SettingsError(RuntimeError):
+    """A function cannot start: the message names the variable(s)."""
+
+
+def resolve_reference(raw: str) -> str:
+    if raw.startswith("ssm:"):
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_parameter(raw.removeprefix("ssm:"), decrypt=True, max_age=300))
+    return raw
+
+
+class EnvSettings(BaseModel):
+    """Fields declare their environment variable as the alias."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        missing: list[str] = []
+        for name, field in cls.model_fields.items():
+            var = field.alias or name
+            raw = env.get(var, "")
+            if raw == "":
+                if field.is_required():
+                    missing.append(var)
+                continue
+            values[var] = resolve_reference(raw)
+        if missing:
+            raise SettingsError(f"{cls.__name__}: missing environment variable(s): {', '.join(missing)}")
+        return cls.model_validate(values)
+
+
+class TableSettings(EnvSettings):
+    table: str = Field(alias="ENGAGE_TABLE")
+
+
+class WhatsAppSettings(EnvSettings):
+    access_token: str = Field(alias="WHATSAPP_ACCESS_TOKEN")
+    phone_number_id: str = Field(alias="WHATSAPP_PHONE_NUMBER_ID")
+    api_base: str = Field(default="https://graph.facebook.com/v25.0", alias="WHATSAPP_API_BASE")
+
+
+class WebhookSettings(TableSettings):
+    app_secret: str = Field(alias="WHATSAPP_APP_SECRET")
+    # Accepted as well while the app secret is being rotated.
+    app_secret_previous: str = Field(default="", alias="WHATSAPP_APP_SECRET_PREVIOUS")
+    verify_token: str = Field(alias="WHATSAPP_VERIFY_TOKEN")
+
+    @property
+    def app_secrets(self) -> list[str]:
+        return [s for s in (self.app_secret, self.app_secret_previous) if s]
+
+
+class QueueSettings(TableSettings):
+    send_queue_url: str = Field(alias="ENGAGE_SEND_QUEUE_URL")
+    dispatch_queue_url: str = Field(default="", alias="ENGAGE_DISPATCH_QUEUE_URL")
+    pass_queue_url: str = Field(default="", alias="ENGAGE_PASS_QUEUE_URL")
+    alerts_topic_arn: str = Field(default="", alias="ENGAGE_ALERTS_TOPIC_ARN")
+
+
+class ApiSettings(QueueSettings):
+    events_webhook_secret: str = Field(alias="EVENTS_WEBHOOK_SECRET")
+    # Local runtime only: bearer tokens standing in for the JWT authorizer's groups.
+    admin_token: str = Field(default="", alias="ENGAGE_ADMIN_TOKEN")
+    marketer_token: str = Field(default="", alias="ENGAGE_MARKETER_TOKEN")
