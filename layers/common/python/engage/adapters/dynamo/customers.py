@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from engage.adapters.dynamo.keys import customer_pk
 from engage.adapters.dynamo.table import Table, Update
 from engage.customers import Customer
 
 CUSTOMER_SHARDS = 16
 PROFILE = "PROFILE"
 IDENTITY = "IDENTITY"
-
-
-def customer_pk(customer_id: str) -> str:
-    return f"CUST#{customer_id}"
 
 
 def customer_shard(customer_id: str) -> int:
