@@ -1,0 +1,38 @@
+"""The messages that travel through the queues: one model each, validated at both ends."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal["marketing", "utility", "authentication", "service"]
+
+
+class TextMessage(BaseModel):
+    kind: Literal["text"] = "text"
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class TemplateMessage(BaseModel):
+    kind: Literal["template"] = "template"
+    template: str
+    language: str = "en"
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class SendJob(BaseModel):
+    """One message to one customer. `send_key` makes it unique per customer: the campaign id for
+    campaign sends, `tx:<purpose>:<ref>` for transactional replies (e.g. `tx:consent:<wamid>`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["send"] = "send"
+    customer_id: str
+    send_key: str
+    campaign_id: str | None = None
+    variant: str | None = None
+    category: Category = "marketing"
+    message: TextMessage | TemplateMessage = Field(discriminator="kind")
+    attempt: int = 0
+    reason: str | None = None  # why this job exists (journey, campaign, consent confirmation)
