@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 
 from engage.adapters.dynamo.customers import CustomerRepository
+from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.sqs import SqsQueue
 from engage.settings import QueueSettings, TableSettings
@@ -31,6 +32,11 @@ def sqs_client() -> Any:
 @lru_cache
 def customers() -> CustomerRepository:
     return CustomerRepository(table())
+
+
+@lru_cache
+def memberships() -> MembershipRepository:
+    return MembershipRepository(table())
 
 
 @lru_cache

@@ -1,0 +1,63 @@
+"""Tag memberships: who holds which tag, readable from both sides.
+
+CUST#<id> / TAG#<name>   gsi1 = TAG#<name> / CUST#<id>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from engage.adapters.dynamo.keys import customer_pk, tag_index_pk, tag_sk
+from engage.adapters.dynamo.table import Table, from_dynamo
+
+
+def membership_item(
+    customer_id: str, tag: str, *, since: str, source: str, reason: str = "", expires_at: int | None = None
+) -> dict[str, Any]:
+    return {
+        "pk": customer_pk(customer_id),
+        "sk": tag_sk(tag),
+        "gsi1pk": tag_index_pk(tag),
+        "gsi1sk": customer_pk(customer_id),
+        "type": "tag",
+        "name": tag,
+        "customer_id": customer_id,
+        "since": since,
+        "source": source,
+        "reason": reason,
+        "expires_at": expires_at,
+    }
+
+
+class MembershipRepository:
+    def __init__(self, table: Table):
+        self.table = table
+
+    def add(
+        self, customer_id: str, tag: str, *, since: str, source: str, reason: str = "", expires_at: int | None = None
+    ) -> bool:
+        """Adds the tag unless the customer holds it already. Returns True when it was added."""
+        item = membership_item(customer_id, tag, since=since, source=source, reason=reason, expires_at=expires_at)
+        return self.table.put(item, if_absent=True)
+
+    def remove(self, customer_id: str, tag: str) -> dict[str, Any] | None:
+        """Removes the tag; returns the removed membership, or None if the customer did not hold it."""
+        response = self.table.client.delete_item(
+            TableName=self.table.name,
+            Key={"pk": customer_pk(customer_id), "sk": tag_sk(tag)},
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        return from_dynamo(old) if old else None
+
+    def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        return list(self.table.query(customer_pk(customer_id), sk_prefix="TAG#", consistent=True))
+
+    def members(self, tag: str) -> Iterator[str]:
+        """Customer ids holding `tag`, every page of the index."""
+        for item in self.table.query(tag_index_pk(tag), index="gsi1"):
+            yield item["customer_id"]
+
+    def count(self, tag: str) -> int:
+        return self.table.count(tag_index_pk(tag), index="gsi1")
