@@ -251,7 +251,7 @@ def stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
         "eventName": raw["eventName"],
         "eventVersion": raw.get("eventVersion", "1.1"),
         "eventSource": "aws:dynamodb",
-        "awsRegion": raw.get("awsRegion", REGION),
+        "awsRegion": stream_arn.split(":")[3] or REGION,  # moto reports us-east-1 whatever the table's region
         "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }
@@ -347,7 +347,8 @@ class StreamConsumer:
 
     def _retry_or_give_up(self, batch: list[dict[str, Any]], failed_from: int) -> None:
         del self._pending[:failed_from]  # checkpoint: everything before the first failure is done
-        self._attempts += 1
+        # A new head record starts its own count (its failure just now was its first invocation).
+        self._attempts = 1 if failed_from > 0 else self._attempts + 1
         limit = self.max_retries if self.max_retries >= 0 else 10_000
         if self._attempts <= limit:
             return

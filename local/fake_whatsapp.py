@@ -223,7 +223,9 @@ class Fault:
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Fault:
-        known = {k: data[k] for k in ("code", "http_status", "count", "to", "type", "latency_ms", "message") if k in data}
+        known = {
+            k: data[k] for k in ("code", "http_status", "count", "to", "type", "latency_ms", "message") if k in data
+        }
         fault = cls(**known)
         if data.get("async"):
             fault.mode = "async"
@@ -285,7 +287,11 @@ class FakeWhatsApp:
             return
         for value in values:
             for contact in value.get("contacts") or []:
-                self.remember(contact.get("wa_id") or "", contact.get("user_id") or "", (contact.get("profile") or {}).get("name") or "")
+                self.remember(
+                    contact.get("wa_id") or "",
+                    contact.get("user_id") or "",
+                    (contact.get("profile") or {}).get("name") or "",
+                )
 
     def remember(self, wa_id: str, user_id: str, name: str = "") -> Contact:
         with self._lock:
@@ -324,7 +330,9 @@ class FakeWhatsApp:
             contact = self._contact_for(to)
             fault = self._take_fault({to.lstrip("+"), contact.wa_id, contact.user_id}, kind)
             if fault is not None and fault.mode == "sync":
-                raise GraphError(int(fault.code or 131000), fault.message or "Injected by the local fake.", fault.http_status)
+                raise GraphError(
+                    int(fault.code or 131000), fault.message or "Injected by the local fake.", fault.http_status
+                )
             return json_response(200, self._accept(phone_number_id, body, to, kind, contact, fault))
         except GraphError as error:
             return error.response()
@@ -349,7 +357,11 @@ class FakeWhatsApp:
             slow = max((f.latency_ms for f in self.faults if not f.is_error and f.applies(recipients, kind)), default=0)
             chosen = next((f for f in self.faults if f.is_error and f.applies(recipients, kind)), None)
             for fault in self.faults:
-                if fault.count is not None and fault.applies(recipients, kind) and (fault is chosen or not fault.is_error):
+                if (
+                    fault.count is not None
+                    and fault.applies(recipients, kind)
+                    and (fault is chosen or not fault.is_error)
+                ):
                     fault.count -= 1
         delay = max(slow, chosen.latency_ms if chosen else 0)
         if delay:
@@ -360,9 +372,14 @@ class FakeWhatsApp:
         with self._lock:
             self._sequence[recipient] += 1
             number = self._sequence[recipient]
-        raw = f"{self.phone_number_id}\x15{recipient}\x15{number:08d}\x00" + hashlib.sha1(  # noqa: S324
-            f"{recipient}:{number}".encode()
-        ).hexdigest()[:20].upper()
+        raw = (
+            f"{self.phone_number_id}\x15{recipient}\x15{number:08d}\x00"
+            + hashlib.sha1(  # noqa: S324
+                f"{recipient}:{number}".encode()
+            )
+            .hexdigest()[:20]
+            .upper()
+        )
         return "wamid." + base64.b64encode(raw.encode()).decode()
 
     def _accept(
@@ -422,18 +439,31 @@ class FakeWhatsApp:
             "metadata": {"display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": self.phone_number_id},
             **value,
         }
-        return {"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}]}
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}],
+        }
 
-    def _status(self, entry: dict[str, Any], contact: Contact, status: str, error: Fault | None = None) -> dict[str, Any]:
+    def _status(
+        self, entry: dict[str, Any], contact: Contact, status: str, error: Fault | None = None
+    ) -> dict[str, Any]:
         now = int(time.time())
-        item: dict[str, Any] = {"id": entry["wamid"], "status": status, "timestamp": str(now), "recipient_id": contact.wa_id}
+        item: dict[str, Any] = {
+            "id": entry["wamid"],
+            "status": status,
+            "timestamp": str(now),
+            "recipient_id": contact.wa_id,
+        }
         if contact.user_id:
             item["recipient_user_id"] = contact.user_id
         if entry.get("biz_opaque_callback_data"):
             item["biz_opaque_callback_data"] = entry["biz_opaque_callback_data"]
         category = "marketing" if entry["type"] == "template" else "service"
         if status in ("sent", "delivered"):
-            conversation: dict[str, Any] = {"id": hashlib.md5(contact.wa_id.encode()).hexdigest(), "origin": {"type": category}}  # noqa: S324
+            conversation: dict[str, Any] = {
+                "id": hashlib.md5(contact.wa_id.encode()).hexdigest(),
+                "origin": {"type": category},
+            }  # noqa: S324
             if status == "sent":
                 conversation["expiration_timestamp"] = str(now + 86400)
             item["conversation"] = conversation
@@ -460,7 +490,9 @@ class FakeWhatsApp:
         return self._envelope(value)
 
     def _contact_json(self, contact: Contact) -> dict[str, Any]:
-        data: dict[str, Any] = {"profile": {"name": contact.name or f"Customer {contact.wa_id[-4:] or contact.user_id[-4:]}"}}
+        data: dict[str, Any] = {
+            "profile": {"name": contact.name or f"Customer {contact.wa_id[-4:] or contact.user_id[-4:]}"}
+        }
         data["wa_id"] = contact.wa_id
         if contact.user_id:
             data["user_id"] = contact.user_id

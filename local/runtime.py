@@ -276,7 +276,13 @@ class LocalRuntime:
         except Exception:  # a bug in the runtime itself: answer like API Gateway, keep serving
             log.exception("local runtime failed on %s %s", request.method, request.path)
             response = INTERNAL_ERROR
-        log.info("%s %s -> %d (%.0f ms)", request.method, request.path, response.status, (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s -> %d (%.0f ms)",
+            request.method,
+            request.path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     def _api(self, request: Request) -> Response:
@@ -287,12 +293,17 @@ class LocalRuntime:
         route, params = found
         claims = None
         if not route.open:
-            claims = claims_for(request, {"admin": self.secrets["ENGAGE_ADMIN_TOKEN"], "marketer": self.secrets["ENGAGE_MARKETER_TOKEN"]})
+            claims = claims_for(
+                request,
+                {"admin": self.secrets["ENGAGE_ADMIN_TOKEN"], "marketer": self.secrets["ENGAGE_MARKETER_TOKEN"]},
+            )
             if claims is None:
                 return UNAUTHORIZED
         function = self.functions[route.function]
         if not function.exists:
-            return json_response(501, {"message": "Not Implemented", "detail": f"functions/{function.folder}/app.py does not exist yet"})
+            return json_response(
+                501, {"message": "Not Implemented", "detail": f"functions/{function.folder}/app.py does not exist yet"}
+            )
         if request.method == "POST" and path == "/webhook" and self.fake is not None:
             self._learn(request.body)
         event = build_event(request, route, params, claims)
@@ -344,7 +355,13 @@ class LocalRuntime:
         if key[:2] == ("POST", "schedules") and len(parts) == 2:
             return self._run_schedule_request(unquote(parts[1]), query.get("now"))
         action = routes.get(key)
-        return action() if action else json_response(404, {"message": "Not Found", "detail": f"no local route {request.method} {request.path}"})
+        return (
+            action()
+            if action
+            else json_response(
+                404, {"message": "Not Found", "detail": f"no local route {request.method} {request.path}"}
+            )
+        )
 
     def _fake(self) -> FakeWhatsApp:
         assert self.fake is not None
@@ -423,7 +440,10 @@ class LocalRuntime:
     def _poll_forever(self, interval: float = 0.25) -> None:
         while not self._stop.wait(interval):
             try:
-                self._round({c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]}, {"delivered": 0, "failed": 0})
+                self._round(
+                    {c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]},
+                    {"delivered": 0, "failed": 0},
+                )
             except Exception:
                 log.exception("background consumers failed; going on")
 
@@ -460,12 +480,16 @@ class LocalRuntime:
         except ValueError:
             return json_response(400, {"message": f"now={now_text!r} is not an ISO-8601 time"})
         if not self.functions[schedule.function].exists:
-            return json_response(501, {"message": "Not Implemented", "detail": f"{schedule.function} has no app.py yet"})
+            return json_response(
+                501, {"message": "Not Implemented", "detail": f"{schedule.function} has no app.py yet"}
+            )
         try:
             result = self.run_schedule(name, now)
         except Exception as error:
             log.exception("schedule %s failed", name)
-            return json_response(500, {"error": {"code": "function_error", "type": type(error).__name__, "message": str(error)}})
+            return json_response(
+                500, {"error": {"code": "function_error", "type": type(error).__name__, "message": str(error)}}
+            )
         return json_response(200, result, [("x-engage-scheduled-time", now.strftime("%Y-%m-%dT%H:%M:%SZ"))])
 
     def _tick_schedules(self) -> None:
@@ -482,7 +506,12 @@ class LocalRuntime:
                     continue
                 try:
                     result = self.run_schedule(schedule.name, fire)
-                    log.info("schedule %s at %s -> %s", schedule.name, fire.isoformat(), json.dumps(result, default=str)[:200])
+                    log.info(
+                        "schedule %s at %s -> %s",
+                        schedule.name,
+                        fire.isoformat(),
+                        json.dumps(result, default=str)[:200],
+                    )
                 except Exception as error:
                     log.warning("schedule %s at %s failed: %s", schedule.name, fire.isoformat(), error)
 

@@ -143,7 +143,10 @@ class Schedule:
     def payload(self, fire_time: datetime) -> Any:
         """The target's Input with Scheduler's placeholders filled in (time as `2026-11-23T10:00:00Z`)."""
         text = self.input_text.replace(PLACEHOLDER_TIME, fire_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        text = text.replace("<aws.scheduler.schedule-arn>", f"arn:aws:scheduler:eu-west-1:123456789012:schedule/default/{self.resource_name}")
+        text = text.replace(
+            "<aws.scheduler.schedule-arn>",
+            f"arn:aws:scheduler:eu-west-1:123456789012:schedule/default/{self.resource_name}",
+        )
         text = text.replace("<aws.scheduler.execution-id>", f"local-{int(fire_time.timestamp())}")
         text = text.replace("<aws.scheduler.attempt-number>", "1")
         return json.loads(text)
