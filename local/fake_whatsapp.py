@@ -120,6 +120,46 @@ def _fraction(*parts: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def notification(value: dict[str, Any], phone_number_id: str) -> dict[str, Any]:
+    """A `messages` webhook as WhatsApp posts it: one entry, one change, `value` with its metadata."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": phone_number_id},
+        **value,
+    }
+    change = {"field": "messages", "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes": [change]}]}
+
+
+def inbound_text(
+    wa_id: str,
+    text: str,
+    *,
+    user_id: str | None = None,
+    name: str = "",
+    wamid: str | None = None,
+    timestamp: int | None = None,
+    phone_number_id: str = "1234567890",
+    context_id: str | None = None,
+) -> dict[str, Any]:
+    """An inbound text message notification from `wa_id` (its BSUID derived unless given)."""
+    user_id = bsuid_for(wa_id) if user_id is None and wa_id else user_id
+    contact: dict[str, Any] = {"profile": {"name": name or f"Customer {wa_id[-4:]}"}, "wa_id": wa_id}
+    message: dict[str, Any] = {
+        "from": wa_id,
+        "id": wamid or "wamid." + base64.b64encode(f"in:{wa_id}:{uuid.uuid4().hex}".encode()).decode(),
+        "timestamp": str(timestamp or int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    if user_id:
+        contact["user_id"] = user_id
+        message["from_user_id"] = user_id
+    if context_id:
+        message["context"] = {"from": DISPLAY_PHONE_NUMBER, "id": context_id}
+    return notification({"contacts": [contact], "messages": [message]}, phone_number_id)
+
+
 # ------------------------------------------------------------------------------------- validation
 
 
@@ -434,15 +474,7 @@ class FakeWhatsApp:
             self.pending.append((json.dumps(notification).encode(), 0))
 
     def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": self.phone_number_id},
-            **value,
-        }
-        return {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}],
-        }
+        return notification(value, self.phone_number_id)
 
     def _status(
         self, entry: dict[str, Any], contact: Contact, status: str, error: Fault | None = None
