@@ -326,7 +326,7 @@ class StreamConsumer:
             else:
                 stats.failed = len(batch) - failed_from
                 self._retry_or_give_up(batch, failed_from)
-        self.stats.add(stats)
+            self.stats.add(stats)
         return stats
 
     def _invoke(self, batch: list[dict[str, Any]], stats: Stats) -> int | None:

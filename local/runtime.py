@@ -25,6 +25,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ from local.http_api import (
     map_result,
 )
 from local.scheduling import Schedule, schedules_from_template
+from local.signing import verify
 
 log = logging.getLogger("local.runtime")
 
@@ -305,7 +307,7 @@ class LocalRuntime:
                 501, {"message": "Not Implemented", "detail": f"functions/{function.folder}/app.py does not exist yet"}
             )
         if request.method == "POST" and path == "/webhook" and self.fake is not None:
-            self._learn(request.body)
+            self._learn(request)
         event = build_event(request, route, params, claims)
         try:
             result = function.invoke(event)
@@ -314,10 +316,13 @@ class LocalRuntime:
             return INTERNAL_ERROR
         return map_result(result)
 
-    def _learn(self, body: bytes) -> None:
-        assert self.fake is not None
+    def _learn(self, request: Request) -> None:
+        """The fake WhatsApp reuses the identities of correctly signed notifications the app receives."""
+        signature = next((v for k, v in request.headers if k.lower() == "x-hub-signature-256"), "")
+        if not verify(request.body, signature, self.secrets["WHATSAPP_APP_SECRET"]):
+            return
         try:
-            self.fake.learn(json.loads(body))
+            self._fake().learn(json.loads(request.body))
         except ValueError:
             pass
 
@@ -493,27 +498,32 @@ class LocalRuntime:
         return json_response(200, result, [("x-engage-scheduled-time", now.strftime("%Y-%m-%dT%H:%M:%SZ"))])
 
     def _tick_schedules(self) -> None:
-        start = datetime.now(UTC)
+        self.arm_schedules(datetime.now(UTC))
+        while not self._stop.wait(1.0):
+            self.fire_due(datetime.now(UTC))
+
+    def arm_schedules(self, start: datetime) -> None:
+        """Sets each enabled schedule's first fire time after `start`."""
         for schedule in self.schedules:
             schedule.next_fire = schedule.following(start) if schedule.enabled else None
-        while not self._stop.wait(1.0):
-            now = datetime.now(UTC)
-            for schedule in self.schedules:
-                if schedule.next_fire is None or schedule.next_fire > now:
-                    continue
-                fire, schedule.next_fire = schedule.next_fire, schedule.following(max(schedule.next_fire, now))
-                if not self.functions[schedule.function].exists:
-                    continue
-                try:
-                    result = self.run_schedule(schedule.name, fire)
-                    log.info(
-                        "schedule %s at %s -> %s",
-                        schedule.name,
-                        fire.isoformat(),
-                        json.dumps(result, default=str)[:200],
-                    )
-                except Exception as error:
-                    log.warning("schedule %s at %s failed: %s", schedule.name, fire.isoformat(), error)
+
+    def fire_due(self, now: datetime) -> list[tuple[str, datetime]]:
+        """Runs every schedule due at `now` once, at its own fire time; returns what ran."""
+        fired = []
+        for schedule in self.schedules:
+            if schedule.next_fire is None or schedule.next_fire > now:
+                continue
+            fire, schedule.next_fire = schedule.next_fire, schedule.following(max(schedule.next_fire, now))
+            if not self.functions[schedule.function].exists:
+                continue
+            fired.append((schedule.name, fire))
+            try:
+                result = self.run_schedule(schedule.name, fire)
+                summary = json.dumps(result, default=str)[:200]
+                log.info("schedule %s at %s -> %s", schedule.name, fire.isoformat(), summary)
+            except Exception as error:  # Scheduler would retry per RetryPolicy; locally: log and go on
+                log.warning("schedule %s at %s failed: %s", schedule.name, fire.isoformat(), error)
+        return fired
 
 
 def _parse_now(text: str) -> datetime:
@@ -592,6 +602,10 @@ Engage local runtime on {url}  (embedded moto, fake WhatsApp at {graph})
 Ctrl-C stops."""
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.runtime", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -601,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     runtime = LocalRuntime(args.port, args.host, sender_workers=args.sender_workers, log_level=args.log_level.upper())
+    signal.signal(signal.SIGTERM, _interrupt)
     runtime.start(background=True)
     missing = [f"functions/{f.folder}/app.py" for f in runtime.functions.values() if not f.exists]
     print(

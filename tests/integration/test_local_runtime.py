@@ -380,6 +380,21 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
     }
 
 
+def test_due_schedules_fire_at_their_own_time_once(runtime, recorders):
+    recorders["SchedulerFunction"].behaviour = lambda event: {"ok": True}
+    start = datetime(2026, 11, 23, 1, 59, 30, tzinfo=UTC)
+    runtime.arm_schedules(start)
+    try:
+        fired = runtime.fire_due(datetime(2026, 11, 23, 2, 0, 5, tzinfo=UTC))
+        assert ("lifecycle-pass", datetime(2026, 11, 23, 2, 0, tzinfo=UTC)) in fired
+        assert ("release-deferred", datetime(2026, 11, 23, 2, 0, 30, tzinfo=UTC)) not in fired
+        assert {"schedule": "lifecycle-pass", "now": "2026-11-23T02:00:00Z"} in recorders["SchedulerFunction"].events
+        again = runtime.fire_due(datetime(2026, 11, 23, 2, 0, 6, tzinfo=UTC))
+        assert [name for name, _ in again] == []
+    finally:
+        recorders["SchedulerFunction"].events.clear()
+
+
 def test_cron_and_rate_expressions_give_the_next_fire_time():
     monday = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     assert Cron.parse("0 2 * * ? *").next_after(monday, ZoneInfo("UTC")) == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
