@@ -310,6 +310,7 @@ class FakeWhatsApp:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._delivering = threading.Lock()  # one deliverer at a time keeps each message's statuses in order
         self.outbox: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.pending: deque[tuple[bytes, int]] = deque()
@@ -548,6 +549,10 @@ class FakeWhatsApp:
 
     def deliver_pending(self, post: Any) -> dict[str, int]:
         """POSTs every queued webhook through `post(body, headers) -> status`; failures retry later."""
+        with self._delivering:
+            return self._deliver(post)
+
+    def _deliver(self, post: Any) -> dict[str, int]:
         delivered = failed = 0
         with self._lock:
             batch, self.pending = list(self.pending), deque()

@@ -607,7 +607,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.runtime", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m local.runtime", description="Engage on one machine (make dev).")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--sender-workers", type=int, default=1)
