@@ -235,7 +235,7 @@ def validate(body: Any) -> tuple[str, str]:
     if body.get("recipient_type", "individual") not in ("individual", "group"):
         raise GraphError(100, "Param recipient_type must be 'individual' or 'group'.")
     to = str(_need(body, "to", "")).strip()
-    if not (PHONE.match(to.replace(" ", "")) or BSUID.match(to)):
+    if not (PHONE.match(_digits(to)) or BSUID.match(to)):
         raise GraphError(100, f"Param to {to!r} is not a valid phone number or business-scoped user id.")
     kind = body.setdefault("type", "text")
     if kind not in CHECKS:
@@ -350,7 +350,7 @@ class FakeWhatsApp:
         if BSUID.match(to):
             known = self._by_user_id.get(to)
             return known or self.remember("", to)
-        wa_id = to.lstrip("+").replace(" ", "")
+        wa_id = _digits(to).lstrip("+")
         known = self._by_wa_id.get(wa_id)
         return known if known and known.user_id else self.remember(wa_id, bsuid_for(wa_id))
 
@@ -369,7 +369,7 @@ class FakeWhatsApp:
                 return json_response(200, {"success": True})
             to, kind = validate(body)
             contact = self._contact_for(to)
-            fault = self._take_fault({to.lstrip("+"), contact.wa_id, contact.user_id}, kind)
+            fault = self._take_fault({_digits(to).lstrip("+"), contact.wa_id, contact.user_id}, kind)
             if fault is not None and fault.mode == "sync":
                 raise GraphError(
                     int(fault.code or 131000), fault.message or "Injected by the local fake.", fault.http_status
@@ -545,7 +545,11 @@ class FakeWhatsApp:
         return self._envelope({"contacts": [self._contact_json(contact)], "messages": [message]})
 
     def signed(self, body: bytes) -> dict[str, str]:
-        return {"content-type": "application/json", "x-hub-signature-256": sign(body, self.app_secret)}
+        return {
+            "content-type": "application/json",
+            "user-agent": "facebookexternalua",
+            "x-hub-signature-256": sign(body, self.app_secret),
+        }
 
     def deliver_pending(self, post: Any) -> dict[str, int]:
         """POSTs every queued webhook through `post(body, headers) -> status`; failures retry later."""
@@ -617,6 +621,11 @@ class FakeWhatsApp:
                 "dropped_webhooks": len(self.dropped),
                 "sent": len(self.outbox),
             }
+
+
+def _digits(to: str) -> str:
+    """A phone number as typed ("+49 151 1234-5678", "(650) 555") without its punctuation."""
+    return re.sub(r"[\s()\-.]", "", to) if not BSUID.match(to) else to
 
 
 def _summary(body: dict[str, Any], kind: str) -> str:
