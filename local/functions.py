@@ -89,7 +89,10 @@ class LocalFunction:
         if not self.exists:
             log.warning("skipping %s: functions/%s/app.py does not exist yet", self.logical_id, self.folder)
             return False
-        module = self._acquire()
+        try:
+            module = self._acquire()
+        except Exception as error:  # a handler that exists must import: say which one, loudly
+            raise RuntimeError(f"functions/{self.folder}/app.py failed to import: {error!r}") from error
         self._release(module)
         return True
 

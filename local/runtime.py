@@ -245,6 +245,7 @@ class LocalRuntime:
             if any(t.name == "local-http" for t in self._threads):
                 self._server.shutdown()
             self._server.server_close()
+            self._server = None
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
