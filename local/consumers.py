@@ -7,7 +7,8 @@ succeeded, honour `batchItemFailures`; a raised exception fails the whole batch.
 stay in the queue and moto moves them to the DLQ after `maxReceiveCount` receives. One local
 difference: a failed message's visibility is shortened to `retry_visibility` seconds (default 0)
 with ChangeMessageVisibility, so drains finish in seconds instead of waiting out the queue's
-visibility timeout (180 s for the send queue); that also overrides a backoff the handler set itself.
+visibility timeout (180 s for the send queue), unless the handler set that message's visibility
+itself (a backoff), which is kept (local/wakeups.py lets a drain wait for it).
 
 Streams: each consumer tails the stream with its own iterator from TRIM_HORIZON, converts records to
 the Lambda shape, drops those its `FilterCriteria` reject, and delivers batches of BatchSize.
@@ -32,6 +33,7 @@ from typing import Any
 
 from local.functions import LocalFunction
 from local.patterns import compile_filters, passes
+from local.wakeups import WAKEUPS, runtime_call
 
 log = logging.getLogger("local.consumers")
 REGION = "eu-west-1"
@@ -171,7 +173,9 @@ class SqsConsumer:
         return (failed & ids) if failed is not None else set()
 
     def _settle(self, done: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
-        with self._receive_lock:
+        # A failed record whose visibility the handler set (its own backoff) keeps it; the rest come back soon.
+        failed = [r for r in failed if not WAKEUPS.delayed_by_handler(r["receiptHandle"])]
+        with self._receive_lock, runtime_call():
             for chunk in _chunks(done, 10):
                 self.sqs.delete_message_batch(
                     QueueUrl=self.queue_url,

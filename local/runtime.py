@@ -52,6 +52,7 @@ from local.http_api import (
 )
 from local.scheduling import Schedule, schedules_from_template
 from local.signing import verify
+from local.wakeups import WAKEUPS
 
 log = logging.getLogger("local.runtime")
 
@@ -92,6 +93,7 @@ def _serialise_moto() -> Callable[[], None]:
 
     def process_request(self: Any, request: Any) -> Any:
         with _AWS_LOCK:
+            WAKEUPS.observe(request)
             return original(self, request)
 
     process_request._local_serialised = True  # type: ignore[attr-defined]
@@ -179,6 +181,7 @@ class LocalRuntime:
         from local.infra import create_resources, function_environment, load_template
 
         self._set_env(BASE_ENV)
+        WAKEUPS.clear()
         self._undo.append(_serialise_moto())
         mock = mock_aws()
         mock.start()
@@ -409,23 +412,33 @@ class LocalRuntime:
         }
 
     # ------------------------------------------------------------------------------ drain
-    def drain(self, max_rounds: int = 50, max_seconds: float = 120.0) -> dict[str, Any]:
-        """Runs consumers and webhook deliveries until a whole round finds nothing to do."""
+    def drain(self, max_rounds: int = 50, max_seconds: float = 120.0, max_wait: float = 10.0) -> dict[str, Any]:
+        """Runs consumers and webhook deliveries until a whole round finds nothing to do.
+
+        When a handler delayed a message (a visibility backoff or DelaySeconds) that wakes up within
+        `max_wait` seconds, the drain sleeps until then and goes on; later ones are left for later.
+        """
         started = time.monotonic()
         totals: dict[str, Stats] = {c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]}
         webhooks = {"delivered": 0, "failed": 0}
-        rounds, idle = 0, False
+        rounds, idle, waited = 0, False, 0.0
         with self._drain_lock:
             while rounds < max_rounds and time.monotonic() - started < max_seconds:
                 rounds += 1
-                work = self._round(totals, webhooks)
-                if work == 0:
+                if self._round(totals, webhooks):
+                    continue
+                due = WAKEUPS.next_due()
+                if due is None or due > max_wait or time.monotonic() - started + due > max_seconds:
                     idle = True
                     break
+                time.sleep(due + 0.05)
+                waited += due + 0.05
         return {
             "idle": idle,
             "rounds": rounds,
             "elapsed_ms": int((time.monotonic() - started) * 1000),
+            "waited_ms": int(waited * 1000),
+            "delayed_later": WAKEUPS.pending(),
             "consumers": {name: stats.as_dict() for name, stats in totals.items()},
             "whatsapp_webhooks": webhooks | {"pending": len(self._fake().pending)},
             "skipped": sorted({c.name for c in [*self.sqs_consumers, *self.stream_consumers] if not c.function.exists}),
@@ -538,6 +551,8 @@ def _drain_args(query: dict[str, str]) -> dict[str, Any]:
         args["max_rounds"] = int(query["max_rounds"])
     if "max_seconds" in query:
         args["max_seconds"] = float(query["max_seconds"])
+    if "max_wait" in query:
+        args["max_wait"] = float(query["max_wait"])
     return args
 
 

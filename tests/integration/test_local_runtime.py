@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
 import httpx
 import pytest
 
@@ -270,6 +271,30 @@ def test_sqs_event_has_the_lambda_shape_and_batch_size_from_the_template(runtime
     assert {"ApproximateReceiveCount", "SentTimestamp"} <= set(record["attributes"])
     assert record["messageAttributes"]["kind"]["stringValue"] == "job"
     assert record["receiptHandle"] and record["messageId"]
+
+
+def test_a_backoff_the_handler_sets_is_kept_and_the_drain_waits_for_it(runtime, client, recorders):
+    # Given a sender that backs a job off by 1 s (ChangeMessageVisibility) the first time it sees it
+    url = runtime.resources.queues["SendQueue"]
+    sqs(runtime).send_message(QueueUrl=url, MessageBody=json.dumps({"n": "backoff"}))
+    seen: list[tuple[int, float]] = []
+
+    def sender(event: dict) -> dict:
+        record = event["Records"][0]
+        seen.append((int(record["attributes"]["ApproximateReceiveCount"]), time.monotonic()))
+        if len(seen) > 1:
+            return {"batchItemFailures": []}
+        handler_sqs = boto3.client("sqs", region_name="eu-west-1")
+        handler_sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=1)
+        return {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+
+    recorders["SenderFunction"].behaviour = sender
+    # When the runtime drains
+    report = client.post("/_local/drain").json()
+    # Then the retry came after the handler's delay, not at once, and the drain waited for it
+    assert [count for count, _ in seen] == [1, 2]
+    assert seen[1][1] - seen[0][1] >= 0.9
+    assert report["idle"] is True and report["waited_ms"] >= 900
 
 
 def test_a_raised_exception_fails_the_whole_batch(runtime, client, recorders):
