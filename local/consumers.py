@@ -175,6 +175,7 @@ class SqsConsumer:
     def _settle(self, done: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
         # A failed record whose visibility the handler set (its own backoff) keeps it; the rest come back soon.
         failed = [r for r in failed if not WAKEUPS.delayed_by_handler(r["receiptHandle"])]
+        WAKEUPS.forget([r["receiptHandle"] for r in done])
         with self._receive_lock, runtime_call():
             for chunk in _chunks(done, 10):
                 self.sqs.delete_message_batch(

@@ -31,8 +31,8 @@ def runtime_call() -> Iterator[None]:
 class WakeUps:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._due: list[float] = []  # time.monotonic() values
-        self._delayed: set[str] = set()  # receipt handles whose visibility a handler set
+        self._due: list[float] = []  # time.monotonic() values of delayed sends
+        self._delayed: dict[str, float] = {}  # receipt handle -> when the visibility a handler set ends
 
     def add(self, seconds: float) -> None:
         if seconds <= 0:
@@ -45,20 +45,25 @@ class WakeUps:
         now = time.monotonic()
         with self._lock:
             self._due = [d for d in self._due if d > now]
-            return min(self._due) - now if self._due else None
+            self._delayed = {h: d for h, d in self._delayed.items() if d > now}
+            due = [*self._due, *self._delayed.values()]
+            return min(due) - now if due else None
 
     def pending(self) -> int:
         self.next_due()
         with self._lock:
-            return len(self._due)
+            return len(self._due) + len(self._delayed)
+
+    def forget(self, receipt_handles: list[str]) -> None:
+        """The runtime deleted these messages: nothing will wake up for them."""
+        with self._lock:
+            for handle in receipt_handles:
+                self._delayed.pop(handle, None)
 
     def delayed_by_handler(self, receipt_handle: str) -> bool:
-        """True (once) when a handler set this received message's visibility itself."""
+        """True when a handler set this received message's visibility itself (0 s included)."""
         with self._lock:
-            if receipt_handle in self._delayed:
-                self._delayed.discard(receipt_handle)
-                return True
-            return False
+            return receipt_handle in self._delayed
 
     def clear(self) -> None:
         with self._lock:
@@ -82,10 +87,12 @@ class WakeUps:
             return
         key = "VisibilityTimeout" if action.startswith("Change") else "DelaySeconds"
         for entry in body.get("Entries") or [body]:
-            self.add(float(entry.get(key) or 0))
-            if key == "VisibilityTimeout" and entry.get("ReceiptHandle"):
+            seconds = float(entry.get(key) or 0)
+            if key == "DelaySeconds":
+                self.add(seconds)
+            elif entry.get("ReceiptHandle"):
                 with self._lock:
-                    self._delayed.add(str(entry["ReceiptHandle"]))
+                    self._delayed[str(entry["ReceiptHandle"])] = time.monotonic() + seconds
 
 
 WAKEUPS = WakeUps()
