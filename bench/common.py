@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ class AwsRequestCounter:
 def moto_stack(**env: str) -> Iterator[tuple[Any, AwsRequestCounter]]:
     """moto with the template's resources and the function environment; yields (resources, counter)."""
     os.environ.update(BENCH_ENV)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     import boto3
     from moto import mock_aws
 
@@ -70,6 +72,7 @@ def moto_stack(**env: str) -> Iterator[tuple[Any, AwsRequestCounter]]:
                 SECRETS,
             )
         )
+        os.environ.update(BENCH_ENV)  # quiet logs and no EMF output, whatever the template says
         os.environ.update(env)
         wiring.reset()
         boto3.DEFAULT_SESSION = None

@@ -83,30 +83,32 @@ def resolve_customer(
         by_user = store.find_id(user_id=user_id) if user_id else None
         by_phone = store.find_id(wa_id=wa_id) if wa_id else None
         existing_id = by_user or by_phone
-        if existing_id:
-            customer = store.get(existing_id)
-            if customer is None:  # identity item without profile: erased mid-flight
-                return _create(store, wa_id, user_id, name, now)
-            # Attach an identity this customer did not have yet (never steal another's).
-            if user_id and not by_user and not customer.user_id:
-                store.attach_identity(customer.id, user_id=user_id)
-                customer.user_id = user_id
-            if wa_id and not by_phone and not customer.wa_id:
-                store.attach_identity(customer.id, wa_id=wa_id)
-                customer.wa_id = wa_id
-                customer.country = customer.country or phones.region_of(wa_id)
-                customer.timezone = customer.timezone or phones.timezone_of(wa_id)
+        customer = store.get(existing_id) if existing_id else None
+        if existing_id and customer is None:
+            # An identity left behind by an interrupted erasure: free it, then create afresh.
+            store.detach_identity(
+                existing_id,
+                wa_id=wa_id if by_phone == existing_id else None,
+                user_id=user_id if by_user == existing_id else None,
+            )
+            continue
+        if customer is not None:
+            _attach_missing(
+                store, customer, wa_id=wa_id if not by_phone else None, user_id=user_id if not by_user else None
+            )
             return customer, False
-        created = _create(store, wa_id, user_id, name, now)
-        if created[1]:
-            return created
+        created = new_customer(wa_id=wa_id, user_id=user_id, name=name, now=now)
+        if store.create(created):
+            return created, True
+        # Lost a race with a concurrent creation: the next round reads the winner.
     raise RuntimeError("could not resolve customer identity after 3 attempts")
 
 
-def _create(
-    store: CustomerStore, wa_id: str | None, user_id: str | None, name: str | None, now: datetime
-) -> tuple[Customer, bool]:
-    customer = new_customer(wa_id=wa_id, user_id=user_id, name=name, now=now)
-    if store.create(customer):
-        return customer, True
-    return customer, False
+def _attach_missing(store: CustomerStore, customer: Customer, *, wa_id: str | None, user_id: str | None) -> None:
+    """Attaches an identity this customer did not have yet; never steals one it has a different value for."""
+    if user_id and not customer.user_id and store.attach_identity(customer.id, user_id=user_id):
+        customer.user_id = user_id
+    if wa_id and not customer.wa_id and store.attach_identity(customer.id, wa_id=wa_id):
+        customer.wa_id = wa_id
+        customer.country = customer.country or phones.region_of(wa_id)
+        customer.timezone = customer.timezone or phones.timezone_of(wa_id)

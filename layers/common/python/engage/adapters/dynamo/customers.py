@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from engage.adapters.dynamo.keys import customer_pk
-from engage.adapters.dynamo.table import Table, Update
+from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.customers import Customer
 
 CUSTOMER_SHARDS = 16
@@ -102,6 +104,20 @@ class CustomerRepository:
                 },
             ]
         )
+
+    def detach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> None:
+        for ident in ({"wa_id": wa_id}, {"user_id": user_id}):
+            if next(iter(ident.values())):
+                try:
+                    self.table.client.delete_item(
+                        TableName=self.table.name,
+                        Key={"pk": identity_pk(**ident), "sk": IDENTITY},
+                        ConditionExpression="attribute_not_exists(pk) OR customer_id = :me",
+                        ExpressionAttributeValues={":me": customer_id},
+                    )
+                except ClientError as error:
+                    if not is_condition_failure(error):
+                        raise
 
     def move_identity(self, customer_id: str, *, old: dict[str, str | None], new: dict[str, str]) -> bool:
         """Replaces one identity by another (a changed number or a new user id)."""
