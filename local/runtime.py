@@ -164,6 +164,7 @@ class LocalRuntime:
         self._saved_env: dict[str, str | None] = {}
         self._undo: list[Callable[[], None]] = []
         self._drain_lock = threading.Lock()
+        self._background = False
 
     # -------------------------------------------------------------------------- lifecycle
     @property
@@ -190,6 +191,7 @@ class LocalRuntime:
             self.stop()
             raise
         self._spawn(self._server.serve_forever, "local-http")
+        self._background = background
         if background:
             self._spawn(self._poll_forever, "local-consumers")
             self._spawn(self._tick_schedules, "local-schedules")
@@ -444,11 +446,18 @@ class LocalRuntime:
         started = time.monotonic()
         totals: dict[str, Stats] = {c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]}
         webhooks = {"delivered": 0, "failed": 0}
-        rounds, idle, waited = 0, False, 0.0
+        rounds, idle, waited, quiet = 0, False, 0.0, 0
+        # With the background poller running, one of its batches may finish just after our round
+        # looked: ask for two quiet rounds in a row then.
+        needed = 2 if self._background else 1
         with self._drain_lock:
             while rounds < max_rounds and time.monotonic() - started < max_seconds:
                 rounds += 1
                 if self._round(totals, webhooks):
+                    quiet = 0
+                    continue
+                quiet += 1
+                if quiet < needed:
                     continue
                 due = WAKEUPS.next_due()
                 if due is None or due > max_wait or time.monotonic() - started + due > max_seconds:
