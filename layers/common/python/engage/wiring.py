@@ -12,9 +12,10 @@ from typing import Any
 import boto3
 
 from engage.adapters.dynamo.customers import CustomerRepository
+from engage.adapters.dynamo.messages import MessageRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.sqs import SqsQueue
-from engage.settings import QueueSettings, TableSettings
+from engage.settings import QueueSettings, TableSettings, WebhookSettings
 
 
 @lru_cache
@@ -36,6 +37,16 @@ def customers() -> CustomerRepository:
 @lru_cache
 def send_queue() -> SqsQueue:
     return SqsQueue(sqs_client(), QueueSettings.from_env().send_queue_url)
+
+
+@lru_cache
+def messages() -> MessageRepository:
+    return MessageRepository(table())
+
+
+@lru_cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings.from_env()
 
 
 def reset() -> None:
