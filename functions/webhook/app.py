@@ -6,8 +6,6 @@ POST /webhook  401 (nothing stored) unless `X-Hub-Signature-256` matches the app
                understood is kept for inspection (docs/webhook.md). Storage errors raise, so Meta retries.
 """
 
-from __future__ import annotations
-
 from dataclasses import asdict
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -29,7 +27,7 @@ def ports() -> inbound.InboundPorts:
 
 
 @app.get("/webhook")
-def verify() -> Response:
+def verify() -> Response[str]:
     answer = signature.challenge(app.current_event.query_string_parameters, wiring.webhook_settings().verify_token)
     if answer is None:
         raise Forbidden("webhook verification failed", code="verification_failed")

@@ -18,7 +18,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo import keys
@@ -30,8 +29,6 @@ from engage.timeutil import epoch, iso
 
 MAX_KEPT_CHARS = 350_000  # stays under DynamoDB's 400 KB item limit (content is ASCII JSON)
 CONFIG_MAX_AGE = 60.0
-
-_serializer = TypeSerializer()
 
 
 def event_item(event: HistoryEvent) -> dict[str, Any]:
@@ -93,16 +90,19 @@ class MessageRepository:
         return list(self.table.query(keys.customer_pk(customer_id), sk_prefix=keys.send_sk("")))
 
     def apply_status(self, ref: SendRef, change: StatusChange) -> Outcome:
-        """One conditional UpdateItem; on a failed condition the old item tells stale from missing."""
+        """One conditional UpdateItem; on a failed condition the old item tells stale from missing.
+
+        Goes through the resource's client (plain Python values, like `Table.transact`) because
+        `Table.update` does not ask for `ReturnValuesOnConditionCheckFailure`."""
         update, condition = status_update(change)
         try:
             self.table.client.update_item(
                 TableName=self.table.name,
-                Key={"pk": {"S": keys.customer_pk(ref.customer_id)}, "sk": {"S": keys.send_sk(ref.send_key)}},
+                Key={"pk": keys.customer_pk(ref.customer_id), "sk": keys.send_sk(ref.send_key)},
                 UpdateExpression=update.expression(),
                 ConditionExpression=condition,
                 ExpressionAttributeNames=update.names,
-                ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in update.values.items()},
+                ExpressionAttributeValues=update.values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
