@@ -231,14 +231,14 @@ def sender_of(value: Value, wa_id: str | None, user_id: str | None) -> Sender:
     )
 
 
-def customer_for(run: Run, sender: Sender) -> Customer | None:
-    """The sender's customer, created when unknown; None when the sender has no identity."""
+def customer_for(run: Run, sender: Sender, seen: datetime | None = None) -> Customer | None:
+    """The sender's customer, created (first seen at `seen`) when unknown; None without an identity."""
     if not sender.wa_id and not sender.user_id:
         return None
     key = (sender.wa_id, sender.user_id)
     if key not in run.customers:
         customer, _ = resolve_customer(
-            run.ports.customers, wa_id=sender.wa_id, user_id=sender.user_id, name=sender.name, now=run.now
+            run.ports.customers, wa_id=sender.wa_id, user_id=sender.user_id, name=sender.name, now=seen or run.now
         )
         run.customers[key] = customer
     return run.customers[key]
@@ -313,10 +313,13 @@ def process_messages(run: Run, value: Value) -> None:
 
 def parse_inbound(run: Run, value: Value, message: Message) -> Inbound | None:
     sender = sender_of(value, message.from_, message.from_user_id)
-    customer = apply_identity_change(run, message) if message.type == "system" else customer_for(run, sender)
+    occurred = _time(message.timestamp, run.now)
+    if message.type == "system":
+        customer = apply_identity_change(run, message)
+    else:
+        customer = customer_for(run, sender, parse_iso(occurred))
     if customer is None:
         return None
-    occurred = _time(message.timestamp, run.now)
     event = HistoryEvent(
         customer_id=customer.id,
         kind="message",
@@ -401,7 +404,8 @@ def message_touch(customer: Customer, group: list[Inbound]) -> ProfileTouch:
 
 def consent_touch(touch: ProfileTouch, customer: Customer, marketing: bool, at: str, source: str) -> None:
     """Folds a consent change into `touch` unless the stored consent is newer."""
-    if customer.consent.updated_at and customer.consent.updated_at > at:
+    stored = customer.consent
+    if stored.updated_at and (stored.updated_at > at or (stored.updated_at == at and stored.marketing == marketing)):
         return
     touch.set["consent"] = Consent(marketing=marketing, updated_at=at, source=source).model_dump()
     touch.not_after["consent.updated_at"] = at

@@ -329,7 +329,7 @@ class Value(WaModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        rejected: list[Rejected] = []
+        rejected: list[Rejected] = list(data.get("rejected") or [])
         lists: dict[str, type[BaseModel]] = {
             "contacts": Contact,
             "messages": Message,
@@ -371,7 +371,7 @@ class Entry(WaModel):
     def _lenient_changes(cls, data: Any) -> Any:
         if isinstance(data, dict):
             changes, rejected = parse_items("changes", data.get("changes"), Change)
-            return {**data, "changes": changes, "rejected": rejected}
+            return {**data, "changes": changes, "rejected": [*(data.get("rejected") or []), *rejected]}
         return data
 
 
@@ -387,6 +387,7 @@ class Notification(KeepsRaw):
     def _keep_raw(cls, data: Any) -> Any:
         if isinstance(data, dict):
             entries, rejected = parse_items("entry", data.get("entry"), Entry)
+            rejected = [*(data.get("rejected") or []), *rejected]
             return {**data, "entry": entries, "rejected": rejected, "raw": data}
         return data
 
