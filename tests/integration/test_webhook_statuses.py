@@ -120,7 +120,9 @@ def test_a_status_for_an_unknown_send_is_kept_for_inspection(aws, lambda_context
     body = statuses(status("wamid.elsewhere", "delivered"), status("wamid.x", "read", callback="c_" + "a" * 32 + "|k"))
     report = handle(signed_webhook_event(body), lambda_context)
     assert report["unmatched_statuses"] == 2
-    kept = table(aws).query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "WEBHOOK#UNMATCHED_STATUS"})
+    kept = table(aws).query(
+        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "WEBHOOK#UNMATCHED_STATUS"}
+    )
     assert sorted(i["sk"] for i in kept["Items"]) == ["wamid.elsewhere#delivered", "wamid.x#read"]
 
 
