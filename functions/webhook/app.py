@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import inbound, wiring
+from engage.adapters.dynamo.prefetch import PrefetchingCustomers
 from engage.errors import Forbidden, Unauthorized
 from engage.http.resolver import build_resolver
 from engage.observability import logger, metrics, tracer
@@ -23,7 +24,9 @@ app = build_resolver()
 
 
 def ports() -> inbound.InboundPorts:
-    return inbound.InboundPorts(customers=wiring.customers(), store=wiring.messages(), queue=wiring.send_queue())
+    """Per request: the customer lookups of one notification are prefetched in two batch reads."""
+    customers = PrefetchingCustomers(wiring.customers())
+    return inbound.InboundPorts(customers=customers, store=wiring.messages(), queue=wiring.send_queue())
 
 
 @app.get("/webhook")

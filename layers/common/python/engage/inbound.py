@@ -296,7 +296,25 @@ def _move(run: Run, customer: Customer, kind: str, value: str) -> None:
 
 
 # ---------------------------------------------------------------- messages
+def prefetch(run: Run, value: Value) -> None:
+    """Lets a store that can (one BatchGetItem) read every identity of this value at once."""
+    fetch = getattr(run.ports.customers, "prefetch", None)
+    if fetch is None:
+        return
+    wa_ids = [c.wa_id for c in value.contacts] + [p.wa_id for p in value.user_preferences]
+    user_ids = [c.user_id for c in value.contacts] + [p.user_id for p in value.user_preferences]
+    for message in value.messages:
+        wa_ids.append(message.from_)
+        user_ids.append(message.from_user_id)
+        if message.system:
+            wa_ids.append(message.system.wa_id or message.system.new_wa_id or "")
+            user_ids.append(message.system.user_id or "")
+    fetch(wa_ids=[w for w in wa_ids if w], user_ids=[u for u in user_ids if u])
+
+
 def process_messages(run: Run, value: Value) -> None:
+    if value.messages:
+        prefetch(run, value)
     parsed: list[Inbound] = []
     for message in value.messages:
         inbound = parse_inbound(run, value, message)
@@ -662,6 +680,8 @@ PREFERENCE_ACTIONS: dict[str, consent.Action] = {"stop": "opt_out", "resume": "o
 
 
 def process_preferences(run: Run, value: Value) -> None:
+    if value.user_preferences:
+        prefetch(run, value)
     for preference in value.user_preferences:
         action = PREFERENCE_ACTIONS.get(preference.value.lower())
         if action is None or preference.category not in ("", "marketing_messages"):
