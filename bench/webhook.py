@@ -4,19 +4,23 @@ Steady state: every sender is a known customer and every status belongs to a kno
 the handler is warm (config cached). Scenarios: a 1-message POST, a 100-message batch (100
 customers), a 1-status POST and a 100-status batch. Targets (issue 3): at most 2 DynamoDB
 writes per inbound message and 1 per status. moto answers in-process, so times measure our
-code plus moto, not the network; the request counts are what AWS would bill.
+code plus moto, not the network; the request counts are what AWS would bill. A last table
+replays the batches with a simulated 5 ms per AWS call, sequentially and with the thread pool.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import time
 import warnings
 from typing import Any
 
 from bench.common import SECRETS, moto_stack, stopwatch, table_row
 
 CUSTOMERS = 100
+SIMULATED_LATENCY = 0.005
 WRITE_OPS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
@@ -122,10 +126,64 @@ def report(result: dict[str, Any], target_writes: float) -> None:
     )
 
 
+class Latency:
+    """Sleeps before every AWS call, like a network round trip (sleeping releases the GIL)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, **_: Any) -> None:
+        if self.seconds:
+            time.sleep(self.seconds)
+
+
+def with_workers(workers: int) -> None:
+    from engage import wiring
+
+    os.environ["ENGAGE_WEBHOOK_WORKERS"] = str(workers)
+    wiring.reset()  # new clients (they copy the session's hooks), new pool
+
+
+def simulate(counter: Any, send_key: str, serial: int) -> None:
+    """The same batches with 5 ms per AWS call: sequential writes vs the thread pool."""
+    import boto3
+
+    latency = Latency()
+    boto3.DEFAULT_SESSION.events.register("before-call.*.*", latency)  # type: ignore[union-attr]
+    latency.seconds = SIMULATED_LATENCY
+    ms = 1000 * SIMULATED_LATENCY
+    print(f"\nwith {ms:.0f} ms added to every AWS call (a typical in-region DynamoDB round trip);")
+    print("moto's own CPU time is in both columns, the difference is the network time the pool overlaps:")
+    print(table_row("ms per POST", "1 worker", "8 workers", widths=(28, 12, 12)))
+    base = serial
+
+    def messages(k: int, count: int, posts: int) -> list[dict[str, Any]]:
+        return [message_body(0, count, base + 100 * k + count + i) for i in range(posts)]
+
+    def status_batches(k: int) -> list[dict[str, Any]]:
+        return [status_body(0, CUSTOMERS, base + 100 * k + i, send_key) for i in range(2)]
+
+    rows = [
+        ("1-message POST", lambda k: messages(k, 1, 10), 1),
+        ("100-message batch", lambda k: messages(k, CUSTOMERS, 2), CUSTOMERS),
+        ("100-status batch", status_batches, CUSTOMERS),
+    ]
+    for label, bodies, per_post in rows:
+        cells = []
+        for workers in (1, 8):
+            with_workers(workers)
+            measure("warm", [message_body(workers, 1, serial + 500 + workers)], 1, counter)  # cold clients, config
+            result = measure(label, bodies(workers), per_post, counter)
+            cells.append(1000 * result["seconds"] / result["posts"])
+        print(table_row(label, *cells, widths=(28, 12, 12)))
+    latency.seconds = 0.0
+    with_workers(8)
+
+
 def run() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     send_key = "camp_bench"
-    with moto_stack() as (_resources, counter):
+    with moto_stack(ENGAGE_WEBHOOK_WORKERS="8") as (_resources, counter):
         seed(send_key)
         warm = measure("warm-up (first message of each customer)", [message_body(0, CUSTOMERS, 0)], CUSTOMERS, counter)
         print(f"warm-up: {warm['items']} new-to-inbound customers, {warm['writes_per_item']:.2f} writes per message")
@@ -139,9 +197,10 @@ def run() -> None:
             (measure("1-status POST", one_status, 1, counter), 1),
             (measure("100-status batch", status_batches, CUSTOMERS, counter), 1),
         ]
+        print("\nin process on moto (no network), 8 workers:")
         for result, target in results:
             report(result, target)
         single, batch = results[0][0], results[1][0]
         speedup = (batch["items"] / batch["seconds"]) / (single["items"] / single["seconds"])
         print(f"\nbatching: {speedup:.1f}x more messages per second in 100-message POSTs than in 1-message POSTs")
-        print(f"100-message batch: {1000 * batch['seconds'] / batch['posts']:.0f} ms per POST on moto")
+        simulate(counter, send_key, 1000)

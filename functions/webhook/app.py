@@ -26,7 +26,9 @@ app = build_resolver()
 def ports() -> inbound.InboundPorts:
     """Per request: the customer lookups of one notification are prefetched in two batch reads."""
     customers = PrefetchingCustomers(wiring.customers())
-    return inbound.InboundPorts(customers=customers, store=wiring.messages(), queue=wiring.send_queue())
+    return inbound.InboundPorts(
+        customers=customers, store=wiring.messages(), queue=wiring.send_queue(), pool=wiring.webhook_pool()
+    )
 
 
 @app.get("/webhook")

@@ -503,3 +503,33 @@ def test_receive_parses_and_processes_a_json_body():
     body = notification({"contacts": [contact()], "messages": [message("text", {"body": "x"})]})
     report = receive(json.dumps(body).encode(), now=NOW, ports=world.ports)
     assert report.messages == 1
+
+
+# ---------------------------------------------------------------- parallel writes
+def test_a_thread_pool_stores_the_same_as_sequential_processing():
+    from concurrent.futures import ThreadPoolExecutor
+
+    results = []
+    for pool in (None, ThreadPoolExecutor(max_workers=4)):
+        world = World()
+        world.ports.pool = pool
+        ref = asha_with_send(world)
+        report = run(world, sample("batch"))
+        stored = (len(world.store.events), len(world.customers.profiles))
+        results.append((report, world.store.sends[ref]["status"], stored))
+    assert results[0] == results[1]
+    assert results[0][0].statuses == 3  # one send's statuses stay in order inside one task
+
+
+def test_a_storage_failure_in_any_parallel_task_fails_the_notification():
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = World()
+    world.ports.pool = ThreadPoolExecutor(max_workers=4)
+
+    def broken(event):
+        raise RuntimeError("DynamoDB is down")
+
+    world.store.put_event = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="DynamoDB is down"):
+        run(world, sample("batch"))

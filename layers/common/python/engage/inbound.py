@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -122,6 +124,7 @@ class InboundPorts:
     customers: IdentityStore
     store: InboundStore
     queue: Queue
+    pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)
 
 
 @dataclass
@@ -169,10 +172,27 @@ class Run:
     now: datetime
     report: Report = field(default_factory=Report)
     customers: dict[tuple[str | None, str | None], Customer] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            setattr(self.report, name, getattr(self.report, name) + n)
+
+    def fan_out(self, tasks: list[Callable[[], None]]) -> None:
+        """Runs independent tasks (one customer's messages, one send's statuses) on the pool if any."""
+        pool = self.ports.pool
+        if pool is None or len(tasks) < 2:
+            for task in tasks:
+                task()
+            return
+        futures = [pool.submit(task) for task in tasks]
+        wait(futures)
+        for future in futures:
+            future.result()  # the first failure fails the notification: Meta retries it
 
     def keep(self, reason: str, content: Any, key: str | None = None) -> None:
         if self.ports.store.keep(reason, content, now=self.now, key=key, days=self.config.inspection_days):
-            self.report.kept += 1
+            self.count("kept")
 
 
 # ---------------------------------------------------------------- entry point
@@ -325,8 +345,7 @@ def process_messages(run: Run, value: Value) -> None:
     by_customer: dict[str, list[Inbound]] = {}
     for inbound in parsed:
         by_customer.setdefault(inbound.customer.id, []).append(inbound)
-    for group in by_customer.values():
-        store_group(run, group)
+    run.fan_out([partial(store_group, run, group) for group in by_customer.values()])
 
 
 def parse_inbound(run: Run, value: Value, message: Message) -> Inbound | None:
@@ -365,11 +384,11 @@ def store_group(run: Run, group: list[Inbound]) -> None:
     confirm_for: Inbound | None = None
     for inbound in sorted(group, key=lambda i: i.event.occurred_at):
         if run.ports.store.put_event(inbound.event):
-            run.report.messages += 1
+            run.count("messages")
             if inbound.action:
                 confirm_for = inbound
         else:
-            run.report.duplicates += 1
+            run.count("duplicates")
     if confirm_for is not None and confirm_for.action:
         action, language = confirm_for.action
         queue_confirmation(run, customer.id, confirm_for.event.event_id, action, language)
@@ -466,7 +485,7 @@ def queue_confirmation(run: Run, customer_id: str, ref: str, action: str, langua
         reason=f"consent:{action}",
     )
     run.ports.queue.send([job.model_dump(mode="json")])
-    run.report.replies_queued += 1
+    run.count("replies_queued")
 
 
 def consent_action(message: Message, config: InboundConfig) -> tuple[consent.Action, str] | None:
@@ -615,7 +634,15 @@ PAYLOADS = {
 
 # ---------------------------------------------------------------- statuses
 def process_statuses(run: Run, value: Value) -> None:
+    """Statuses of one send stay in order (one task); different sends run side by side."""
+    by_send: dict[str, list[Status]] = {}
     for status in value.statuses:
+        by_send.setdefault(status.biz_opaque_callback_data or status.id, []).append(status)
+    run.fan_out([partial(_process_in_order, run, group) for group in by_send.values()])
+
+
+def _process_in_order(run: Run, group: list[Status]) -> None:
+    for status in group:
         process_status(run, status)
 
 
@@ -639,12 +666,12 @@ def process_status(run: Run, status: Status) -> None:
     ref = send_ref(run.ports.store, status)
     outcome = run.ports.store.apply_status(ref, change) if ref else "missing"
     if outcome == "applied":
-        run.report.statuses += 1
+        run.count("statuses")
     elif outcome == "stale":
-        run.report.stale_statuses += 1
+        run.count("stale_statuses")
         return
     else:
-        run.report.unmatched_statuses += 1
+        run.count("unmatched_statuses")
         run.keep("unmatched_status", status.raw, key=f"{status.id}#{status.status}")
     customer_id = ref.customer_id if ref and outcome == "applied" else _recipient(run, status)
     if customer_id and change.error_code in (STOPPED_MARKETING, UNDELIVERABLE):
@@ -718,9 +745,9 @@ def store_preference(run: Run, customer: Customer, preference: UserPreference, a
 
     touch_profile(run, customer, build)
     if not run.ports.store.put_event(event):
-        run.report.duplicates += 1
+        run.count("duplicates")
         return
-    run.report.preferences += 1
+    run.count("preferences")
     if _window_open(customer, run.now, run.config.service_window_hours):
         queue_confirmation(run, customer.id, event.event_id, action, run.config.default_language)
 

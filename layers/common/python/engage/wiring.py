@@ -6,6 +6,7 @@ client is built.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +48,13 @@ def messages() -> MessageRepository:
 @lru_cache
 def webhook_settings() -> WebhookSettings:
     return WebhookSettings.from_env()
+
+
+@lru_cache
+def webhook_pool() -> ThreadPoolExecutor:
+    """Threads for the independent writes of one notification (boto3 clients are thread safe;
+    at most 10, the default connection pool of a client)."""
+    return ThreadPoolExecutor(max_workers=webhook_settings().workers, thread_name_prefix="webhook")
 
 
 def reset() -> None:
