@@ -64,6 +64,7 @@ class WebhookSettings(TableSettings):
     # Accepted as well while the app secret is being rotated.
     app_secret_previous: str = Field(default="", alias="WHATSAPP_APP_SECRET_PREVIOUS")
     verify_token: str = Field(alias="WHATSAPP_VERIFY_TOKEN")
+    workers: int = Field(default=8, ge=1, le=10, alias="ENGAGE_WEBHOOK_WORKERS")  # parallel writes per POST
 
     @property
     def app_secrets(self) -> list[str]:

@@ -6,6 +6,7 @@ client is built.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -13,9 +14,10 @@ import boto3
 
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
+from engage.adapters.dynamo.messages import MessageRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.sqs import SqsQueue
-from engage.settings import QueueSettings, TableSettings
+from engage.settings import QueueSettings, TableSettings, WebhookSettings
 
 
 @lru_cache
@@ -42,6 +44,23 @@ def memberships() -> MembershipRepository:
 @lru_cache
 def send_queue() -> SqsQueue:
     return SqsQueue(sqs_client(), QueueSettings.from_env().send_queue_url)
+
+
+@lru_cache
+def messages() -> MessageRepository:
+    return MessageRepository(table())
+
+
+@lru_cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings.from_env()
+
+
+@lru_cache
+def webhook_pool() -> ThreadPoolExecutor:
+    """Threads for the independent writes of one notification (boto3 clients are thread safe;
+    at most 10, the default connection pool of a client)."""
+    return ThreadPoolExecutor(max_workers=webhook_settings().workers, thread_name_prefix="webhook")
 
 
 def reset() -> None:

@@ -48,3 +48,22 @@ def parse_callback_data(value: str | None) -> tuple[str, str] | None:
     if not customer_id.startswith("c_") or not send_key:
         return None
     return customer_id, send_key
+
+
+def wamid_pointer_sk() -> str:
+    return "SEND"
+
+
+def config_key(area: str) -> tuple[str, str]:
+    """CONFIG / <area>: a marketer-tunable JSON document (defaults live in pydantic models)."""
+    return "CONFIG", area
+
+
+def webhook_kept_pk(reason: str) -> str:
+    """WEBHOOK#<REASON>: payloads the webhook could not use, kept for inspection (with a TTL)."""
+    return f"WEBHOOK#{reason.upper()}"
+
+
+def referral_invite_key(code: str, invitee_id: str) -> tuple[str, str]:
+    """REFERRAL#<code> / INVITEE#<customer id>: a first message that carried a referral code."""
+    return f"REFERRAL#{code}", f"INVITEE#{invitee_id}"

@@ -1,0 +1,61 @@
+"""WhatsApp webhook: Meta's verification handshake and signed notifications, stored once.
+
+GET  /webhook  `hub.challenge` as text/plain when the verify token matches, else 403.
+POST /webhook  401 (nothing stored) unless `X-Hub-Signature-256` matches the app secret (or the
+               previous one while rotating); otherwise always 200 once stored: what cannot be
+               understood is kept for inspection (docs/webhook.md). Storage errors raise, so Meta retries.
+"""
+
+from dataclasses import asdict
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from engage import inbound, wiring
+from engage.adapters.dynamo.prefetch import PrefetchingCustomers
+from engage.errors import Forbidden, Unauthorized
+from engage.http.resolver import build_resolver
+from engage.observability import logger, metrics, tracer
+from engage.timeutil import from_epoch, utcnow
+from engage.whatsapp import signature
+
+app = build_resolver()
+
+
+def ports() -> inbound.InboundPorts:
+    """Per request: the customer lookups of one notification are prefetched in two batch reads."""
+    customers = PrefetchingCustomers(wiring.customers())
+    return inbound.InboundPorts(
+        customers=customers, store=wiring.messages(), queue=wiring.send_queue(), pool=wiring.webhook_pool()
+    )
+
+
+@app.get("/webhook")
+def verify() -> Response[str]:
+    answer = signature.challenge(app.current_event.query_string_parameters, wiring.webhook_settings().verify_token)
+    if answer is None:
+        raise Forbidden("webhook verification failed", code="verification_failed")
+    return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=answer)
+
+
+@app.post("/webhook")
+def receive() -> dict:
+    event = app.current_event
+    body = signature.raw_body(event.body, event.is_base64_encoded)
+    header = signature.header_value(event.headers)
+    if not signature.verify(body, header, wiring.webhook_settings().app_secrets):
+        raise Unauthorized("missing or invalid X-Hub-Signature-256", code="invalid_signature")
+    epoch_ms = event.request_context.time_epoch
+    now = from_epoch(epoch_ms / 1000) if epoch_ms else utcnow()
+    report = inbound.receive(body, now=now, ports=ports())
+    metrics.add_metric(name="WebhookMessages", unit="Count", value=report.messages)
+    metrics.add_metric(name="WebhookStatuses", unit="Count", value=report.statuses)
+    return {"received": True, **asdict(report)}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
