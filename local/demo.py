@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
+from engage.whatsapp.signature import sign
 from local import demo_steps
 from local.fake_whatsapp import inbound_text
 from local.runtime import LocalRuntime
-from local.signing import sign
 
 
 class DemoFailure(AssertionError):

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from engage.whatsapp.signature import sign
 from local.http_api import Response, json_response
-from local.signing import sign
 
 WABA_ID = "102290129340398"
 DISPLAY_PHONE_NUMBER = "15550001234"

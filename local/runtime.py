@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from engage.whatsapp.signature import verify
 from local.consumers import SqsConsumer, Stats, StreamConsumer, consumers_from_template
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
@@ -51,7 +52,6 @@ from local.http_api import (
     map_result,
 )
 from local.scheduling import Schedule, schedules_from_template
-from local.signing import verify
 from local.wakeups import WAKEUPS
 
 log = logging.getLogger("local.runtime")
@@ -348,7 +348,7 @@ class LocalRuntime:
     def _learn(self, request: Request) -> None:
         """The fake WhatsApp reuses the identities of correctly signed notifications the app receives."""
         signature = next((v for k, v in request.headers if k.lower() == "x-hub-signature-256"), "")
-        if not verify(request.body, signature, self.secrets["WHATSAPP_APP_SECRET"]):
+        if not verify(request.body, signature, [self.secrets["WHATSAPP_APP_SECRET"]]):
             return
         try:
             self._fake().learn(json.loads(request.body))

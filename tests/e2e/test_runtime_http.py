@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engage.whatsapp.signature import sign
 from local.fake_whatsapp import inbound_text
-from local.signing import sign
 from tests.conftest import MARKETER_TOKEN, ROOT, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN
 
 pytestmark = pytest.mark.e2e
