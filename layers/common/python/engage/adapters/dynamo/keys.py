@@ -48,3 +48,64 @@ def parse_callback_data(value: str | None) -> tuple[str, str] | None:
     if not customer_id.startswith("c_") or not send_key:
         return None
     return customer_id, send_key
+
+
+# ---------------------------------------------------------------- tagging (catalog, log, rules, pass)
+CATALOG_PK = "CATALOG"
+RULES_PK = "RULES"
+STATS_PK = "STATS"
+SHOP_STATS_SK = "SHOP"
+CONFIG_PK = "CONFIG"
+
+
+def tag_def_sk(tag: str) -> str:
+    """CATALOG / TAGDEF#<name>: one tag definition."""
+    return f"TAGDEF#{tag}"
+
+
+def rule_sk(rule_id: str) -> str:
+    """RULES / RULE#<id>: one tagging rule (a JSON document)."""
+    return f"RULE#{rule_id}"
+
+
+def tag_log_sk(at: str, tag: str, change: str, event_id: str) -> str:
+    """CUST#<id> / TAGLOG#...: one change of the customer's tags, keyed by its cause (replays write it once)."""
+    return f"TAGLOG#{at}#{tag}#{change}#{event_id}"
+
+
+def catalog_log_sk(at: str, tag: str, change: str, event_id: str) -> str:
+    """CATALOG / LOG#...: one change of the catalog."""
+    return f"LOG#{at}#{tag}#{change}#{event_id}"
+
+
+def tag_log_by_tag_pk(tag: str, day: str) -> str:
+    """gsi1pk of log entries: one tag's changes of one day (day buckets keep partitions small)."""
+    return f"TAGLOG#{tag}#{day}"
+
+
+def tag_log_by_day_pk(day: str) -> str:
+    """gsi2pk of log entries: every change of one day."""
+    return f"TAGLOG#{day}"
+
+
+def tag_log_index_sk(at: str, customer_id: str | None, change: str, event_id: str) -> str:
+    return f"{at}#{customer_id or '-'}#{change}#{event_id}"
+
+
+def expiry_index_pk(day: str) -> str:
+    """gsi2pk of a membership with an expiry: the day it expires (the nightly pass sweeps it)."""
+    return f"EXPIRES#{day}"
+
+
+def expiry_index_sk(expires_at: int, customer_id: str, tag: str) -> str:
+    return f"{expires_at:011d}#{customer_id}#{tag}"
+
+
+def shop_event_pk(event_id: str) -> str:
+    """SHOPEVT#<id> / EVENT: the shop event's id, claimed once (idempotency by event id)."""
+    return f"SHOPEVT#{event_id}"
+
+
+def pass_pk(run_id: str) -> str:
+    """PASS#<run> / RUN | CUTS | STATS#<shard>#<page>: state of one nightly lifecycle pass."""
+    return f"PASS#{run_id}"

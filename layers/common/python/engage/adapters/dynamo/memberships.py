@@ -6,16 +6,17 @@ CUST#<id> / TAG#<name>   gsi1 = TAG#<name> / CUST#<id>
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
-from engage.adapters.dynamo.keys import customer_pk, tag_index_pk, tag_sk
+from engage.adapters.dynamo.keys import customer_pk, expiry_index_pk, expiry_index_sk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.table import Table, from_dynamo
 
 
 def membership_item(
     customer_id: str, tag: str, *, since: str, source: str, reason: str = "", expires_at: int | None = None
 ) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "pk": customer_pk(customer_id),
         "sk": tag_sk(tag),
         "gsi1pk": tag_index_pk(tag),
@@ -28,6 +29,11 @@ def membership_item(
         "reason": reason,
         "expires_at": expires_at,
     }
+    if expires_at:  # indexed by expiry day, so the nightly pass removes it on time (TTL alone may lag ~2 days)
+        day = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d")
+        item["gsi2pk"] = expiry_index_pk(day)
+        item["gsi2sk"] = expiry_index_sk(expires_at, customer_id, tag)
+    return item
 
 
 class MembershipRepository:
