@@ -151,8 +151,6 @@ def validate_rule(rule: Rule, static_tags: Iterable[str] = ()) -> Rule:
             raise Invalid(
                 f"{name} is a static tag (set by hand or import); rules own dynamic tags only", code="bad_rule"
             )
-    if isinstance(rule, BehaviourRule) and rule.group_by and not used:
-        raise Invalid(f"group_by {rule.group_by!r} needs a tag template such as 'interest:{{group}}'", code="bad_rule")
     return rule
 
 
