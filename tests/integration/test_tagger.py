@@ -52,7 +52,7 @@ def test_sample_messages_tag_price_sensitive_and_price_asked(tagger, lambda_cont
     assert result == {"batchItemFailures": []}
     tags = tags_of()
     assert tags["interest:price-sensitive"]["source"] == "rule:kw-price-sensitive"
-    assert 'rabatt' in tags["interest:price-sensitive"]["reason"].lower()
+    assert "rabatt" in tags["interest:price-sensitive"]["reason"].lower()
     assert tags["intent:price-asked"]["since"] == "2026-11-23T10:16:00Z"
     assert tags["intent:price-asked"]["expires_at"] == int(parse_iso("2026-11-30T10:16:00Z").timestamp())
 

@@ -13,6 +13,7 @@ import boto3
 
 from engage.adapters.dynamo.catalog import CatalogRepository, TagLog, TagWriter
 from engage.adapters.dynamo.customers import CustomerRepository
+from engage.adapters.dynamo.lifecycle import PassRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.rules import RuleRepository
 from engage.adapters.dynamo.shop_events import ShopEventRepository
@@ -88,6 +89,11 @@ def shop_events() -> ShopEventRepository:
 def events_secrets() -> list[str]:
     """EVENTS_WEBHOOK_SECRET (resolved from SSM in AWS), read once per cold start."""
     return [ApiSettings.from_env().events_webhook_secret]
+
+
+@lru_cache
+def passes() -> PassRepository:
+    return PassRepository(table())
 
 
 @lru_cache

@@ -6,10 +6,10 @@ CUST#<id> / TAGLOG#<at>#<tag>#<change>#<id>   a change of one customer's tags
    both log kinds: gsi1 = TAGLOG#<tag>#<day> / <at>#<customer>#..., gsi2 = TAGLOG#<day> / same
 CUST#<id> / TAG#<name>                        the membership (see memberships.py)
 
-A customer tag change is one transaction: the membership write (conditional: add only if absent,
-remove only if present) plus the log entry, whose key is derived from (time, tag, change, cause).
-A replayed change therefore fails its condition and writes nothing, and a crash cannot leave a
-membership without its log line or the other way round.
+A customer tag change is a conditional membership write (add only if absent, remove only if present)
+plus its log entry, whose key is derived from (time, tag, change, cause): a replayed change fails its
+condition and writes nothing, and the log entry can be rewritten harmlessly (see TagWriter for the
+order that lets a retry finish a half-done change).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from engage.adapters.dynamo.keys import (
     CATALOG_PK,
     catalog_log_sk,
     customer_pk,
-    expiry_index_pk,
     expiry_index_sk,
     tag_def_sk,
     tag_index_pk,
@@ -35,9 +36,9 @@ from engage.adapters.dynamo.keys import (
 )
 from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
-from engage.adapters.dynamo.table import Table, Update
+from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.tags import TagChange, TagDefinition, TagLogEntry
-from engage.timeutil import epoch, from_epoch, parse_iso
+from engage.timeutil import epoch, parse_iso
 
 LOG_RETENTION_DAYS = 400  # log items carry `expires_at`, so DynamoDB TTL trims the log after this
 MAX_DAYS_PER_PAGE = 62
@@ -103,30 +104,22 @@ class CatalogRepository:
         return {"pk": CATALOG_PK, "sk": tag_def_sk(definition.name), "type": "tagdef", **definition.model_dump()}
 
     def create(self, definition: TagDefinition, entry: TagLogEntry) -> bool:
-        """Adds the definition and its log entry at once; False when the name is taken."""
-        ok = self.table.transact(
-            [
-                {"Put": {"Item": self._item(definition), "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": log_item(entry)}},
-            ]
-        )
+        """Adds the definition, then its log entry; False when the name is taken."""
+        created = self.table.put(self._item(definition), if_absent=True)
+        if created:
+            self.table.put(log_item(entry))
         self._cache = None
-        return ok
+        return created
 
     def save(self, definition: TagDefinition, entry: TagLogEntry | None = None) -> None:
-        actions: list[dict[str, Any]] = [{"Put": {"Item": self._item(definition)}}]
+        self.table.put(self._item(definition))
         if entry:
-            actions.append({"Put": {"Item": log_item(entry)}})
-        self.table.transact(actions)
+            self.table.put(log_item(entry))
         self._cache = None
 
     def remove(self, name: str, entry: TagLogEntry) -> None:
-        self.table.transact(
-            [
-                {"Delete": {"Key": {"pk": CATALOG_PK, "sk": tag_def_sk(name)}}},
-                {"Put": {"Item": log_item(entry)}},
-            ]
-        )
+        self.table.put(log_item(entry))
+        self.table.delete(CATALOG_PK, tag_def_sk(name))
         self._cache = None
 
     def touch(self, names: list[str], now: str) -> None:
@@ -142,44 +135,76 @@ class CatalogRepository:
 
 
 class TagWriter:
-    """Applies customer tag changes, each with its log entry, idempotently."""
+    """Applies customer tag changes, each with its log entry, idempotently and without transactions.
+
+    Log entries have deterministic keys, so writing one twice is harmless; the membership writes are
+    conditional, so a replayed change is a no-op. Order makes retries complete a half-done change:
+    - add: membership first (put if absent), then its log entry. A retry finding the membership already
+      written by this very change (same since, source and reason) writes the missing log entry.
+    - remove: log entry first, then the delete (if present). A retry re-decides the removal from the
+      same event and completes the delete.
+    Requests: one conditional write per change plus one batch write per 25 log entries.
+    """
 
     def __init__(self, table: Table):
         self.table = table
 
     def apply(self, changes: list[TagChange]) -> list[TagChange]:
         """Returns the changes that took effect (replays and no-ops are left out)."""
-        return [c for c in changes if self.apply_one(c)]
+        removes = [c for c in changes if c.action == "remove"]
+        adds = [c for c in changes if c.action == "add"]
+        applied: list[TagChange] = []
+        if removes:
+            self.table.batch_put(log_item(change_log_entry(c)) for c in removes)
+            applied += [c for c in removes if self._delete(c)]
+        added = [c for c in adds if self._put(c)]
+        if added:
+            self.table.batch_put(log_item(change_log_entry(c)) for c in added)
+        return applied + added
 
-    def apply_one(self, change: TagChange) -> bool:
-        key = {"pk": customer_pk(change.customer_id), "sk": tag_sk(change.tag)}
-        log = {"Put": {"Item": log_item(change_log_entry(change)), "ConditionExpression": "attribute_not_exists(pk)"}}
-        if change.action == "add":
-            item = membership_item(
-                change.customer_id,
-                change.tag,
-                since=change.at,
-                source=change.source,
-                reason=change.reason,
-                expires_at=change.expires_at,
-            )
-            member = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-            if self.table.transact([member, log]):
-                return True
-            if change.expires_at:
-                self.extend(change)
+    def _delete(self, change: TagChange) -> bool:
+        response = self._call(
+            self.table.client.delete_item,
+            Key={"pk": customer_pk(change.customer_id), "sk": tag_sk(change.tag)},
+            ConditionExpression="attribute_exists(pk)",
+        )
+        return response is not None
+
+    def _put(self, change: TagChange) -> bool:
+        item = membership_item(
+            change.customer_id,
+            change.tag,
+            since=change.at,
+            source=change.source,
+            reason=change.reason,
+            expires_at=change.expires_at,
+        )
+        if self.table.put(item, if_absent=True):
+            return True
+        if change.expires_at:
+            self.extend(change)
             return False
-        member = {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(pk)"}}
-        return self.table.transact([member, log])
+        held = self.table.get(item["pk"], item["sk"]) or {}
+        ours = (held.get("since"), held.get("source"), held.get("reason")) == (change.at, change.source, change.reason)
+        if ours:  # written by this change before a crash: make sure its log entry exists
+            self.table.put(log_item(change_log_entry(change)))
+        return False
+
+    def _call(self, method: Any, **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return dict(method(TableName=self.table.name, **kwargs))
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
 
     def extend(self, change: TagChange) -> bool:
         """Pushes a held tag's expiry out (a rule fired again); never shortens it, never adds one."""
         assert change.expires_at is not None
         expires = change.expires_at
-        day = from_epoch(expires).strftime("%Y-%m-%d")
         update = Update().set(
             expires_at=expires,
-            gsi2pk=expiry_index_pk(day),
+            gsi2pk=membership_item(change.customer_id, change.tag, since="", source="", expires_at=expires)["gsi2pk"],
             gsi2sk=expiry_index_sk(expires, change.customer_id, change.tag),
         )
         name, value = update.name("expires_at"), update.value(expires)

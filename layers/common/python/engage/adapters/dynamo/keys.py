@@ -92,9 +92,10 @@ def tag_log_index_sk(at: str, customer_id: str | None, change: str, event_id: st
     return f"{at}#{customer_id or '-'}#{change}#{event_id}"
 
 
-def expiry_index_pk(day: str) -> str:
-    """gsi2pk of a membership with an expiry: the day it expires (the nightly pass sweeps it)."""
-    return f"EXPIRES#{day}"
+def expiry_index_pk(shard: int) -> str:
+    """gsi2pk of a membership with an expiry, by customer shard (0-15); gsi2sk starts with the expiry epoch,
+    so the nightly pass finds everything due with one query per shard, however long since the last run."""
+    return f"EXPIRES#{shard}"
 
 
 def expiry_index_sk(expires_at: int, customer_id: str, tag: str) -> str:

@@ -6,9 +6,9 @@ CUST#<id> / TAG#<name>   gsi1 = TAG#<name> / CUST#<id>
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
+from engage.adapters.dynamo.customers import customer_shard
 from engage.adapters.dynamo.keys import customer_pk, expiry_index_pk, expiry_index_sk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.table import Table, from_dynamo
 
@@ -29,9 +29,8 @@ def membership_item(
         "reason": reason,
         "expires_at": expires_at,
     }
-    if expires_at:  # indexed by expiry day, so the nightly pass removes it on time (TTL alone may lag ~2 days)
-        day = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d")
-        item["gsi2pk"] = expiry_index_pk(day)
+    if expires_at:  # indexed by expiry, so the nightly pass removes it on time (TTL alone may lag ~2 days)
+        item["gsi2pk"] = expiry_index_pk(customer_shard(customer_id))
         item["gsi2sk"] = expiry_index_sk(expires_at, customer_id, tag)
     return item
 

@@ -10,12 +10,8 @@ import base64
 import json
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from engage.adapters.dynamo.table import Table, from_dynamo
 from engage.errors import Invalid
-
-_deserializer = TypeDeserializer()
 
 
 def encode_cursor(value: Any) -> str | None:
@@ -50,11 +46,11 @@ def query_page(
     """
     pk_attr, sk_attr = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
     names = {"#pk": pk_attr}
-    values: dict[str, Any] = {":pk": {"S": pk}}
+    values: dict[str, Any] = {":pk": pk}
     condition = "#pk = :pk"
     if sk_between:
         names["#sk"] = sk_attr
-        values[":lo"], values[":hi"] = {"S": sk_between[0]}, {"S": sk_between[1]}
+        values[":lo"], values[":hi"] = sk_between
         condition += " AND #sk BETWEEN :lo AND :hi"
     kwargs: dict[str, Any] = {
         "TableName": table.name,
@@ -67,14 +63,13 @@ def query_page(
     if filters:
         parts = []
         for i, (attr, value) in enumerate(filters.items()):
-            names[f"#f{i}"], values[f":f{i}"] = attr, {"S": value}
+            names[f"#f{i}"], values[f":f{i}"] = attr, value
             parts.append(f"#f{i} = :f{i}")
         kwargs["FilterExpression"] = " AND ".join(parts)
     kwargs["ExpressionAttributeNames"], kwargs["ExpressionAttributeValues"] = names, values
     if start_key:
         kwargs["ExclusiveStartKey"] = start_key
     response = table.client.query(**kwargs)
-    items = [
-        from_dynamo({k: _deserializer.deserialize(v) for k, v in raw.items()}) for raw in response.get("Items", [])
-    ]
-    return items, response.get("LastEvaluatedKey")
+    # The table resource's client (de)serialises values itself: items and keys are plain Python values.
+    last = response.get("LastEvaluatedKey")
+    return [from_dynamo(item) for item in response.get("Items", [])], from_dynamo(last) if last else None

@@ -5,11 +5,12 @@ STATS / SHOP   item_count, item_value over every order (the shop average item pr
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, PROFILE
-from engage.adapters.dynamo.keys import SHOP_STATS_SK, STATS_PK, customer_pk, tag_index_pk, tag_sk
+from engage.adapters.dynamo.keys import CONFIG_PK, SHOP_STATS_SK, STATS_PK, customer_pk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.table import Table
 from engage.rules import Event
@@ -19,6 +20,7 @@ from engage.timeutil import iso
 class TaggingReads:
     def __init__(self, table: Table):
         self.table = table
+        self._config: tuple[float, dict[str, Any]] | None = None
 
     def history(self, customer_id: str, since: datetime, until: datetime) -> list[Event]:
         """The customer's history items with since <= occurred_at <= until (to the second)."""
@@ -32,6 +34,15 @@ class TaggingReads:
         profile = next((i for i in found if i["sk"] == PROFILE), {})
         shop = next((i for i in found if i["pk"] == STATS_PK), {})
         return profile, shop
+
+    def config(self, max_age: float = 0) -> dict[str, Any]:
+        """CONFIG / tagging: marketer overrides of the tagging defaults ({"health": {...}, "lifecycle": {...}}),
+        re-read after `max_age` seconds."""
+        if self._config and time.monotonic() - self._config[0] < max_age:
+            return self._config[1]
+        item = self.table.get(CONFIG_PK, "tagging")
+        self._config = (time.monotonic(), dict(item.get("config") or {}) if item else {})
+        return self._config[1]
 
     def customer_count(self) -> int:
         """Size of the base: COUNT queries over the 16 shards of the customers index."""
