@@ -28,7 +28,7 @@ def raw_body() -> bytes:
 
 
 @router.post("/v1/events")
-def post_event() -> Response:
+def post_event() -> Response[dict]:
     event = router.current_event
     raw = raw_body()
     header = (event.headers or {}).get(SIGNATURE_HEADER)

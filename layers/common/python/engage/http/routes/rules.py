@@ -41,7 +41,7 @@ def list_rules() -> dict:
 
 
 @router.post("/v1/rules")
-def create_rule() -> Response:
+def create_rule() -> Response[dict]:
     who = require(router.current_event, "marketer")
     rule = tagging.create_rule(service(), body(), by=who, now=utcnow())
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=rule.model_dump(mode="json"))

@@ -27,11 +27,11 @@ def service() -> tagging.Tagging:
     return tagging.ready(wiring.tagging(), utcnow())
 
 
-def created(body: Any) -> Response:
+def created(body: Any) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def accepted_or_ok(result: dict[str, Any]) -> Response:
+def accepted_or_ok(result: dict[str, Any]) -> Response[dict]:
     status = 200 if result.get("state") == "done" else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result)
 
@@ -55,7 +55,7 @@ def list_tags() -> dict:
 
 
 @router.post("/v1/tags")
-def create_tag(body: TagIn) -> Response:
+def create_tag(body: TagIn) -> Response[dict]:
     who = require(router.current_event, "admin")
     definition = tagging.create_tag(service(), body, by=who, now=utcnow())
     return created(definition.model_dump())
@@ -108,13 +108,13 @@ def get_tag(name: str) -> dict:
 
 
 @router.patch("/v1/tags/<name>")
-def patch_tag(name: str, body: TagPatch) -> Response:
+def patch_tag(name: str, body: TagPatch) -> Response[dict]:
     who = require(router.current_event, "admin")
     return accepted_or_ok(tagging.update_tag(service(), unquote(name), body, by=who, now=utcnow()))
 
 
 @router.delete("/v1/tags/<name>")
-def delete_tag(name: str) -> Response:
+def delete_tag(name: str) -> Response[dict]:
     who = require(router.current_event, "admin")
     result = tagging.delete_tag(service(), unquote(name), by=who, reason=query("reason") or "", now=utcnow())
     return accepted_or_ok(result)
@@ -135,7 +135,7 @@ def get_customer_tags(ref: str) -> dict:
 
 
 @router.post("/v1/customers/<ref>/tags")
-def add_customer_tag(ref: str, body: HandTagIn) -> Response:
+def add_customer_tag(ref: str, body: HandTagIn) -> Response[dict]:
     who = require(router.current_event, "marketer")
     customer = find_customer(wiring.customers(), unquote(ref))
     change, applied = tagging.hand_change(
