@@ -260,13 +260,13 @@ def item_values(event: Event, field_name: str) -> set[str]:
     values = {str(i.get(field_name)) for i in event.data.get("items") or [] if i.get(field_name)}
     if event.data.get(field_name):
         values.add(str(event.data[field_name]))
-    return {fold(v) for v in values}
+    return {slug(v) for v in values}
 
 
 def purchased_since(ctx: Context, since: datetime, group_field: str | None, group: str | None) -> bool:
     for e in ctx.history:
         if e.kind == "order_placed" and since <= e.occurred_at <= ctx.now:
-            if group_field is None or fold(group or "") in item_values(e, group_field):
+            if group_field is None or (group or "") in item_values(e, group_field):
                 return True
     return False
 
@@ -331,16 +331,17 @@ def eval_behaviour(rule: BehaviourRule, ctx: Context) -> list[TagChange]:
     for e in counted:
         value = field_value(e.data, field_name)
         if value:
-            groups[str(value)] += 1
-            first[str(value)] = min(first.get(str(value), e.occurred_at), e.occurred_at)
+            key = slug(str(value))  # one group per meaning: "Décor" and "decor" are the same category
+            groups[key] += 1
+            first[key] = min(first.get(key, e.occurred_at), e.occurred_at)
     current = field_value(ctx.event.data, field_name)  # only the group this event belongs to
-    if not current or groups[str(current)] < rule.min_count:
+    if not current or groups[slug(str(current))] < rule.min_count:
         return []
-    group = str(current)
+    group = slug(str(current))
     if rule.without_purchase and purchased_since(ctx, first[group], field_name, group):
         return []
-    tag = rule.tag.format(**{"group": slug(group), field_name: slug(group)})
-    return [_add(ctx, rule, tag, f'{groups[group]} {what} for {field_name} "{group}" in {rule.window_days:g} days')]
+    tag = rule.tag.format(**{"group": group, field_name: group})
+    return [_add(ctx, rule, tag, f'{groups[group]} {what} for {field_name} "{current}" in {rule.window_days:g} days')]
 
 
 def metric_value(rule: AttributeRule, ctx: Context) -> float | None:
