@@ -353,24 +353,23 @@ def score_page(
     run = store.get_run(run_id) or {}
     cuts, audit = Cuts.model_validate(run.get("cuts") or {}), bool(run.get("audit"))
     profiles, cursor = store.profiles(shard, payload.get("cursor"), PAGE_SIZE)
-    changed = 0
-    for p in profiles:
-        changed += score_customer(store, t, p, now, cfg, cuts, run_id, audit)
+    decided = [decide_customer(t, p, now, cfg, cuts, run_id, audit) for p in profiles]
+    changes = [c for _, _, cs in decided for c in cs]
+    if changes:  # memberships and log first: a crash before the profiles are saved redoes the same writes
+        apply_changes(t, changes, now, batch=True)
+    for p, (wanted, scores, cs) in zip(profiles, decided, strict=True):
+        if cs or scores != p.get("rfm"):
+            store.save_profile(p["id"], sorted(wanted), scores)
+    changed = len(changes)
     if cursor:
         queue.send([{**payload, "cursor": cursor}])
     return {"run": run_id, "shard": shard, "customers": len(profiles), "changed": changed, "more": bool(cursor)}
 
 
-def score_customer(
-    store: PassStore,
-    t: Tagging,
-    p: dict[str, Any],
-    now: datetime,
-    cfg: LifecycleConfig,
-    cuts: Cuts,
-    run_id: str,
-    audit: bool,
-) -> int:
+def decide_customer(
+    t: Tagging, p: dict[str, Any], now: datetime, cfg: LifecycleConfig, cuts: Cuts, run_id: str, audit: bool
+) -> tuple[set[str], dict[str, Any] | None, list[TagChange]]:
+    """(clock tags wanted, RFM scores, changes to make) for one customer."""
     customer_id = p["id"]
     held_clock = set(p.get("clock_tags") or [])
 
@@ -380,23 +379,21 @@ def score_customer(
     wanted, scores = desired_clock_tags(p, now, cfg, cuts, audit=audit, holds_other_tags=holds_other_tags)
     changes = clock_changes(customer_id, held_clock, wanted, run_id, now)
     if audit and "historical-stock:awaiting-activation" in wanted - held_clock:
-        reason = f"quarterly audit: no interaction for {cfg.audit_sleep_days} days"
-        changes.append(
-            TagChange(
-                customer_id=customer_id,
-                tag="value:vip",
-                action="remove",
-                source="system",
-                reason=reason,
-                event_id=f"pass-{run_id}",
-                at=iso(now),
+        vip = t.memberships.of_customer(customer_id)
+        if any(m["name"] == "value:vip" for m in vip):
+            reason = f"quarterly audit: no interaction for {cfg.audit_sleep_days} days"
+            changes.append(
+                TagChange(
+                    customer_id=customer_id,
+                    tag="value:vip",
+                    action="remove",
+                    source="system",
+                    reason=reason,
+                    event_id=f"pass-{run_id}",
+                    at=iso(now),
+                )
             )
-        )
-    if changes:
-        apply_changes(t, changes, now)
-    if changes or scores != p.get("rfm"):
-        store.save_profile(customer_id, sorted(wanted), scores)
-    return len(changes)
+    return wanted, scores, changes
 
 
 def expiry_page(store: PassStore, t: Tagging, queue: Queue, payload: Mapping[str, Any], now: datetime) -> dict:

@@ -64,6 +64,10 @@ class TagChangeWriter(Protocol):
         """Applies each change with its log entry; returns those that took effect (replays do not)."""
         ...
 
+    def apply_batch(self, changes: list[Any]) -> list[Any]:
+        """Unconditional batch writes, for writers that keep their own ledger (the nightly pass)."""
+        ...
+
 
 class MembershipReader(Protocol):
     def of_customer(self, customer_id: str) -> list[dict[str, Any]]: ...

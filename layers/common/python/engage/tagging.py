@@ -200,8 +200,9 @@ def continue_delete(t: Tagging, name: str, *, by: str, reason: str, now: datetim
 
 
 # ---------------------------------------------------------------------------- applying changes
-def apply_changes(t: Tagging, changes: list[TagChange], now: datetime) -> list[TagChange]:
-    """Writes rule-made changes: skips static tags, registers new dynamic tags in the catalog."""
+def apply_changes(t: Tagging, changes: list[TagChange], now: datetime, *, batch: bool = False) -> list[TagChange]:
+    """Writes rule-made changes: skips static tags, registers new dynamic tags in the catalog.
+    `batch` writes without conditions (see TagWriter.apply_batch): for writers with their own ledger."""
     if not changes:
         return []
     catalog = t.catalog.all()
@@ -217,7 +218,7 @@ def apply_changes(t: Tagging, changes: list[TagChange], now: datetime) -> list[T
         elif definition is not None and definition.state != "active" and change.action == "add":
             continue  # being renamed or deleted: the rules point elsewhere already
         allowed.append(change)
-    return t.writer.apply(allowed)
+    return t.writer.apply_batch(allowed) if batch else t.writer.apply(allowed)
 
 
 def register(t: Tagging, change: TagChange, now: datetime) -> None:
