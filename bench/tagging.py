@@ -153,3 +153,8 @@ def night(app: Any, counter: Any, context: Any, n: int, now: Any, label: str) ->
                     widths=(22,)))  # fmt: skip
     top = ", ".join(f"{op} {count / n:.2f}" for op, count in counter.calls.most_common(4))
     print(f"  requests per customer: {top}")
+
+
+def run() -> None:
+    bench_tagger()
+    bench_pass()
