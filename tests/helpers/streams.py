@@ -59,3 +59,32 @@ def history_item(customer_id: str, kind: str, event_id: str, at: str, **data: An
         "occurred_at": at,
         "data": clean,
     }
+
+
+def table_stream_event(stream_arn: str, *, after: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """The table's real (moto) stream records as the tagger's Lambda event, filtered like the template
+    (INSERT of `EVT#` items). Returns (event, last sequence number) so a caller can read only newer ones."""
+    import boto3
+
+    streams = boto3.client("dynamodbstreams", region_name="eu-west-1")
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += page["Records"]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    last = records[-1]["dynamodb"]["SequenceNumber"] if records else after
+    if after is not None:
+        records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > int(after)]
+    out = []
+    for record in records:
+        body = dict(record["dynamodb"])
+        created = body.get("ApproximateCreationDateTime")
+        if hasattr(created, "timestamp"):
+            body["ApproximateCreationDateTime"] = int(created.timestamp())
+        if record["eventName"] == "INSERT" and body["Keys"]["sk"]["S"].startswith("EVT#"):
+            out.append({**record, "dynamodb": body, "eventSourceARN": stream_arn})
+    return {"Records": out}, last

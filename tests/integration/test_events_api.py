@@ -139,3 +139,12 @@ def test_invalid_events_are_refused_with_a_clear_message(api, lambda_context, mu
     status, reply = call(api, signed(body), lambda_context)
     assert 400 <= status < 500
     assert expected in reply["error"]["message"], reply
+
+
+def test_customer_upserted_sets_name_and_merges_attributes(api, lambda_context):
+    status, body = call(api, load_event("api/event_customer_upserted"), lambda_context)
+    from engage import wiring
+
+    customer = wiring.customers().get(body["customer_id"])
+    assert customer.name == "Asha K."
+    assert customer.attributes == {"loyalty_tier": "gold", "newsletter": True, "email": "asha@example.com"}

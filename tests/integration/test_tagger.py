@@ -116,3 +116,36 @@ def test_records_other_than_history_inserts_are_ignored(tagger, lambda_context):
     event = stream_event([{"pk": f"CUST#{CID}", "sk": "PROFILE", "type": "customer", "id": CID}])
     assert tagger.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
     assert tags_of() == {}
+
+
+def test_shop_events_reach_the_tagger_through_the_table_stream(aws, lambda_context):
+    # Given three views of one category and an order posted to the API
+    import json as _json
+
+    from engage import wiring
+    from functions.api import app as api
+    from functions.tagger import app as tagger
+    from tests.helpers.events import http_event
+    from tests.helpers.streams import table_stream_event
+
+    customer = {"wa_id": "4915123456789"}
+    for n, when in enumerate(["2026-11-20T10:00:00Z", "2026-11-21T10:00:00Z", "2026-11-22T10:00:00Z"]):
+        body = {"id": f"v{n}", "type": "product_viewed", "occurred_at": when, "customer": customer,
+                "data": {"product": f"p{n}", "category": "Cosmetics"}}  # fmt: skip
+        assert (
+            api.lambda_handler(http_event("POST", "/v1/events", body=body, groups="marketer"), lambda_context)[
+                "statusCode"
+            ]
+            == 202
+        )
+    # When the tagger reads the table's own stream
+    event, _ = table_stream_event(aws.stream_arn)
+    assert len(event["Records"]) == 3
+    assert tagger.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    # Then the category rule tagged the customer, and the catalog's dynamic tag holds it
+    cid = wiring.customers().find_id(wa_id="4915123456789")
+    held = tags_of(cid)
+    assert held["interest:cosmetics"]["source"] == "rule:bh-interest-category"
+    assert "3 product viewed events" in held["interest:cosmetics"]["reason"]
+    response = api.lambda_handler(http_event("GET", "/v1/customers/4915123456789", groups="marketer"), lambda_context)
+    assert [t["name"] for t in _json.loads(response["body"])["tags"]] == ["interest:cosmetics"]

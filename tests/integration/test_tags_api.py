@@ -220,3 +220,12 @@ def test_rules_are_created_edited_switched_off_and_defaults_are_not_deleted(api,
     assert call(api, lambda_context, "DELETE", "/v1/rules/bh-intent-high")[1]["error"]["code"] == "default_rule"
     assert call(api, lambda_context, "DELETE", "/v1/rules/gift-seekers")[0] == 200
     assert call(api, lambda_context, "GET", "/v1/rules/gift-seekers")[0] == 404
+
+
+def test_the_weekly_health_job_stores_its_report(api, lambda_context, asha):
+    from engage import wiring
+    from functions.scheduler import app as scheduler
+
+    summary = scheduler.lambda_handler({"schedule": "tag-health", "now": "2026-11-23T03:00:00Z"}, lambda_context)
+    assert summary["catalog_size"] == 20 and summary["status"] == "small"
+    assert wiring.table().get("CATALOG", "HEALTH")["report"]["customers"] == 1

@@ -210,7 +210,7 @@ class TagLogEntry(BaseModel):
 STARTER_CATALOG: list[tuple[str, TagKind, str]] = [
     ("interest:price-sensitive", "dynamic", "Asks for discounts or mostly buys with coupons."),
     ("interest:trend-follower", "dynamic", "Clicks on new arrivals."),
-    ("interest:cosmetics", "static", "Cosmetics shoppers (set by hand or import)."),
+    ("interest:cosmetics", "dynamic", "Viewed cosmetics 3+ times in 30 days (rule bh-interest-category)."),
     ("power:premium", "static", "High purchasing power (set by hand or import)."),
     ("power:budget", "static", "Budget-conscious (set by hand or import)."),
     ("stage:purchased", "dynamic", "Has bought at least once (the order rule sets it)."),
