@@ -93,14 +93,14 @@ def bench_tagger() -> None:
             for start in range(0, len(items), 100):
                 result = app.lambda_handler(stream_event(items[start : start + 100]), context)
                 assert not result["batchItemFailures"], result
+        seconds, requests, calls = watch["seconds"], counter.total(), counter.calls.most_common()
         changes = sum(1 for _ in wiring.table().scan() if str(_.get("sk", "")).startswith("TAGLOG#"))
-        seconds = watch["seconds"]
         print("tagger (DynamoDB stream batches of 100, in process on moto)")
         print(table_row("events", "seconds", "events/s", "AWS req", "req/event", widths=(22,)))
-        print(table_row(len(items), seconds, len(items) / seconds, counter.total(), counter.total() / len(items),
+        print(table_row(len(items), seconds, len(items) / seconds, requests, requests / len(items),
                         widths=(22,)))  # fmt: skip
         print(f"  customer tag changes written: {changes} ({changes / len(items):.2f} per event)")
-        for op, n in counter.calls.most_common():
+        for op, n in calls:
             print(f"  {op:32s} {n:7d}  {n / len(items):.3f}/event")
         engine_only(items)
 
