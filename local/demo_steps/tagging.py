@@ -11,6 +11,7 @@ from typing import Any
 
 WA_ID = "34612345678"
 USER_ID = "ES.1000000000000000042"
+# The story starts 3 days ago; the nightly passes then simulate the next 90 days with an injected clock.
 START = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=3)
 
 
@@ -81,6 +82,6 @@ def run(demo: Any) -> None:
         demo.drain()
         show_tags(demo, f"nightly pass, day {day}")
 
-    log = demo.client.get("/v1/tags/log", params={"customer": WA_ID, "since": iso(at(-1)), "limit": 8},
-                          headers=demo.marketer).json()  # fmt: skip
+    params = {"customer": WA_ID, "since": iso(at(-1)), "until": iso(at(96)), "limit": 8}
+    log = demo.client.get("/v1/tags/log", params=params, headers=demo.marketer).json()
     demo.say("  latest changes: " + "; ".join(f"{e['change']} {e['tag']} ({e['by']})" for e in log["entries"]))

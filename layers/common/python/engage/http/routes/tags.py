@@ -78,13 +78,14 @@ def tag_log() -> dict:
     customer_id = find_customer(wiring.customers(), query("customer") or "").id if query("customer") else None
     try:
         since = parse_iso(query("since") or "") if query("since") else now - timedelta(days=30)
+        until = parse_iso(query("until") or "") if query("until") else now
         limit = int(query("limit", "50") or 50)
     except ValueError as error:
         raise Invalid(f"bad query parameter: {error}", code="bad_query") from error
     if not 1 <= limit <= 500:
         raise Invalid("limit must be between 1 and 500", code="bad_query")
     rows, cursor = wiring.tag_log().entries(
-        since=since, until=now, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
+        since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
     )
     return {"entries": rows, "cursor": cursor}
 
