@@ -149,3 +149,13 @@ def test_shop_events_reach_the_tagger_through_the_table_stream(aws, lambda_conte
     assert "3 product viewed events" in held["interest:cosmetics"]["reason"]
     response = api.lambda_handler(http_event("GET", "/v1/customers/4915123456789", groups="marketer"), lambda_context)
     assert [t["name"] for t in _json.loads(response["body"])["tags"]] == ["interest:cosmetics"]
+
+
+def test_a_broken_record_fails_alone_and_is_reported_for_retry(tagger, lambda_context):
+    good = history_item(CID, "message", "w-ok", "2026-11-23T10:00:00Z", type="text", text="discount?")
+    broken = {**history_item(CID, "message", "w-bad", "2026-11-23T10:01:00Z", type="text", text="x")}
+    broken.pop("occurred_at")
+    event = put_and_stream([good, broken])
+    result = tagger.lambda_handler(event, lambda_context)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
+    assert "interest:price-sensitive" in tags_of()
