@@ -1,11 +1,13 @@
 """Demo step: customers acquire and lose tags from messages, clicks, orders and 90 simulated days.
 
-`run(demo)` drives the local runtime over HTTP (see BRIEF: demo.client, demo.admin, demo.marketer,
-demo.post_webhook, demo.drain, demo.schedule, demo.say).
+`run(demo)` drives the local runtime over HTTP (demo.client, demo.marketer, demo.secrets,
+demo.post_webhook, demo.drain, demo.schedule, demo.say). Shop events are HMAC-signed as the shop
+signs them: `/v1/events` has no JWT authorizer, in AWS as in the local runtime.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,9 +43,18 @@ def inbound_text(text: str, wamid: str, when: datetime) -> dict[str, Any]:
 
 
 def shop_event(demo: Any, event_id: str, kind: str, when: datetime, data: dict[str, Any]) -> None:
+    """POST /v1/events signed like the shop signs it (HMAC of the raw body with EVENTS_WEBHOOK_SECRET)."""
+    from engage.shop import SIGNATURE_HEADER, signature
+
     body = {"id": event_id, "type": kind, "occurred_at": iso(when), "customer": {"wa_id": WA_ID}, "data": data}
-    response = demo.client.post("/v1/events", json=body, headers=demo.marketer)
-    response.raise_for_status()
+    raw = json.dumps(body).encode()
+    headers = {
+        "content-type": "application/json",
+        SIGNATURE_HEADER: signature(demo.secrets["EVENTS_WEBHOOK_SECRET"], raw),
+    }
+    response = demo.client.post("/v1/events", content=raw, headers=headers)
+    if response.status_code not in (200, 202):
+        raise AssertionError(f"POST /v1/events answered {response.status_code}: {response.text}")
 
 
 def show_tags(demo: Any, when: str) -> None:
