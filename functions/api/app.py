@@ -5,10 +5,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.http.resolver import build_resolver
 from engage.http.routes import customers
+from engage.http.routes.events import router as events_router
+from engage.http.routes.rules import router as rules_router
+from engage.http.routes.tags import router as tags_router
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.include_router(customers.router)
+app.include_router(tags_router)
+app.include_router(rules_router)
+app.include_router(events_router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -15,9 +15,18 @@ from engage.errors import Invalid
 from engage.observability import logger
 from engage.timeutil import parse_iso, utcnow
 
-JOBS: dict[str, str] = {}
+JOBS: dict[str, str] = {
+    "lifecycle-pass": "engage.tagging_jobs:lifecycle_pass",
+    "tag-health": "engage.tagging_jobs:tag_health",
+}
 
-PAGES: dict[str, str] = {}
+PAGES: dict[str, str] = {
+    "lifecycle-stats": "engage.tagging_jobs:lifecycle_stats",
+    "lifecycle-page": "engage.tagging_jobs:lifecycle_page",
+    "lifecycle-expiry": "engage.tagging_jobs:lifecycle_expiry",
+    "tag-rename": "engage.tagging_jobs:tag_rename",
+    "tag-delete": "engage.tagging_jobs:tag_delete",
+}
 
 
 def run_job(registry: dict[str, str], payload: dict[str, Any], importer: Callable[[str], Any]) -> Any:

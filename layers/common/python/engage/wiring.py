@@ -12,12 +12,18 @@ from typing import Any
 
 import boto3
 
+from engage.adapters.dynamo.catalog import CatalogRepository, TagLog, TagWriter
 from engage.adapters.dynamo.customers import CustomerRepository
+from engage.adapters.dynamo.lifecycle import PassRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.messages import MessageRepository
+from engage.adapters.dynamo.rules import RuleRepository
+from engage.adapters.dynamo.shop_events import ShopEventRepository
 from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.tagging import MembershipBatches, TaggingReads
 from engage.adapters.sqs import SqsQueue
-from engage.settings import QueueSettings, TableSettings, WebhookSettings
+from engage.settings import ApiSettings, QueueSettings, TableSettings, WebhookSettings
+from engage.tagging import Tagging
 
 
 @lru_cache
@@ -39,6 +45,70 @@ def customers() -> CustomerRepository:
 @lru_cache
 def memberships() -> MembershipRepository:
     return MembershipRepository(table())
+
+
+@lru_cache
+def catalog() -> CatalogRepository:
+    return CatalogRepository(table())
+
+
+@lru_cache
+def rules() -> RuleRepository:
+    return RuleRepository(table())
+
+
+@lru_cache
+def tag_writer() -> TagWriter:
+    return TagWriter(table())
+
+
+@lru_cache
+def tag_log() -> TagLog:
+    return TagLog(table())
+
+
+@lru_cache
+def tagging_reads() -> TaggingReads:
+    return TaggingReads(table())
+
+
+@lru_cache
+def membership_batches() -> MembershipBatches:
+    return MembershipBatches(table())
+
+
+@lru_cache
+def pass_queue() -> SqsQueue:
+    return SqsQueue(sqs_client(), QueueSettings.from_env().pass_queue_url)
+
+
+@lru_cache
+def shop_events() -> ShopEventRepository:
+    return ShopEventRepository(table())
+
+
+@lru_cache
+def events_secrets() -> list[str]:
+    """EVENTS_WEBHOOK_SECRET (resolved from SSM in AWS), read once per cold start."""
+    return [ApiSettings.from_env().events_webhook_secret]
+
+
+@lru_cache
+def passes() -> PassRepository:
+    return PassRepository(table())
+
+
+@lru_cache
+def tagging() -> Tagging:
+    return Tagging(
+        catalog=catalog(),
+        rules=rules(),
+        writer=tag_writer(),
+        memberships=memberships(),
+        reads=tagging_reads(),
+        batches=membership_batches(),
+        queue=pass_queue(),
+    )
 
 
 @lru_cache

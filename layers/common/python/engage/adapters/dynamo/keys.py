@@ -67,3 +67,63 @@ def webhook_kept_pk(reason: str) -> str:
 def referral_invite_key(code: str, invitee_id: str) -> tuple[str, str]:
     """REFERRAL#<code> / INVITEE#<customer id>: a first message that carried a referral code."""
     return f"REFERRAL#{code}", f"INVITEE#{invitee_id}"
+# ---------------------------------------------------------------- tagging (catalog, log, rules, pass)
+CATALOG_PK = "CATALOG"
+RULES_PK = "RULES"
+STATS_PK = "STATS"
+SHOP_STATS_SK = "SHOP"
+CONFIG_PK = "CONFIG"
+
+
+def tag_def_sk(tag: str) -> str:
+    """CATALOG / TAGDEF#<name>: one tag definition."""
+    return f"TAGDEF#{tag}"
+
+
+def rule_sk(rule_id: str) -> str:
+    """RULES / RULE#<id>: one tagging rule (a JSON document)."""
+    return f"RULE#{rule_id}"
+
+
+def tag_log_sk(at: str, tag: str, change: str, event_id: str) -> str:
+    """CUST#<id> / TAGLOG#...: one change of the customer's tags, keyed by its cause (replays write it once)."""
+    return f"TAGLOG#{at}#{tag}#{change}#{event_id}"
+
+
+def catalog_log_sk(at: str, tag: str, change: str, event_id: str) -> str:
+    """CATALOG / LOG#...: one change of the catalog."""
+    return f"LOG#{at}#{tag}#{change}#{event_id}"
+
+
+def tag_log_by_tag_pk(tag: str, day: str) -> str:
+    """gsi1pk of log entries: one tag's changes of one day (day buckets keep partitions small)."""
+    return f"TAGLOG#{tag}#{day}"
+
+
+def tag_log_by_day_pk(day: str) -> str:
+    """gsi2pk of log entries: every change of one day."""
+    return f"TAGLOG#{day}"
+
+
+def tag_log_index_sk(at: str, customer_id: str | None, change: str, event_id: str) -> str:
+    return f"{at}#{customer_id or '-'}#{change}#{event_id}"
+
+
+def expiry_index_pk(shard: int) -> str:
+    """gsi2pk of a membership with an expiry, by customer shard (0-15); gsi2sk starts with the expiry epoch,
+    so the nightly pass finds everything due with one query per shard, however long since the last run."""
+    return f"EXPIRES#{shard}"
+
+
+def expiry_index_sk(expires_at: int, customer_id: str, tag: str) -> str:
+    return f"{expires_at:011d}#{customer_id}#{tag}"
+
+
+def shop_event_pk(event_id: str) -> str:
+    """SHOPEVT#<id> / EVENT: the shop event's id, claimed once (idempotency by event id)."""
+    return f"SHOPEVT#{event_id}"
+
+
+def pass_pk(run_id: str) -> str:
+    """PASS#<run> / RUN | CUTS | STATS#<shard>#<page>: state of one nightly lifecycle pass."""
+    return f"PASS#{run_id}"

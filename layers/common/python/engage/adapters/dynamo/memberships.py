@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from engage.adapters.dynamo.keys import customer_pk, tag_index_pk, tag_sk
+from engage.adapters.dynamo.customers import customer_shard
+from engage.adapters.dynamo.keys import customer_pk, expiry_index_pk, expiry_index_sk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.table import Table, from_dynamo
 
 
 def membership_item(
     customer_id: str, tag: str, *, since: str, source: str, reason: str = "", expires_at: int | None = None
 ) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "pk": customer_pk(customer_id),
         "sk": tag_sk(tag),
         "gsi1pk": tag_index_pk(tag),
@@ -28,6 +29,10 @@ def membership_item(
         "reason": reason,
         "expires_at": expires_at,
     }
+    if expires_at:  # indexed by expiry, so the nightly pass removes it on time (TTL alone may lag ~2 days)
+        item["gsi2pk"] = expiry_index_pk(customer_shard(customer_id))
+        item["gsi2sk"] = expiry_index_sk(expires_at, customer_id, tag)
+    return item
 
 
 class MembershipRepository:

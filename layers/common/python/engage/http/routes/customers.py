@@ -9,6 +9,8 @@ from engage.customers import Customer, clean
 from engage.errors import NotFound
 from engage.http.auth import require
 from engage.ports import CustomerStore
+from engage.tagging import customer_tags
+from engage.timeutil import utcnow
 
 router = APIGatewayHttpRouter()
 
@@ -33,4 +35,4 @@ def find_customer(store: CustomerStore, ref: str) -> Customer:
 def get_customer(ref: str) -> dict:
     require(router.current_event, "marketer")
     customer = find_customer(wiring.customers(), ref)
-    return customer.model_dump()
+    return {**customer.model_dump(), "tags": customer_tags(wiring.tagging(), customer.id, utcnow())}

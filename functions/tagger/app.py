@@ -1,0 +1,55 @@
+"""The tagger: DynamoDB stream consumer for new history items (EVT#...).
+
+Each record goes through PROCESSORS in order; a processor raising fails that record only
+(ReportBatchItemFailures), and the stream retries from it. Every processor must be idempotent:
+a retried or replayed record changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from engage import tagging, wiring
+from engage.adapters.dynamo.table import from_dynamo
+from engage.observability import logger, metrics, tracer
+from engage.timeutil import utcnow
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def run_rules(item: dict[str, Any]) -> None:
+    changes = tagging.tag_event(tagging.ready(wiring.tagging(), utcnow()), item)
+    if changes:
+        logger.info("tags changed", extra={"customer_id": item["customer_id"], "changes": len(changes)})
+
+
+# Steps run for every new history item, in order (reply attribution can be appended here).
+PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules]
+
+
+def history_item(record: DynamoDBRecord) -> dict[str, Any] | None:
+    if record.event_name is None or record.event_name.name != "INSERT":
+        return None
+    image = record.dynamodb.new_image if record.dynamodb else {}
+    if not str(image.get("sk", "")).startswith("EVT#") or image.get("type") != "event":
+        return None
+    return from_dynamo(image)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    item = history_item(record)
+    if item is not None:
+        for step in PROCESSORS:
+            step(item)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
