@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage import tagging, wiring
+from engage import replies, tagging, wiring
 from engage.adapters.dynamo.table import from_dynamo
 from engage.observability import logger, metrics, tracer
 from engage.timeutil import utcnow
@@ -28,8 +28,14 @@ def run_rules(item: dict[str, Any]) -> None:
         logger.info("tags changed", extra={"customer_id": item["customer_id"], "changes": len(changes)})
 
 
-# Steps run for every new history item, in order (reply attribution can be appended here).
-PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules]
+def attribute_reply(item: dict[str, Any]) -> None:
+    if replies.is_reply(item):
+        store = wiring.messages()
+        replies.attribute_reply(store, item, utcnow(), config=replies.load_reply_config(store))
+
+
+# Steps run for every new history item, in order.
+PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules, attribute_reply]
 
 
 def history_item(record: DynamoDBRecord) -> dict[str, Any] | None:

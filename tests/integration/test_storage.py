@@ -153,15 +153,3 @@ def test_erasing_a_customer_removes_profile_identities_and_history(aws):
     assert store.find_id(wa_id="4915123456789") is None
     assert store.find_id(user_id="DE.100000000000001") is None
     assert wiring.memberships().count("value:vip") == 0
-
-
-def test_an_identity_left_by_an_interrupted_erasure_does_not_block_a_new_customer(aws):
-    from engage import wiring
-    from engage.customers import resolve_customer
-
-    store = wiring.customers()
-    customer, _ = resolve_customer(store, wa_id="4915123456789", user_id=None, now=NOW)
-    wiring.table().delete(f"CUST#{customer.id}", "PROFILE")  # the erasure stopped after the profile
-    again, created = resolve_customer(store, wa_id="4915123456789", user_id=None, now=NOW)
-    assert created and again.id != customer.id
-    assert store.find_id(wa_id="4915123456789") == again.id

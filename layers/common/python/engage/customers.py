@@ -6,6 +6,7 @@ A customer has one internal id. WhatsApp's phone-based `wa_id` and the business-
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -79,18 +80,14 @@ def resolve_customer(
     wa_id, user_id = clean(wa_id), clean(user_id)
     if not wa_id and not user_id:
         raise ValueError("a customer needs a wa_id or a user_id")
-    for _ in range(3):
+    for _ in range(5):
         by_user = store.find_id(user_id=user_id) if user_id else None
         by_phone = store.find_id(wa_id=wa_id) if wa_id else None
         existing_id = by_user or by_phone
         customer = store.get(existing_id) if existing_id else None
         if existing_id and customer is None:
-            # An identity left behind by an interrupted erasure: free it, then create afresh.
-            store.detach_identity(
-                existing_id,
-                wa_id=wa_id if by_phone == existing_id else None,
-                user_id=user_id if by_user == existing_id else None,
-            )
+            # Another webhook is creating this customer right now: read again.
+            time.sleep(0.05)
             continue
         if customer is not None:
             _attach_missing(
@@ -101,7 +98,7 @@ def resolve_customer(
         if store.create(created):
             return created, True
         # Lost a race with a concurrent creation: the next round reads the winner.
-    raise RuntimeError("could not resolve customer identity after 3 attempts")
+    raise RuntimeError("could not resolve customer identity after 5 attempts")
 
 
 def _attach_missing(store: CustomerStore, customer: Customer, *, wa_id: str | None, user_id: str | None) -> None:

@@ -23,10 +23,6 @@ class CustomerStore(Protocol):
 
     def attach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> bool: ...
 
-    def detach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> None:
-        """Deletes the identity items that still point to `customer_id`."""
-        ...
-
     def update(self, customer_id: str, **fields: Any) -> None: ...
 
 

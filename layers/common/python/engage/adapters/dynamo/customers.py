@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from engage.adapters.dynamo.keys import customer_pk
-from engage.adapters.dynamo.table import Table, Update, is_condition_failure
+from engage.adapters.dynamo.table import Table, Update
 from engage.customers import Customer
 
 CUSTOMER_SHARDS = 16
@@ -105,20 +103,6 @@ class CustomerRepository:
             ]
         )
 
-    def detach_identity(self, customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> None:
-        for ident in ({"wa_id": wa_id}, {"user_id": user_id}):
-            if next(iter(ident.values())):
-                try:
-                    self.table.client.delete_item(
-                        TableName=self.table.name,
-                        Key={"pk": identity_pk(**ident), "sk": IDENTITY},
-                        ConditionExpression="attribute_not_exists(pk) OR customer_id = :me",
-                        ExpressionAttributeValues={":me": customer_id},
-                    )
-                except ClientError as error:
-                    if not is_condition_failure(error):
-                        raise
-
     def move_identity(self, customer_id: str, *, old: dict[str, str | None], new: dict[str, str]) -> bool:
         """Replaces one identity by another (a changed number or a new user id)."""
         field, value = next(iter(new.items()))
@@ -169,9 +153,17 @@ class CustomerRepository:
                 yield Customer.model_validate(item)
 
     def delete(self, customer: Customer) -> None:
-        """Erases the profile, its identities and everything in the customer's partition."""
-        keys = [(item["pk"], item["sk"]) for item in self.table.query(customer_pk(customer.id), consistent=True)]
-        for ident in ({"wa_id": customer.wa_id}, {"user_id": customer.user_id}):
-            if next(iter(ident.values())):
-                keys.append((identity_pk(**ident), IDENTITY))
-        self.table.batch_delete(keys)
+        """Erases identities first, then everything in the customer's partition (the profile included).
+
+        In that order an interrupted erasure never leaves an identity pointing at a missing profile;
+        running it again finishes the job.
+        """
+        identities = [
+            (identity_pk(**ident), IDENTITY)
+            for ident in ({"wa_id": customer.wa_id}, {"user_id": customer.user_id})
+            if next(iter(ident.values()))
+        ]
+        self.table.batch_delete(identities)
+        self.table.batch_delete(
+            (item["pk"], item["sk"]) for item in self.table.query(customer_pk(customer.id), consistent=True)
+        )

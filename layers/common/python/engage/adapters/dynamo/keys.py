@@ -67,6 +67,8 @@ def webhook_kept_pk(reason: str) -> str:
 def referral_invite_key(code: str, invitee_id: str) -> tuple[str, str]:
     """REFERRAL#<code> / INVITEE#<customer id>: a first message that carried a referral code."""
     return f"REFERRAL#{code}", f"INVITEE#{invitee_id}"
+
+
 # ---------------------------------------------------------------- tagging (catalog, log, rules, pass)
 CATALOG_PK = "CATALOG"
 RULES_PK = "RULES"
