@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from engage.customers import Customer
 
 
@@ -25,4 +27,27 @@ class CustomerStore(Protocol):
 class Queue(Protocol):
     def send(self, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
         """Sends every body (batched by the adapter); raises if any could not be queued."""
+        ...
+
+
+class LinkShortener(Protocol):
+    def shorten(
+        self,
+        customer_id: str,
+        campaign_id: str | None,
+        variant: str | None,
+        label: str,
+        target: str,
+        now: datetime,
+    ) -> str:
+        """A short tracked URL (`<base>/r/<code>`) for `target`; raises `Invalid` for a bad target.
+
+        The link belongs to the customer's send of `campaign_id` (its send key); an optional
+        keyword `send_key=` names another send."""
+        ...
+
+
+class Alerts(Protocol):
+    def publish(self, alert: dict[str, Any]) -> None:
+        """Tells the operators (the alerts topic); raises if it could not."""
         ...

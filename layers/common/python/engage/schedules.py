@@ -15,7 +15,9 @@ from engage.errors import Invalid
 from engage.observability import logger
 from engage.timeutil import parse_iso, utcnow
 
-JOBS: dict[str, str] = {}
+JOBS: dict[str, str] = {
+    "metric-alerts": "engage.metric_jobs:metric_alerts",
+}
 
 PAGES: dict[str, str] = {}
 
