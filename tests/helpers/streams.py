@@ -80,3 +80,43 @@ def lifecycle(customer_id: str, send_key: str = "cmp_1", **base: Any) -> list[tu
     delivered = {**sent, "status": "delivered", "status_rank": 2, "delivered_at": "2026-11-23T10:00:05Z"}
     read = {**delivered, "status": "read", "status_rank": 3, "read_at": "2026-11-23T10:03:00Z"}
     return [(None, intent), (intent, sent), (sent, delivered), (delivered, read)]
+
+
+class StreamPump:
+    """Reads the table's stream on moto like Lambda's event source mapping would (moto runs none).
+
+    `events()` returns the records written since the last call, in the Lambda event shape, keeping
+    only what the metrics function's FilterCriteria lets through (`sk` starting with SEND#).
+    """
+
+    def __init__(self, stream_arn: str, sk_prefix: str = "SEND#"):
+        import boto3
+
+        self.client = boto3.client("dynamodbstreams", region_name="eu-west-1")
+        self.stream_arn = stream_arn
+        self.sk_prefix = sk_prefix
+        shards = self.client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        self.iterators = [
+            self.client.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        found = []
+        for index, iterator in enumerate(self.iterators):
+            response = self.client.get_records(ShardIterator=iterator, Limit=1000)
+            self.iterators[index] = response["NextShardIterator"]
+            for record in response["Records"]:
+                body = dict(record["dynamodb"])
+                if not body["Keys"]["sk"]["S"].startswith(self.sk_prefix):
+                    continue
+                created = body.get("ApproximateCreationDateTime")
+                body["ApproximateCreationDateTime"] = int(created.timestamp()) if created else 0
+                found.append({**record, "dynamodb": body, "eventSourceARN": self.stream_arn})
+        return found
+
+    def events(self, batch_size: int = 100) -> list[dict[str, Any]]:
+        records = self.records()
+        return [stream_event(*records[i : i + batch_size]) for i in range(0, len(records), batch_size)]
