@@ -81,3 +81,20 @@ def serialized_moto(aws, quiet_stream) -> Any:
     events.register("before-call.dynamodb", acquire)
     events.register("after-call.dynamodb", release)
     return lock
+
+
+def seed(campaign_id: str | None, day: str, *, variant: str = "A", segment_id: str = "-", **counts: int) -> None:
+    """Adds counts straight to the counter items (one transaction), as many counted sends would."""
+    from collections import Counter
+
+    from engage import wiring
+    from engage.timeutil import parse_iso
+
+    store = wiring.counters()
+    actions = store.counter_updates(
+        campaign_id=campaign_id, variant=variant, segment_id=segment_id, day=day, shard=len(counts) % store.shards,
+        attributes=Counter(counts),
+    )  # fmt: skip
+    assert store.transact(actions) == []
+    if campaign_id:
+        store.note_active(campaign_id, day, parse_iso(f"{day}T08:00:00Z"))

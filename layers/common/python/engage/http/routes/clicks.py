@@ -13,7 +13,7 @@ router = APIGatewayHttpRouter()
 
 
 @router.route("/r/<code>", method=["GET", "HEAD"], include_in_schema=False)
-def follow(code: str) -> Response:
+def follow(code: str) -> Response[str]:
     event = router.current_event
     http = event.request_context.http
     outcome = follow_link(
