@@ -149,7 +149,7 @@ def seed_daily() -> None:
     counts = {"sent": 50, "delivered": 49, "read": 30, "replied": 8, "clicked": 6, "clicks": 9, "opted_out": 1}
     counts.update({"failed": 1, "failed:131026": 1})
     items = []
-    start = date(2026, 10, 25)
+    start = date(2026, 9, 1)
     for day_index in range(DAYS):
         day = (start + timedelta(days=day_index)).isoformat()
         for segment in range(SEGMENTS):
@@ -194,7 +194,7 @@ def run_reading(counter: Any) -> None:
     config = MetricsConfig()
     print(f"\nreading: {DAYS} days x {SEGMENTS} segments, {store.shards} shards per counter")
     print(row("report", "requests", "items", "bytes", "RCU", "ms"))
-    first, last = date(2026, 10, 25), date(2026, 10, 25) + timedelta(days=DAYS - 1)
+    first, last = date(2026, 9, 1), date(2026, 9, 1) + timedelta(days=DAYS - 1)
 
     def daily() -> tuple[list, dict]:
         rows = store.daily_rows(first.isoformat(), last.isoformat())
