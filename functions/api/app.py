@@ -4,17 +4,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.http.resolver import build_resolver
-from engage.http.routes import customers
-from engage.http.routes.events import router as events_router
-from engage.http.routes.rules import router as rules_router
-from engage.http.routes.tags import router as tags_router
+from engage.http.routes import alerts, clicks, customers, events, rules, tags
+from engage.http.routes import metrics as metrics_routes
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.include_router(customers.router)
-app.include_router(tags_router)
-app.include_router(rules_router)
-app.include_router(events_router)
+app.include_router(tags.router)
+app.include_router(rules.router)
+app.include_router(events.router)
+app.include_router(clicks.router)
+app.include_router(metrics_routes.router)
+app.include_router(alerts.router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

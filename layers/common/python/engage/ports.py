@@ -119,3 +119,26 @@ class TagChangeWriter(Protocol):
 
 class MembershipReader(Protocol):
     def of_customer(self, customer_id: str) -> list[dict[str, Any]]: ...
+
+
+class LinkShortener(Protocol):
+    def shorten(
+        self,
+        customer_id: str,
+        campaign_id: str | None,
+        variant: str | None,
+        label: str,
+        target: str,
+        now: datetime,
+    ) -> str:
+        """A short tracked URL (`<base>/r/<code>`) for `target`; raises `Invalid` for a bad target.
+
+        The link belongs to the customer's send of `campaign_id` (its send key); an optional
+        keyword `send_key=` names another send."""
+        ...
+
+
+class Alerts(Protocol):
+    def publish(self, alert: dict[str, Any]) -> None:
+        """Tells the operators (the alerts topic); raises if it could not."""
+        ...

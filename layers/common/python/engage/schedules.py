@@ -18,6 +18,7 @@ from engage.timeutil import parse_iso, utcnow
 JOBS: dict[str, str] = {
     "lifecycle-pass": "engage.tagging_jobs:lifecycle_pass",
     "tag-health": "engage.tagging_jobs:tag_health",
+    "metric-alerts": "engage.metric_jobs:metric_alerts",
 }
 
 PAGES: dict[str, str] = {

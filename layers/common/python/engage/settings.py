@@ -83,3 +83,12 @@ class ApiSettings(QueueSettings):
     # Local runtime only: bearer tokens standing in for the JWT authorizer's groups.
     admin_token: str = Field(default="", alias="ENGAGE_ADMIN_TOKEN")
     marketer_token: str = Field(default="", alias="ENGAGE_MARKETER_TOKEN")
+
+
+class AlertSettings(TableSettings):
+    alerts_topic_arn: str = Field(alias="ENGAGE_ALERTS_TOPIC_ARN")
+
+
+class LinkSettings(TableSettings):
+    # Public base of `GET /r/{code}` (the API's URL or a short custom domain), e.g. https://go.shop.example
+    link_base_url: str = Field(alias="ENGAGE_LINK_BASE_URL")

@@ -12,17 +12,21 @@ from typing import Any
 
 import boto3
 
+from engage.adapters.dynamo.alerts import AlertRepository
 from engage.adapters.dynamo.catalog import CatalogRepository, TagLog, TagWriter
+from engage.adapters.dynamo.counters import CounterRepository
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.lifecycle import PassRepository
+from engage.adapters.dynamo.links import LinkRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.messages import MessageRepository
 from engage.adapters.dynamo.rules import RuleRepository
 from engage.adapters.dynamo.shop_events import ShopEventRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.dynamo.tagging import MembershipBatches, TaggingReads
+from engage.adapters.sns import SnsAlerts
 from engage.adapters.sqs import SqsQueue
-from engage.settings import ApiSettings, QueueSettings, TableSettings, WebhookSettings
+from engage.settings import AlertSettings, ApiSettings, LinkSettings, QueueSettings, TableSettings, WebhookSettings
 from engage.tagging import Tagging
 
 
@@ -131,6 +135,33 @@ def webhook_pool() -> ThreadPoolExecutor:
     """Threads for the independent writes of one notification (boto3 clients are thread safe;
     at most 10, the default connection pool of a client)."""
     return ThreadPoolExecutor(max_workers=webhook_settings().workers, thread_name_prefix="webhook")
+
+
+def counters() -> CounterRepository:
+    return CounterRepository(table())
+
+
+@lru_cache
+def links() -> LinkRepository:
+    return LinkRepository(table(), counters())
+
+
+@lru_cache
+def link_shortener() -> Any:
+    """The `LinkShortener` port for the sender (needs ENGAGE_LINK_BASE_URL)."""
+    from engage.links import TrackedLinkShortener
+
+    return TrackedLinkShortener(links(), LinkSettings.from_env().link_base_url)
+
+
+@lru_cache
+def alert_store() -> AlertRepository:
+    return AlertRepository(table())
+
+
+@lru_cache
+def alert_topic() -> SnsAlerts:
+    return SnsAlerts(boto3.client("sns"), AlertSettings.from_env().alerts_topic_arn)
 
 
 def reset() -> None:

@@ -129,3 +129,35 @@ def shop_event_pk(event_id: str) -> str:
 def pass_pk(run_id: str) -> str:
     """PASS#<run> / RUN | CUTS | STATS#<shard>#<page>: state of one nightly lifecycle pass."""
     return f"PASS#{run_id}"
+
+
+# ---------------------------------------------------------------- metrics (counters, links, alerts)
+CAMPAIGN_META_SK = "META"  # CAMP#<id> / META: the campaign item (campaigns area); metrics reads launched_at
+
+
+def counter_pk(scope: str, shard: int) -> str:
+    """A sharded counter partition: CNT#CAMP#<campaign id>#<shard> or CNT#DAY#<shard>."""
+    return f"CNT#{scope}#{shard}"
+
+
+def counter_mark_pk(customer_id: str, send_key: str, metric: str) -> str:
+    """Exactly-once marker: this send's `metric` has been counted (TTL)."""
+    return f"CNTMARK#{customer_id}#{send_key}#{metric}"
+
+
+def active_campaigns_pk(day: str) -> str:
+    """CNTIDX#<yyyy-mm-dd> / CAMP#<id>: campaigns with counted activity on that cohort day."""
+    return f"CNTIDX#{day}"
+
+
+def link_pk(code: str) -> str:
+    return f"LINK#{code}"
+
+
+def report_pk(campaign_id: str) -> str:
+    """REPORT#<campaign id> / 24h: the campaign's 24-hour report."""
+    return f"REPORT#{campaign_id}"
+
+
+ALERT_OPEN_PK = "ALERT#OPEN"  # sk = <kind>#<subject>: one item while the alert is open
+ALERT_LOG_PK = "ALERT#LOG"  # sk = <opened_at>#<alert id>: every alert ever opened, with its status

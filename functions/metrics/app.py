@@ -1,0 +1,35 @@
+"""Counts send-item transitions from the table's stream, exactly once (partial batch failures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from engage import opmetrics, wiring
+from engage.counters import CounterStore, count_record
+from engage.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord, store: CounterStore | None = None) -> list[str]:
+    stream = record.dynamodb
+    if stream is None:
+        return []
+    counted, replayed = count_record(
+        store or wiring.counters(), stream.old_image, stream.new_image, stream.approximate_creation_date_time
+    )
+    opmetrics.count(opmetrics.COUNTED_TRANSITIONS, len(counted))
+    opmetrics.count(opmetrics.REPLAYED_TRANSITIONS, replayed)
+    return counted
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    # A batch that fails entirely raises (the default), so Lambda bisects it and retries.
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

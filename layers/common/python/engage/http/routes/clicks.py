@@ -1,0 +1,36 @@
+"""GET /r/{code}: the public click-tracking redirect (no sign-in)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from engage import opmetrics, wiring
+from engage.links import NOT_FOUND_PAGE, follow_link
+from engage.timeutil import utcnow
+
+router = APIGatewayHttpRouter()
+
+
+@router.route("/r/<code>", method=["GET", "HEAD"], include_in_schema=False)
+def follow(code: str) -> Response[str]:
+    event = router.current_event
+    http = event.request_context.http
+    outcome = follow_link(
+        wiring.links(),
+        code,
+        method=http.method,
+        user_agent=event.headers.get("user-agent") or http.user_agent,
+        click_id=event.request_context.request_id,
+        now=utcnow(),
+        headers=dict(event.headers),
+    )
+    if outcome.location is None:
+        opmetrics.count(opmetrics.UNKNOWN_LINKS)
+        return Response(status_code=404, content_type=content_types.TEXT_HTML, body=NOT_FOUND_PAGE)
+    opmetrics.count(opmetrics.BOT_CLICKS if outcome.bot else opmetrics.LINK_CLICKS)
+    return Response(
+        status_code=302,
+        headers={"Location": outcome.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        body="",
+    )

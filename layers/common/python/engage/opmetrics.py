@@ -1,0 +1,46 @@
+"""Operational metrics (CloudWatch EMF through Powertools Metrics): one place for their names.
+
+Business counts (sent, delivered, ...) live in DynamoDB and are exact; these are for operators:
+throughput, latency and errors, cheap to emit (a JSON line on stdout, no API call), alarmed on in
+the template. Every function decorates its handler with `@metrics.log_metrics`, which flushes them.
+See docs/metrics.md for who emits what.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from engage.observability import metrics
+
+# metrics function / click route / alerts job (this area)
+COUNTED_TRANSITIONS = "CountedTransitions"  # transitions counted now (replays excluded)
+REPLAYED_TRANSITIONS = "ReplayedTransitions"  # transitions already counted (stream replays, duplicates)
+LINK_CLICKS = "LinkClicks"  # human clicks on tracked links
+BOT_CLICKS = "BotClicks"  # prefetchers and crawlers (not counted as clicks)
+UNKNOWN_LINKS = "UnknownLinks"  # /r/{code} for unknown or expired codes
+ALERTS_OPENED = "AlertsOpened"
+ALERTS_CLOSED = "AlertsClosed"
+REPORTS_WRITTEN = "CampaignReportsWritten"
+
+# emitted by the sending and webhook areas (names agreed here, alarmed in the template)
+SENDS = "Sends"  # accepted by WhatsApp
+SEND_FAILURES = "SendFailures"  # dimension error_code
+THROTTLE_WAIT = "ThrottleWaitMs"  # time a send waited for a token
+DEFERRALS = "Deferrals"  # dimension reason
+WEBHOOK_LATENCY = "WebhookLatencyMs"  # receipt to 200, per POST /webhook
+
+
+def count(name: str, value: float = 1) -> None:
+    """A plain count, flushed with the handler's other metrics."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_by(name: str, dimension: str, value: str, amount: float = 1) -> None:
+    """A count with its own dimension (e.g. SendFailures by error_code), written as its own EMF blob."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=amount, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name=dimension, value=value)
+
+
+def milliseconds(name: str, value: float) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)

@@ -1,0 +1,127 @@
+"""Which send-item changes count, and that each (send, metric) counts once whatever arrives."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from engage.counters import CountedChange, Transition, add_up, breakdown, change_of, count_change, transitions
+from engage.timeutil import parse_iso
+from tests.helpers.send_streams import lifecycle, send_item
+
+NOW = parse_iso("2026-11-23T12:00:00Z")
+
+
+class FakeCounterStore:
+    """The CounterStore port in memory: a marker set and counters by (scope, attribute)."""
+
+    def __init__(self) -> None:
+        self.marks: set[tuple[str, str, str]] = set()
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def apply(self, change: CountedChange, now) -> list[str]:
+        counted = []
+        for transition in change.transitions:
+            mark = (change.customer_id, change.send_key, transition.metric)
+            if mark in self.marks:
+                continue
+            self.marks.add(mark)
+            counted.append(transition.metric)
+            for attribute in transition.attributes():
+                self.counts[(f"campaign:{change.campaign_id}", attribute)] += 1
+                self.counts[(f"day:{change.day}:{change.segment_id}", attribute)] += 1
+        return counted
+
+    def campaign(self, campaign_id: str = "cmp_1") -> dict[str, int]:
+        return {attr: n for (scope, attr), n in self.counts.items() if scope == f"campaign:{campaign_id}"}
+
+
+def metrics_of(old, new) -> list[str]:
+    return [t.metric for t in transitions(old, new)]
+
+
+def test_each_step_of_a_send_counts_its_own_metric():
+    steps = lifecycle("c_1")
+    assert [metrics_of(old, new) for old, new in steps] == [[], ["sent"], ["delivered"], ["read"]]
+
+
+def test_read_without_delivered_counts_both_and_a_late_delivered_counts_nothing():
+    _, sent = lifecycle("c_1")[1]
+    read_first = {**sent, "status": "read", "read_at": "2026-11-23T10:01:00Z"}
+    assert metrics_of(sent, read_first) == ["delivered", "read"]
+    late_delivered = {**read_first, "delivered_at": "2026-11-23T10:01:30Z"}
+    assert metrics_of(read_first, late_delivered) == []
+
+
+def test_duplicate_status_write_changes_nothing():
+    _, delivered = lifecycle("c_1")[2]
+    assert metrics_of(delivered, {**delivered, "status_rank": 2}) == []
+
+
+def test_failures_refusals_and_deferrals_carry_their_code_or_reason():
+    _, sent = lifecycle("c_1")[1]
+    failed = transitions(sent, {**sent, "status": "failed", "failed_at": "2026-11-23T10:00:02Z", "error_code": 131026})
+    assert failed == [Transition("failed", "131026")]
+    assert failed[0].attributes() == ["failed", "failed:131026"]
+    intent = send_item("c_2")
+    assert transitions(intent, {**intent, "state": "refused", "reason": "no_consent"}) == [
+        Transition("refused", "no_consent")
+    ]
+    assert transitions(intent, {**intent, "state": "deferred", "reason": "quiet hours!"}) == [
+        Transition("deferred", "quiet_hours_")
+    ]
+    assert transitions(intent, {**intent, "state": "failed"}) == [Transition("failed", "unknown")]
+
+
+def test_insert_with_everything_counts_everything_and_remove_counts_nothing():
+    _, read = lifecycle("c_1")[3]
+    assert metrics_of(None, read) == ["sent", "delivered", "read"]
+    assert metrics_of(read, None) == []
+
+
+def test_only_send_items_count():
+    profile = {"pk": "CUST#c_1", "sk": "PROFILE", "sent_at": "2026-11-23T10:00:00Z"}
+    assert change_of(None, profile, NOW) is None
+
+
+def test_cohort_day_is_the_send_day_even_for_a_late_read():
+    _, delivered = lifecycle("c_1")[2]
+    next_day_read = {**delivered, "read_at": "2026-11-24T08:00:00Z"}
+    change = change_of(delivered, next_day_read, NOW)
+    assert change is not None and change.day == "2026-11-23"
+    refused = {**send_item("c_9"), "state": "refused", "reason": "cap"}
+    assert change_of(None, refused, NOW).day == "2026-11-23"  # no own time: the change's time
+
+
+def test_replays_duplicates_and_shuffled_order_count_exactly_once():
+    # Given 30 recipients whose changes arrive twice, in a shuffled order, plus a full replay
+    store = FakeCounterStore()
+    changes = [pair for i in range(30) for pair in lifecycle(f"c_{i}")]
+    stream = changes * 2
+    random.Random(7).shuffle(stream)
+    # When every change is counted, then the whole stream again
+    for old, new in stream + stream:
+        count_change(store, old, new, at=NOW)
+    # Then each recipient counts once per metric
+    assert store.campaign() == {"sent": 30, "delivered": 30, "read": 30}
+
+
+def test_a_state_that_comes_back_counts_once():
+    store = FakeCounterStore()
+    intent = send_item("c_1")
+    deferred = {**intent, "state": "deferred", "reason": "quiet_hours"}
+    for old, new in [(intent, deferred), (deferred, intent), (intent, deferred)]:
+        count_change(store, old, new, at=NOW)
+    assert store.campaign()["deferred"] == 1
+
+
+@pytest.mark.parametrize("rows,expected", [([], 0), ([{"sent": 2}, {"sent": 3, "pk": "x"}], 5)])
+def test_add_up_sums_only_counter_attributes(rows, expected):
+    assert add_up(rows)["sent"] == expected
+
+
+def test_breakdown_lists_details():
+    counts = add_up([{"failed": 3, "failed:131026": 2, "failed:131049": 1, "day": "2026-11-23"}])
+    assert breakdown(counts, "failed") == {"131026": 2, "131049": 1}
