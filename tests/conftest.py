@@ -93,3 +93,30 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         wiring.reset()
         yield resources
         wiring.reset()
+
+
+@pytest.fixture
+def serialized_dynamodb(aws: Any) -> Any:
+    """Serialises DynamoDB calls between threads, standing in for DynamoDB's own isolation.
+
+    moto applies a transaction by deep-copying the table and restoring the copy when it is
+    cancelled, which is not isolated from other threads (a restore can erase another thread's
+    write, and two conditional transactions can both pass). The threads still interleave
+    between calls.
+    """
+    import threading
+
+    from engage import wiring
+
+    lock = threading.RLock()
+    events = wiring.table().client.meta.events
+
+    def acquire(**_: Any) -> None:  # a handler that returns a value would replace the response
+        lock.acquire()
+
+    def release(**_: Any) -> None:
+        lock.release()
+
+    events.register("before-call.dynamodb", acquire)
+    events.register("after-call.dynamodb", release)
+    return lock

@@ -16,7 +16,7 @@ LINK = re.compile(r"/r/([A-Za-z0-9]{8})\b")
 
 def tracked_codes(demo: Any) -> list[str]:
     """Codes of the tracked links the fake WhatsApp received."""
-    text = str(demo.outbox().get("messages", []))
+    text = str(demo.outbox())
     return list(dict.fromkeys(LINK.findall(text)))
 
 

@@ -70,7 +70,7 @@ def test_transaction_is_all_or_nothing(table):
     assert table.get("T#2", "X") is None
 
 
-def test_new_customer_is_created_once_under_concurrent_webhooks(aws):
+def test_new_customer_is_created_once_under_concurrent_webhooks(serialized_dynamodb):
     # Given eight webhooks racing for the same unknown phone number
     from engage import wiring
     from engage.customers import resolve_customer

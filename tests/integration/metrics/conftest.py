@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -58,29 +57,9 @@ def quiet_stream(aws) -> None:
 
 
 @pytest.fixture
-def serialized_moto(aws, quiet_stream) -> Any:
-    """Serialises DynamoDB calls between threads.
-
-    moto applies a transaction by deep-copying the table and restoring the copy when the
-    transaction is cancelled, which is not isolated from other threads (a restore can erase
-    another thread's write). DynamoDB isolates transactions itself (conflicts come back as
-    TransactionConflict, retried by the adapter). This lock stands in for that isolation; the
-    threads still interleave between calls.
-    """
-    from engage import wiring
-
-    lock = threading.RLock()
-    events = wiring.table().client.meta.events
-
-    def acquire(**_: Any) -> None:  # a handler that returns a value would replace the response
-        lock.acquire()
-
-    def release(**_: Any) -> None:
-        lock.release()
-
-    events.register("before-call.dynamodb", acquire)
-    events.register("after-call.dynamodb", release)
-    return lock
+def serialized_moto(quiet_stream, serialized_dynamodb) -> Any:
+    """DynamoDB calls serialised between threads (see tests/conftest.py), with the stream quiet."""
+    return serialized_dynamodb
 
 
 def seed(campaign_id: str | None, day: str, *, variant: str = "A", segment_id: str = "-", **counts: int) -> None:
