@@ -5,10 +5,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.http.resolver import build_resolver
 from engage.http.routes import customers
+from engage.http.routes import segments as segment_routes
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.include_router(customers.router)
+app.include_router(segment_routes.router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

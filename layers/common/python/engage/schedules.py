@@ -15,7 +15,9 @@ from engage.errors import Invalid
 from engage.observability import logger
 from engage.timeutil import parse_iso, utcnow
 
-JOBS: dict[str, str] = {}
+JOBS: dict[str, str] = {
+    "segment-sizes": "engage.segments.jobs:segment_sizes",
+}
 
 PAGES: dict[str, str] = {}
 

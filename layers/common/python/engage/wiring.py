@@ -11,10 +11,13 @@ from typing import Any
 
 import boto3
 
+from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
+from engage.adapters.dynamo.segments import SegmentRepository, SnapshotRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.sqs import SqsQueue
+from engage.ports import TagCatalog
 from engage.settings import QueueSettings, TableSettings
 
 
@@ -42,6 +45,27 @@ def memberships() -> MembershipRepository:
 @lru_cache
 def send_queue() -> SqsQueue:
     return SqsQueue(sqs_client(), QueueSettings.from_env().send_queue_url)
+
+
+@lru_cache
+def segments() -> SegmentRepository:
+    return SegmentRepository(table())
+
+
+@lru_cache
+def snapshots() -> SnapshotRepository:
+    return SnapshotRepository(table())
+
+
+@lru_cache
+def audience() -> DynamoAudienceReader:
+    return DynamoAudienceReader(table())
+
+
+@lru_cache
+def tag_catalog() -> TagCatalog:
+    """Known tag names for segment rules; swap for the tag catalog's adapter when it exists."""
+    return TableTagCatalog(table())
 
 
 def reset() -> None:

@@ -48,3 +48,32 @@ def parse_callback_data(value: str | None) -> tuple[str, str] | None:
     if not customer_id.startswith("c_") or not send_key:
         return None
     return customer_id, send_key
+
+
+# ---------------------------------------------------------------- segments (see docs/segments.md)
+SEGMENTS_PK = "SEGMENTS"  # SEGMENTS / SEG#<id> saved segments; SEGMENTS / STATS the base-size estimate
+SEGMENT_STATS_SK = "STATS"
+AUDIENCE_SUMMARY_SK = "AUDIENCE"  # CAMP#<campaign_id> / AUDIENCE: the snapshot's summary
+TAG_CATALOG_PK = "TAGDEF"  # TAGDEF / <tag name>: the tag catalog's items (read by segments)
+
+
+def segment_sk(segment_id: str) -> str:
+    return f"SEG#{segment_id}"
+
+
+def segment_sizes_pk(segment_id: str) -> str:
+    """SEG#<id> / SIZE#<yyyy-mm-dd>: the segment's size on that day (nightly)."""
+    return f"SEG#{segment_id}"
+
+
+def segment_size_sk(day: str) -> str:
+    return f"SIZE#{day}"
+
+
+def audience_pk(campaign_id: str) -> str:
+    """CAMP#<campaign_id> / AUD#<customer_id>: who was in the campaign's audience at launch, and why."""
+    return f"CAMP#{campaign_id}"
+
+
+def audience_sk(customer_id: str) -> str:
+    return f"AUD#{customer_id}"
