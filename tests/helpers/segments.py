@@ -103,7 +103,9 @@ def random_base(rng: random.Random, size: int, now: datetime) -> list[Person]:
         phone_only = rng.random() < 0.3  # country known only from the phone number
 
         def moment(chance: float) -> str | None:
-            return iso(now - timedelta(days=rng.randint(0, 400), seconds=rng.randint(0, 86_399))) if rng.random() < chance else None
+            if rng.random() >= chance:
+                return None
+            return iso(now - timedelta(days=rng.randint(0, 400), seconds=rng.randint(0, 86_399)))
 
         customer = Customer(
             id=customer_id(n),
@@ -118,7 +120,9 @@ def random_base(rng: random.Random, size: int, now: datetime) -> list[Person]:
             total_spent=rng.choice([0, 19.99, 50, 120.5, 199, 400]),
         )
         tags = {t for t in VOCABULARY if rng.random() < 0.35}
-        orders_at = [iso(now - timedelta(days=rng.randint(0, 100), hours=rng.randint(0, 23))) for _ in range(rng.randint(0, 4))]
+        orders_at = [
+            iso(now - timedelta(days=rng.randint(0, 100), hours=rng.randint(0, 23))) for _ in range(rng.randint(0, 4))
+        ]
         people.append(Person(customer, tags, orders_at))
     return people
 
@@ -128,7 +132,8 @@ def base_items(people: Iterable[Person]) -> list[dict[str, Any]]:
     for person in people:
         cid = person.customer.id
         items.append(CustomerRepository.profile_item(person.customer))
-        items.extend(membership_item(cid, t, since="2026-01-01T00:00:00Z", source="import") for t in sorted(person.tags))
+        since = "2026-01-01T00:00:00Z"
+        items.extend(membership_item(cid, t, since=since, source="import") for t in sorted(person.tags))
         for i, at in enumerate(person.orders_at):
             for kind in ("order_placed", "message"):  # a message in the window must not count
                 items.append(

@@ -17,6 +17,7 @@ from engage.timeutil import parse_iso
 from tests.helpers.segments import VOCABULARY, base_items, clear, customer_id, random_base, reference, rules
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
+SINCE = "2026-01-01T00:00:00Z"
 CHEAP_GETS = PlanCosts()  # bounded candidates are read one by one
 DEAR_GETS = PlanCosts(batch_get_rcu=1_000)  # ... or the planner prefers the parallel scan
 
@@ -41,9 +42,7 @@ def test_evaluator_agrees_with_the_naive_reference(table, rule, seed, size, dear
     table.batch_put(base_items(people))
     table.put({"pk": "SEGMENTS", "sk": "STATS", "base_size": size})
     # When the evaluator answers the rule
-    audience = evaluate(
-        rule, DynamoAudienceReader(table), VOCABULARY, now=NOW, costs=DEAR_GETS if dear else CHEAP_GETS
-    )
+    audience = evaluate(rule, DynamoAudienceReader(table), VOCABULARY, now=NOW, costs=DEAR_GETS if dear else CHEAP_GETS)
     # Then it finds exactly who the reference finds, sorted, with the required tags they hold
     assert audience.ids == sorted(reference(to_json(rule), people, NOW))
     for cid in audience.ids:
@@ -83,7 +82,7 @@ def test_tag_index_is_read_past_the_1mb_page(table):
     # Given 3,000 holders of one tag with ~500-byte membership items (1.5 MB in the index)
     reason = "x" * 400
     table.batch_put(
-        membership_item(customer_id(n), "interest:cosmetics", since="2026-01-01T00:00:00Z", source="import", reason=reason)
+        membership_item(customer_id(n), "interest:cosmetics", since=SINCE, source="import", reason=reason)
         for n in range(3000)
     )
     # When the tag's members are read
@@ -95,7 +94,7 @@ def test_tag_index_is_read_past_the_1mb_page(table):
 def test_catalog_knows_tagdef_items_and_tags_with_members_and_caches_them(table):
     # Given one catalog item without members and one tag with members but no catalog item
     table.put({"pk": "TAGDEF", "sk": "interest:garden", "type": "tagdef"})
-    table.put(membership_item(customer_id(1), "bought:2026-11:lipstick", since="2026-11-01T00:00:00Z", source="rule:r1"))
+    table.put(membership_item(customer_id(1), "bought:2026-11:lipstick", since=SINCE, source="rule:r1"))
     ticks = iter([0.0, 1.0, 400.0, 400.0])
     catalog = TableTagCatalog(table, ttl_seconds=300, clock=lambda: next(ticks))
     # When the names are read
