@@ -27,7 +27,7 @@ def list_segments() -> dict:
 
 
 @router.post("/v1/segments")
-def create_segment(body: SegmentIn) -> Response:
+def create_segment(body: SegmentIn) -> Response[dict]:
     caller = require(router.current_event, "marketer")
     segment = service.create_segment(
         body,
@@ -61,7 +61,7 @@ def update_segment(segment_id: str, body: SegmentChange) -> dict:
 
 
 @router.delete("/v1/segments/<segment_id>")
-def delete_segment(segment_id: str) -> Response:
+def delete_segment(segment_id: str) -> Response[None]:
     require(router.current_event, "marketer")
     service.delete_segment(segment_id, store=wiring.segments())
     return Response(status_code=204)
