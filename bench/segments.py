@@ -130,7 +130,7 @@ def history_event(cid: str, k: int, at: str, rng: random.Random) -> dict[str, An
 
     kind = rng.choice(["message", "message", "message", "link_clicked", "order_placed"])
     event_id = f"wamid.HBgM{cid[-12:]}{k:04d}" if kind == "message" else f"ev_{cid[-12:]}_{k}"
-    data = {"type": "text", "text": rng.choice(["Hi!", "Is this in stock?", "Thanks", "Rabatt?"])}
+    data: dict[str, Any] = {"type": "text", "text": rng.choice(["Hi!", "Is this in stock?", "Thanks", "Rabatt?"])}
     if kind == "order_placed":
         data = {"order_id": f"o{k}", "total": round(rng.uniform(10, 150), 2), "items": ["lipstick"]}
     elif kind == "link_clicked":
@@ -237,6 +237,10 @@ class ReadMeter:
         return taken
 
     def before(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        params = json.loads(params.get("body") or b"{}")  # the request as sent (DynamoDB JSON)
+        if params.get("IndexName") == "gsi1" and "ProjectionExpression" in params:  # a tag's member ids
+            values = list((params.get("ExpressionAttributeValues") or {}).values())
+            context["bench_tag_sk"] = _plain(values[0]) if values else None
         consistent = bool(params.get("ConsistentRead"))
         for request in (params.get("RequestItems") or {}).values():
             consistent = consistent or bool(request.get("ConsistentRead"))
@@ -244,8 +248,12 @@ class ReadMeter:
 
     def after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         unit = 1.0 if context.get("bench_consistent") else 0.5
+        tag_sk = context.get("bench_tag_sk")
         if model.name in ("Query", "Scan"):
-            sizes = [self._size(i) for i in parsed.get("Items", [])]
+            items = parsed.get("Items", [])
+            if tag_sk:  # projected to customer_id: the membership item is CUST#<id> / TAG#<name>
+                items = [{"pk": "CUST#" + _plain(i["customer_id"]), "sk": tag_sk} for i in items]
+            sizes = [self._size(i) for i in items]
             self.rcu += math.ceil(sum(sizes) / 4096) * unit
         elif model.name == "GetItem":
             sizes = [self._size(parsed["Item"])] if parsed.get("Item") else []
@@ -258,10 +266,15 @@ class ReadMeter:
         self.items += len(sizes)
 
     def _size(self, item: dict[str, Any]) -> int:
-        def plain(value: Any) -> str:
-            return value["S"] if isinstance(value, dict) else value
+        size = self.sizes.get((_plain(item["pk"]), _plain(item["sk"])))
+        if size is None:
+            raise AssertionError(f"read an item the bench did not write: {item}")
+        return size
 
-        return self.sizes.get((plain(item["pk"]), plain(item["sk"])), 0)
+
+def _plain(value: Any) -> str:
+    """A string attribute in the wire form ({"S": ...}) or already deserialised."""
+    return value["S"] if isinstance(value, dict) else value
 
 
 # ---------------------------------------------------------------- the naive way
@@ -321,8 +334,8 @@ def run() -> None:
         with without_streams():
             written = table.batch_put(generate())
         load_s = time.perf_counter() - started
-        meter.index_sizes()
         table.put({"pk": "SEGMENTS", "sk": "STATS", "base_size": CUSTOMERS})  # what the nightly job keeps
+        meter.index_sizes()
         session = boto3.DEFAULT_SESSION
         assert session is not None
         session.events.register("before-call.dynamodb.*", meter.before)

@@ -57,7 +57,7 @@ class DynamoAudienceReader:
         items = self._query(
             IndexName="gsi1",
             KeyConditionExpression=Key("gsi1pk").eq(tag_index_pk(tag)),
-            ProjectionExpression="pk, sk, customer_id",  # read units are the same; less to transfer
+            ProjectionExpression="customer_id",  # the same read units; far less to parse
         )
         return {item["customer_id"] for item in items}
 
