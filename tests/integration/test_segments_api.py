@@ -130,3 +130,14 @@ def test_nightly_sizes_show_on_the_segment(api, lambda_context):
     sizes = api("GET", f"/v1/segments/{created['id']}")[1]["sizes"]
     assert [s["day"] for s in sizes] == ["2026-11-22", "2026-11-21"]
     assert {s["count"] for s in sizes} == {created["last_count"]}
+
+
+def test_sample_events_run_through_the_handlers(api, lambda_context):
+    from functions.api import app
+    from functions.scheduler import app as scheduler
+    from tests.conftest import load_event
+
+    response = app.lambda_handler(load_event("api/preview_segment"), lambda_context)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["text"].startswith("tag:interest:cosmetics AND")
+    assert scheduler.lambda_handler(load_event("scheduler/segment_sizes"), lambda_context)["day"] == "2026-11-23"
