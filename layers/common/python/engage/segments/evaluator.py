@@ -22,6 +22,7 @@ Time is a parameter (`now`); the same rule and data give the same audience.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,7 +72,7 @@ class Audience:
     ids: list[str]
     why: dict[str, list[str]]
     plan: dict[str, Any]
-    profiles: dict[str, Customer] = field(default_factory=dict)  # those that were read
+    profiles: dict[str, Customer] = field(default_factory=dict)  # the first matches' profiles (sample)
 
     @property
     def count(self) -> int:
@@ -99,8 +100,13 @@ def evaluate(
     *,
     now: datetime,
     costs: PlanCosts | None = None,
+    keep: int = 20,
 ) -> Audience:
-    """The audience of `node` at `now`. The rule is assumed validated."""
+    """The audience of `node` at `now`. The rule is assumed validated.
+
+    Profiles are applied as they stream in; only the `keep` first matches (by id) are kept, for the
+    sample, so a scan of the base does not hold the base in memory.
+    """
     costs = costs or PlanCosts()
     expansion = expand_prefixes(node, known_tags)
     tags = sorted(required_tags(node, expansion) | negated_tags(node, expansion))
@@ -125,12 +131,27 @@ def evaluate(
     else:
         plan["strategy"] = "index+profiles"
         profiles = reader.profiles(sorted(candidates or ()))
-    read: dict[str, Customer] = {}
+    matched, kept, read = _stream(node, profiles, ctx, keep)
+    plan["profiles_read"] = read
+    return Audience(matched, _why(node, matched, ctx), plan, kept)
+
+
+def _stream(
+    node: Node, profiles: Iterable[Customer], ctx: Context, keep: int
+) -> tuple[list[str], dict[str, Customer], int]:
+    """Applies the rule to each profile as it arrives; keeps only the first `keep` matches (by id)."""
+    matched: set[str] = set()
+    kept: list[tuple[str, Customer]] = []
+    read = 0
     for profile in profiles:
-        read[profile.id] = profile
-    plan["profiles_read"] = len(read)
-    matched = [cid for cid in sorted(read) if matches(node, cid, read[cid], ctx)]
-    return Audience(matched, _why(node, matched, ctx), plan, read)
+        read += 1
+        if profile.id in matched or not matches(node, profile.id, profile, ctx):
+            continue
+        matched.add(profile.id)
+        if len(kept) < keep or profile.id < kept[-1][0]:
+            bisect.insort(kept, (profile.id, profile), key=lambda pair: pair[0])
+            del kept[keep:]
+    return sorted(matched), dict(kept), read
 
 
 def expand_prefixes(node: Node, known_tags: Iterable[str]) -> dict[TagPrefix, list[str]]:
