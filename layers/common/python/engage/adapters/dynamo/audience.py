@@ -13,6 +13,8 @@ Threads use the table's low-level client (thread-safe), not the resource.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,14 +70,56 @@ class DynamoAudienceReader:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(unique))) as pool:
             return dict(zip(unique, pool.map(self.members, unique), strict=True))
 
-    def _shard(self, shard: int) -> list[Customer]:
-        items = self._query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(f"CUSTOMERS#{shard}"))
-        return [Customer.model_validate(item) for item in items]
+    def _pages(self, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        kwargs["TableName"] = self.table.name
+        while True:
+            response = self.table.client.query(**kwargs)
+            yield response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
 
     def every_profile(self) -> Iterator[Customer]:
+        """The 16 shards read in parallel; pages handed over through a bounded queue, so memory
+        holds a few pages, not the base. Closing the iterator early stops the readers."""
+        pages: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=2 * self.parallel)
+        stop = threading.Event()
+
+        def offer(page: list[dict[str, Any]] | None) -> None:
+            while not stop.is_set():
+                try:
+                    pages.put(page, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def read_shard(shard: int) -> None:
+            try:
+                for page in self._pages(
+                    IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(f"CUSTOMERS#{shard}")
+                ):
+                    offer(page)
+                    if stop.is_set():
+                        return
+            finally:
+                offer(None)
+
         with ThreadPoolExecutor(max_workers=min(self.parallel, CUSTOMER_SHARDS)) as pool:
-            for shard in pool.map(self._shard, range(CUSTOMER_SHARDS)):
-                yield from shard
+            futures = [pool.submit(read_shard, shard) for shard in range(CUSTOMER_SHARDS)]
+            try:
+                done = 0
+                while done < CUSTOMER_SHARDS:
+                    page = pages.get()
+                    if page is None:
+                        done += 1
+                        continue
+                    for item in page:
+                        yield Customer.model_validate(from_dynamo(item))
+            finally:
+                stop.set()
+            for future in futures:
+                future.result()  # a failed shard read fails the whole read
 
     # ---------------------------------------------------------------- point reads
     def profiles(self, customer_ids: Sequence[str]) -> Iterator[Customer]:
