@@ -19,6 +19,7 @@ JOBS: dict[str, str] = {
     "lifecycle-pass": "engage.tagging_jobs:lifecycle_pass",
     "tag-health": "engage.tagging_jobs:tag_health",
     "metric-alerts": "engage.metric_jobs:metric_alerts",
+    "segment-sizes": "engage.segments.jobs:segment_sizes",
 }
 
 PAGES: dict[str, str] = {

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from engage.adapters.dynamo.alerts import AlertRepository
+from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
 from engage.adapters.dynamo.catalog import CatalogRepository, TagLog, TagWriter
 from engage.adapters.dynamo.counters import CounterRepository
 from engage.adapters.dynamo.customers import CustomerRepository
@@ -21,11 +22,13 @@ from engage.adapters.dynamo.links import LinkRepository
 from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.messages import MessageRepository
 from engage.adapters.dynamo.rules import RuleRepository
+from engage.adapters.dynamo.segments import SegmentRepository, SnapshotRepository
 from engage.adapters.dynamo.shop_events import ShopEventRepository
 from engage.adapters.dynamo.table import Table
 from engage.adapters.dynamo.tagging import MembershipBatches, TaggingReads
 from engage.adapters.sns import SnsAlerts
 from engage.adapters.sqs import SqsQueue
+from engage.ports import TagCatalog
 from engage.settings import AlertSettings, ApiSettings, LinkSettings, QueueSettings, TableSettings, WebhookSettings
 from engage.tagging import Tagging
 
@@ -162,6 +165,26 @@ def alert_store() -> AlertRepository:
 @lru_cache
 def alert_topic() -> SnsAlerts:
     return SnsAlerts(boto3.client("sns"), AlertSettings.from_env().alerts_topic_arn)
+
+
+def segments() -> SegmentRepository:
+    return SegmentRepository(table())
+
+
+@lru_cache
+def snapshots() -> SnapshotRepository:
+    return SnapshotRepository(table())
+
+
+@lru_cache
+def audience() -> DynamoAudienceReader:
+    return DynamoAudienceReader(table())
+
+
+@lru_cache
+def tag_catalog() -> TagCatalog:
+    """Known tag names for segment rules; swap for the tag catalog's adapter when it exists."""
+    return TableTagCatalog(table())
 
 
 def reset() -> None:

@@ -161,3 +161,30 @@ def report_pk(campaign_id: str) -> str:
 
 ALERT_OPEN_PK = "ALERT#OPEN"  # sk = <kind>#<subject>: one item while the alert is open
 ALERT_LOG_PK = "ALERT#LOG"  # sk = <opened_at>#<alert id>: every alert ever opened, with its status
+# ---------------------------------------------------------------- segments (see docs/segments.md)
+SEGMENTS_PK = "SEGMENTS"  # SEGMENTS / SEG#<id> saved segments; SEGMENTS / STATS the base-size estimate
+SEGMENT_STATS_SK = "STATS"
+AUDIENCE_SUMMARY_SK = "AUDIENCE"  # CAMP#<campaign_id> / AUDIENCE: the snapshot's summary
+TAG_CATALOG_PK = "TAGDEF"  # TAGDEF / <tag name>: the tag catalog's items (read by segments)
+
+
+def segment_sk(segment_id: str) -> str:
+    return f"SEG#{segment_id}"
+
+
+def segment_sizes_pk(segment_id: str) -> str:
+    """SEG#<id> / SIZE#<yyyy-mm-dd>: the segment's size on that day (nightly)."""
+    return f"SEG#{segment_id}"
+
+
+def segment_size_sk(day: str) -> str:
+    return f"SIZE#{day}"
+
+
+def audience_pk(campaign_id: str) -> str:
+    """CAMP#<campaign_id> / AUD#<customer_id>: who was in the campaign's audience at launch, and why."""
+    return f"CAMP#{campaign_id}"
+
+
+def audience_sk(customer_id: str) -> str:
+    return f"AUD#{customer_id}"

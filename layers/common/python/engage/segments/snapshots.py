@@ -1,0 +1,104 @@
+"""Campaign audiences, frozen at launch: who was targeted, and why.
+
+For the campaigns/dispatch area. Two calls:
+
+    summary = snapshot_audience(campaign_id, segment_id="seg_...", now=now)   # or rule={...} / "text"
+    ids, cursor = audience_page(campaign_id, None, 500)
+    while cursor: ids, cursor = audience_page(campaign_id, cursor, 500)
+
+`snapshot_audience` evaluates the segment (or the rule) at `now` and writes one item per customer,
+`CAMP#<campaign_id> / AUD#<customer_id>` with `{customer_id, why: [matched tags]}` (batched writes),
+then the summary `CAMP#<campaign_id> / AUDIENCE` = `{campaign_id, count, segment_id, rule, text,
+taken_at, plan}`. The summary is written last and only once: calling again for the same campaign
+returns the existing summary without evaluating anything, so a retried launch targets exactly the
+audience of the first one. A run that died before its summary is redone from scratch (members of the
+unfinished run that are no longer in the audience are removed).
+
+`audience_page` returns up to `limit` customer ids in id order after `cursor` (None to start), and
+the cursor for the next page (None when this page is the last). Strongly consistent reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engage.errors import Invalid, NotFound
+from engage.ports import AudienceReader, SegmentStore, SnapshotStore, TagCatalog
+from engage.segments.evaluator import evaluate
+from engage.segments.rules import to_json
+from engage.segments.service import checked_rule, parse_rule
+from engage.segments.text import to_text
+from engage.timeutil import iso
+
+
+def snapshot_audience(
+    campaign_id: str,
+    *,
+    segment_id: str | None = None,
+    rule: dict[str, Any] | str | None = None,
+    now: datetime,
+    snapshots: SnapshotStore | None = None,
+    segments: SegmentStore | None = None,
+    reader: AudienceReader | None = None,
+    catalog: TagCatalog | None = None,
+) -> dict[str, Any]:
+    """Writes (once) and returns the campaign's audience summary. Give a saved `segment_id` or a `rule`."""
+    if (segment_id is None) == (rule is None):
+        raise Invalid("give either a segment_id or a rule", code="invalid_audience")
+    snapshots, segments, reader, catalog = _adapters(snapshots, segments, reader, catalog)
+    existing = snapshots.summary(campaign_id)
+    if existing is not None:
+        return existing
+    if segment_id is not None:
+        segment = segments.get(segment_id)
+        if segment is None:
+            raise NotFound(f"no segment {segment_id!r}", code="segment_not_found")
+        node = parse_rule(segment["rule"])
+        known = catalog.names()
+    else:
+        node, known = checked_rule(rule, catalog)
+    audience = evaluate(node, reader, known, now=now)
+    stale = snapshots.member_ids(campaign_id) - set(audience.ids)
+    if stale:
+        snapshots.remove_members(campaign_id, stale)
+    snapshots.write_members(campaign_id, {cid: audience.why.get(cid, []) for cid in audience.ids})
+    summary = {
+        "campaign_id": campaign_id,
+        "count": audience.count,
+        "segment_id": segment_id,
+        "rule": to_json(node),
+        "text": to_text(node),
+        "taken_at": iso(now),
+        "plan": {k: v for k, v in audience.plan.items() if k != "tags"},
+    }
+    if not snapshots.put_summary(campaign_id, summary):  # a concurrent launch won: use its summary
+        return snapshots.summary(campaign_id) or summary
+    return summary
+
+
+def audience_page(
+    campaign_id: str, cursor: str | None, limit: int = 500, *, snapshots: SnapshotStore | None = None
+) -> tuple[list[str], str | None]:
+    """(customer ids, next cursor) of the campaign's snapshot; next cursor None on the last page."""
+    if limit < 1:
+        raise Invalid("limit must be at least 1", code="invalid_limit")
+    store = snapshots or _adapters(None, None, None, None)[0]
+    ids = store.page(campaign_id, cursor, limit)
+    return ids, (ids[-1] if len(ids) == limit else None)
+
+
+def _adapters(
+    snapshots: SnapshotStore | None,
+    segments: SegmentStore | None,
+    reader: AudienceReader | None,
+    catalog: TagCatalog | None,
+) -> tuple[SnapshotStore, SegmentStore, AudienceReader, TagCatalog]:
+    from engage import wiring
+
+    return (
+        snapshots or wiring.snapshots(),
+        segments or wiring.segments(),
+        reader or wiring.audience(),
+        catalog or wiring.tag_catalog(),
+    )

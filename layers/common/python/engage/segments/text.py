@@ -1,0 +1,272 @@
+"""The readable text form of a rule, and its exact conversion to and from the tree.
+
+    tag:interest:cosmetics AND tag:stage:purchased AND NOT tag:product:lipstick AND last_order < 90d
+
+Grammar (precedence NOT > AND > OR; parentheses group; keywords in any case):
+
+    expr    := and ("OR" and)*
+    and     := not ("AND" not)*
+    not     := "NOT" not | "NOT" "(" expr ")" | "(" expr ")" | leaf
+    leaf    := tag:<name> | tag:<prefix>* | <dimension>:<value>        (a bare tag name works too)
+             | lifecycle:<stage> | rfm:<group> | country:<CC> | consent:marketing
+             | last_interaction|last_order|first_order  ("<" | ">")  <N>d
+             | orders (">=" | "<=") <N> ["in" <D>d]
+             | total_spent (">=" | "<=") <X>
+
+`last_order < 90d` is "within the last 90 days", `last_order > 90d` "more than 90 days ago".
+`NOT (a OR b)` is `none: [a, b]`; `NOT x` is `none: [x]`. Parentheses the printer writes are the
+grouping of the JSON, so JSON -> text -> JSON is exact; text -> JSON -> text gives the canonical text
+(`tag:` prefixes, upper-case keywords, single spaces).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Literal
+
+from engage.segments.rules import (
+    RECENCY_FIELDS,
+    Consent,
+    Country,
+    Group,
+    Lifecycle,
+    Node,
+    Orders,
+    Recency,
+    Rfm,
+    Spent,
+    Tag,
+    TagPrefix,
+    group,
+    refuse,
+)
+
+TOKEN = re.compile(r"\s*(?:(?P<op>>=|<=|<|>)|(?P<paren>[()])|(?P<word>[A-Za-z0-9_.:+\-*]+)|(?P<bad>\S))")
+DURATION = re.compile(r"^(\d+)d$")
+KEYWORDS = ("AND", "OR", "NOT")
+ATTRIBUTES = (*RECENCY_FIELDS, "orders", "total_spent", "tag", "lifecycle", "rfm", "country", "consent")
+NAMED = {"lifecycle", "rfm", "country", "consent"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # op, paren, word, end
+    text: str
+    at: int
+
+    def keyword(self) -> str | None:
+        upper = self.text.upper()
+        return upper if self.kind == "word" and upper in KEYWORDS else None
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while True:
+        match = TOKEN.match(text, position)
+        if not match or match.end() == position:
+            break
+        kind = match.lastgroup or "bad"
+        start = match.start(kind)
+        if kind == "bad":
+            raise refuse("syntax", f"unexpected character {match.group(kind)!r}", start)
+        tokens.append(Token(kind, match.group(kind), start))
+        position = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+class Parser:
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        if self.token.kind == "end":
+            raise refuse("empty_rule", "the rule is empty", 0)
+        node = self.expr()
+        if self.token.kind != "end":
+            raise refuse("syntax", f"expected AND, OR or the end, found {self.token.text!r}", self.token.at)
+        return node
+
+    def expr_terms(self) -> list[Node]:
+        terms = [self.conjunction()]
+        while self.token.keyword() == "OR":
+            self.take()
+            terms.append(self.conjunction())
+        return terms
+
+    def expr(self) -> Node:
+        at = self.token.at
+        return group("any", self.expr_terms(), at)
+
+    def conjunction(self) -> Node:
+        at = self.token.at
+        factors = [self.negation()]
+        while self.token.keyword() == "AND":
+            self.take()
+            factors.append(self.negation())
+        return group("all", factors, at)
+
+    def negation(self) -> Node:
+        token = self.token
+        if token.keyword() == "NOT":
+            self.take()
+            if self.token.text == "(":
+                self.take()
+                terms = self.expr_terms()
+                self.close()
+                return Group("none", tuple(terms), token.at)
+            return Group("none", (self.negation(),), token.at)
+        if token.text == "(":
+            self.take()
+            node = self.expr()
+            self.close()
+            return node
+        return self.leaf()
+
+    def close(self) -> None:
+        if self.token.text != ")":
+            raise refuse("syntax", f"expected ')', found {self.token.text or 'the end'!r}", self.token.at)
+        self.take()
+
+    def leaf(self) -> Node:
+        token = self.take()
+        if token.kind != "word" or token.keyword():
+            found = token.text or "the end"
+            raise refuse("syntax", f"expected a tag or an attribute, found {found!r}", token.at)
+        word = token.text
+        if word in RECENCY_FIELDS:
+            return self.recency(word, token.at)
+        if word in ("orders", "total_spent"):
+            return self.amount(word, token.at)
+        if ":" not in word:
+            hints = get_close_matches(word.lower(), ATTRIBUTES, n=3, cutoff=0.5)
+            raise refuse("unknown_attribute", f"unknown attribute '{word}'", token.at, suggestions=hints)
+        return named_leaf(word, token.at)
+
+    def recency(self, word: str, at: int) -> Recency:
+        op = self.take()
+        if op.text not in ("<", ">"):
+            raise refuse("syntax", f"{word} takes '< Nd' (within) or '> Nd' (longer ago)", op.at)
+        return Recency(word, "within" if op.text == "<" else "older", self.duration(), at)
+
+    def duration(self) -> int:
+        token = self.take()
+        match = DURATION.match(token.text) if token.kind == "word" else None
+        if not match or int(match.group(1)) < 1:
+            found = token.text or "the end"
+            raise refuse("bad_value", f"expected a number of days like 90d, found {found!r}", token.at)
+        return int(match.group(1))
+
+    def amount(self, word: str, at: int) -> Orders | Spent:
+        op = self.take()
+        if op.text not in (">=", "<="):
+            raise refuse("syntax", f"{word} takes '>= X' or '<= X'", op.at)
+        kind: Literal["at_least", "at_most"] = "at_least" if op.text == ">=" else "at_most"
+        value = self.take()
+        number = _number(value.text) if value.kind == "word" else None
+        if number is None or number < 0 or (word == "orders" and not isinstance(number, int)):
+            what = "a whole number" if word == "orders" else "a number"
+            raise refuse("bad_value", f"{word} compares with {what}, found {value.text or 'the end'!r}", value.at)
+        if word == "total_spent":
+            return Spent(kind, number, at)
+        within = None
+        if self.token.kind == "word" and self.token.text.lower() == "in":
+            self.take()
+            within = self.duration()
+        return Orders(kind, int(number), within, at)
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def named_leaf(word: str, at: int) -> Node:
+    head, _, rest = word.partition(":")
+    if head == "tag":
+        return TagPrefix(rest[:-1], at) if rest.endswith("*") else Tag(rest, at)
+    if head in NAMED and rest:
+        if head == "lifecycle":
+            return Lifecycle(rest, at)
+        if head == "rfm":
+            return Rfm(rest, at)
+        if head == "country":
+            return Country(rest, at)
+        return Consent(rest, at)
+    return TagPrefix(word[:-1], at) if word.endswith("*") else Tag(word, at)
+
+
+def from_text(text: str) -> Node:
+    """Parses the text form. Raises Invalid (code `invalid_rule`) with the character offset."""
+    return Parser(text).parse()
+
+
+# ---------------------------------------------------------------- tree -> text
+
+
+def to_text(node: Node) -> str:
+    if isinstance(node, Group):
+        if node.op == "all":
+            return " AND ".join(_operand(child, "all") for child in node.children)
+        if node.op == "any":
+            return " OR ".join(_operand(child, "any") for child in node.children)
+        if len(node.children) == 1:
+            return "NOT " + _negated(node.children[0])
+        return "NOT (" + " OR ".join(_operand(child, "any") for child in node.children) + ")"
+    return leaf_text(node)
+
+
+def _operand(child: Node, parent: str) -> str:
+    if isinstance(child, Group) and (child.op == parent or (parent == "all" and child.op == "any")):
+        return f"({to_text(child)})"
+    return to_text(child)
+
+
+def _negated(child: Node) -> str:
+    if not isinstance(child, Group) or child.op == "none":
+        return to_text(child)
+    if child.op == "all":
+        return f"({to_text(child)})"
+    return f"(({to_text(child)}))"  # NOT (a OR b) would read as none: [a, b]
+
+
+def leaf_text(node: Node) -> str:
+    if isinstance(node, Tag):
+        return f"tag:{node.name}"
+    if isinstance(node, TagPrefix):
+        return f"tag:{node.prefix}*"
+    if isinstance(node, Recency):
+        return f"{node.attribute} {'<' if node.op == 'within' else '>'} {node.days}d"
+    if isinstance(node, Orders):
+        window = f" in {node.within_days}d" if node.within_days is not None else ""
+        return f"orders {'>=' if node.op == 'at_least' else '<='} {node.value}{window}"
+    if isinstance(node, Spent):
+        return f"total_spent {'>=' if node.op == 'at_least' else '<='} {node.value!r}"
+    if isinstance(node, Consent):
+        return f"consent:{node.kind}"
+    if isinstance(node, Country):
+        return f"country:{node.code}"
+    if isinstance(node, Lifecycle):
+        return f"lifecycle:{node.stage}"
+    if isinstance(node, Rfm):
+        return f"rfm:{node.group}"
+    raise TypeError(f"not a rule node: {node!r}")
