@@ -4,11 +4,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.http.resolver import build_resolver
+from engage.http.routes import campaigns as campaign_routes
 from engage.http.routes import customers
+from engage.http.routes import templates as template_routes
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.include_router(customers.router)
+app.include_router(campaign_routes.router)
+app.include_router(template_routes.router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -15,7 +15,10 @@ from engage.errors import Invalid
 from engage.observability import logger
 from engage.timeutil import parse_iso, utcnow
 
-JOBS: dict[str, str] = {}
+JOBS: dict[str, str] = {
+    "release-deferred": "engage.sending_jobs:release_deferred",
+    "campaign-tick": "engage.sending_jobs:campaign_tick",
+}
 
 PAGES: dict[str, str] = {}
 

@@ -167,3 +167,39 @@ def sender() -> Any:
         phone_number_id=whatsapp().phone_number_id,
     )
     return Sender(ports, clock=utcnow)
+
+
+@lru_cache
+def audience_writer() -> Any:
+    """Writes CAMP#<id>/AUD#<customer> items for an explicit list (follow-ups)."""
+    from engage.adapters.dynamo.audience import TagAudience
+
+    return TagAudience(table(), memberships())
+
+
+def flow_ports() -> Any:
+    from engage.campaign_flow import FlowPorts
+
+    return FlowPorts(
+        campaigns=campaigns(),
+        sends=sends(),
+        send_queue=send_queue(),
+        dispatch_queue=dispatch_queue(),
+        config=sending_config(),
+        templates=templates(),
+        audience=audience(),
+        audience_writer=audience_writer(),
+    )
+
+
+def dispatch_ports() -> Any:
+    from engage.dispatch import DispatchPorts
+
+    return DispatchPorts(
+        campaigns=campaigns(),
+        audience=audience(),
+        send_queue=send_queue(),
+        dispatch_queue=dispatch_queue(),
+        tier=tier_ledger(),
+        config=sending_config(),
+    )
