@@ -259,3 +259,42 @@ def world(config: SendingConfig | None = None, start: datetime = T0) -> World:
     )
     sender = Sender(ports, clock=clock)
     return World(clock, customers, sends, campaigns, whatsapp, queue, alerts, cfg, buckets, sender)
+
+
+class FakeAudience:
+    """AudienceSource + AudienceWriter in memory: `members` maps a tag to customer ids."""
+
+    def __init__(self, members: dict[str, list[str]] | None = None) -> None:
+        self.members = members or {}
+        self.snapshots: dict[str, list[str]] = {}
+        self.reasons: dict[str, dict[str, str]] = {}
+
+    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int:
+        ids = sorted(set(self.members.get(segment_id_or_rule["tag"], [])))
+        self.snapshots[campaign_id] = ids
+        return len(ids)
+
+    def write(self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict | None = None) -> int:
+        self.snapshots[campaign_id] = sorted(customer_ids)
+        self.reasons[campaign_id] = dict(reasons or {})
+        return len(customer_ids)
+
+    def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        ids = self.snapshots.get(campaign_id, [])
+        start = 0 if cursor is None else ids.index(cursor) + 1
+        page = ids[start : start + limit]
+        return page, (page[-1] if start + limit < len(ids) and page else None)
+
+
+class FakeTier:
+    def __init__(self) -> None:
+        self.hours: dict[str, int] = {}
+
+    def used(self, now: datetime) -> tuple[int, str | None]:
+        start = (now - timedelta(hours=23)).strftime("%Y-%m-%dT%H")
+        rows = sorted((h, n) for h, n in self.hours.items() if start <= h <= now.strftime("%Y-%m-%dT%H"))
+        return sum(n for _, n in rows), (rows[0][0] if rows else None)
+
+    def add(self, now: datetime, count: int) -> None:
+        hour = now.strftime("%Y-%m-%dT%H")
+        self.hours[hour] = self.hours.get(hour, 0) + count

@@ -11,7 +11,7 @@ at the cap the campaign waits and `campaign-tick` resumes it.
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -42,7 +42,8 @@ class DispatchPorts:
 
 def unit_hash(*parts: str) -> float:
     """A stable number in [0, 1) per (campaign, customer): the same split on every run."""
-    return zlib.crc32("|".join(parts).encode()) / 2**32
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def sample_fraction(campaign: Campaign, config: SendingConfig) -> float:
