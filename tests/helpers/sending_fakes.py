@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,11 +82,19 @@ class FakeCustomers:
 class FakeSends:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], SendItem] = {}
+        self.by_customer: dict[str, dict[str, SendItem]] = {}
         self.guards: dict[str, str] = {}
+        self.releases: list[tuple[str, str, str]] = []  # heap of (release_at, customer_id, send_key)
         self.writes = 0
 
+    def _put(self, item: SendItem) -> None:
+        self.items[(item.customer_id, item.send_key)] = item
+        self.by_customer.setdefault(item.customer_id, {})[item.send_key] = item
+        if item.state == "deferred" and item.release_at:
+            heapq.heappush(self.releases, (item.release_at, item.customer_id, item.send_key))
+
     def history(self, customer_id: str) -> tuple[list[dict[str, Any]], str | None]:
-        items = [i.model_dump() for (c, _), i in self.items.items() if c == customer_id]
+        items = [i.model_dump() for i in self.by_customer.get(customer_id, {}).values()]
         return items, self.guards.get(customer_id)
 
     def get(self, customer_id: str, send_key: str) -> SendItem | None:
@@ -98,17 +107,15 @@ class FakeSends:
             return False
         if when == "intent" and (old is None or old.state != "intent"):
             return False
-        if old is not None and old.status and not item.status:  # a webhook's status stays (as in DynamoDB updates)
-            item = item.model_copy(update={"status": old.status, "wamid": item.wamid or old.wamid})
-        self.items[key] = item.model_copy(deep=True)
+        self._put(item.model_copy(deep=True))
         self.writes += 1
         return True
 
     def mark_sent(self, item: SendItem) -> None:
         old = self.items.get((item.customer_id, item.send_key))
         status = old.status if old and old.status else "accepted"
-        self.items[(item.customer_id, item.send_key)] = item.model_copy(
-            update={"state": "sent", "status": status, "job": None, "release_at": None, "reason": None}
+        self._put(
+            item.model_copy(update={"state": "sent", "status": status, "job": None, "release_at": None, "reason": None})
         )
 
     def claim_pair(self, customer_id: str, now: datetime, seconds: float) -> bool:
@@ -118,18 +125,25 @@ class FakeSends:
         self.guards[customer_id] = iso(now)
         return True
 
+    def next_release(self) -> str | None:
+        return self.releases[0][0] if self.releases else None
+
     def due(self, now: datetime, limit: int) -> list[SendItem]:
-        due = [
-            i for i in self.items.values() if i.state == "deferred" and i.release_at and parse_iso(i.release_at) <= now
-        ]
-        return sorted(due, key=lambda i: i.release_at or "")[:limit]
+        found: list[SendItem] = []
+        cutoff = iso(now)
+        while self.releases and self.releases[0][0] <= cutoff and len(found) < limit:
+            release_at, customer_id, send_key = heapq.heappop(self.releases)
+            item = self.items.get((customer_id, send_key))
+            if item and item.state == "deferred" and item.release_at == release_at:
+                found.append(item)
+        return found
 
     def release(self, item: SendItem, now: datetime) -> bool:
         key = (item.customer_id, item.send_key)
         old = self.items.get(key)
         if old is None or old.state != "deferred" or not (old.release_at or old.parked):
             return False
-        self.items[key] = old.model_copy(update={"release_at": None, "parked": False, "job": None})
+        self._put(old.model_copy(update={"release_at": None, "parked": False, "job": None}))
         return True
 
     def parked(self, campaign_id: str) -> Iterator[SendItem]:

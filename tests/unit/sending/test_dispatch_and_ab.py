@@ -114,13 +114,15 @@ def test_ab_test_then_rollout_of_the_winner_to_the_rest():
     # the test recipients read B far more often
     for j in test_jobs:
         extra = {"read_at": iso(T0)} if j["variant"] == "B" or j["customer_id"].endswith(("0", "1")) else {}
-        env.sends.items[(j["customer_id"], "cmp_1")] = SendItem(
-            customer_id=j["customer_id"],
-            send_key="cmp_1",
-            campaign_id="cmp_1",
-            variant=j["variant"],
-            state="sent",
-            **extra,
+        env.sends._put(
+            SendItem(
+                customer_id=j["customer_id"],
+                send_key="cmp_1",
+                campaign_id="cmp_1",
+                variant=j["variant"],
+                state="sent",
+                **extra,
+            )
         )
     assert campaign_flow.campaign_tick(env.flow, T0 + timedelta(minutes=59)) == {}
     assert campaign_flow.campaign_tick(env.flow, T0 + timedelta(minutes=61)) == {"cmp_1": "a/b decided"}

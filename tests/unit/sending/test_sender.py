@@ -91,7 +91,7 @@ def test_a_crash_between_the_api_call_and_the_record_never_sends_twice(w):
         w.sender.handle(job(c), receive_count=2)
     # the status webhook found the item through biz_opaque_callback_data
     item = w.sends.get(c.id, "cmp_1")
-    w.sends.items[(c.id, "cmp_1")] = item.model_copy(update={"status": "delivered", "wamid": "wamid.x"})
+    w.sends._put(item.model_copy(update={"status": "delivered", "wamid": "wamid.x"}))
     assert w.sender.handle(job(c), receive_count=3).reason == "reconciled_sent"
     assert w.sends.get(c.id, "cmp_1").state == "sent"
     assert len(w.whatsapp.sent) == 1
