@@ -192,3 +192,22 @@ def test_release_deferred_requeues_due_jobs_once(stack):
     assert (first["queued"], second["queued"]) == (1, 0)
     stack.run_sender()
     assert len(stack.graph.sent) == 1
+
+
+def test_the_dynamodb_bucket_books_consecutive_slots_idle_or_busy(aws):
+    from engage import wiring
+    from engage.adapters.dynamo.buckets import DynamoBuckets
+
+    buckets = DynamoBuckets(wiring.table())
+    other = DynamoBuckets(wiring.table())  # another container with its own view
+    first = buckets.claim("n#0", now_us=0, count=10, interval_us=10_000, lookahead_us=1_000_000)
+    second = other.claim("n#0", now_us=0, count=10, interval_us=10_000, lookahead_us=1_000_000)
+    third = buckets.claim("n#0", now_us=50_000, count=10, interval_us=10_000, lookahead_us=1_000_000)
+    assert (first.first, second.first, third.first) == (0, 100_000, 200_000)
+    full = other.claim("n#0", now_us=0, count=100, interval_us=10_000, lookahead_us=250_000)
+    assert full.first is None and full.retry_at == 300_000 - 250_000
+    buckets.give_back("n#0", count=10, interval_us=10_000)
+    assert buckets.claim("n#0", now_us=60_000, count=1, interval_us=10_000, lookahead_us=1_000_000).first == 200_000
+    assert (
+        buckets.claim("n#0", now_us=5_000_000, count=1, interval_us=10_000, lookahead_us=1_000_000).first == 5_000_000
+    )

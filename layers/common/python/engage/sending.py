@@ -79,6 +79,11 @@ class Sender:
     ports: SenderPorts
     clock: Callable[[], datetime]
     _campaigns: dict[str, tuple[datetime, Campaign | None]] = field(default_factory=dict)
+    pending: int = 1  # jobs left in the current batch: token blocks are claimed for up to that many
+
+    def expect(self, jobs: int) -> None:
+        """The handler announces a batch, so one bucket write can book slots for all of it."""
+        self.pending = max(1, jobs)
 
     # ------------------------------------------------------------ campaign state (cached briefly)
     def campaign(self, campaign_id: str, config: SendingConfig, *, fresh: bool = False) -> Campaign | None:
@@ -254,7 +259,8 @@ class Sender:
         except MissingVariable as missing:
             return self.refuse(base, f"missing_variable:{missing.name}", now)
         rates = self.rates(campaign, config)
-        if not self.ports.throttle.acquire(rates):
+        want, self.pending = self.pending, max(1, self.pending - 1)
+        if not self.ports.throttle.acquire(rates, want):
             raise RetryLater("throttle_busy", 2)
         now = self.clock()
         if job.campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)

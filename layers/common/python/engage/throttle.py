@@ -90,19 +90,40 @@ class Wallet:
     lookahead_us: int = MICRO
     grace_us: int = 250_000
     slots: deque[int] = field(default_factory=deque)
+    keys: deque[str] = field(default_factory=deque)  # the shard each slot was booked on
+    last_key: str = ""
+    pace_us: int = 0  # this sender's time between sends (moving average)
+    _last_us: int = 0
     _turn: int = 0
 
     def _key(self) -> str:
         self._turn += 1
         return f"{self.rate.key}#{self._turn % self.rate.shards}"
 
+    def _usable(self) -> int:
+        """How many slots this sender can use before the first goes stale, at its own pace."""
+        slower = self.pace_us - self.rate.interval_us
+        return self.block if slower <= 0 else 1 + int(self.grace_us / slower)
+
+    def _observe(self, now_us: int) -> None:
+        if self._last_us:
+            gap = min(now_us - self._last_us, 10 * MICRO)
+            self.pace_us = gap if not self.pace_us else int(0.7 * self.pace_us + 0.3 * gap)
+        self._last_us = now_us
+
     def next_slot(self, now_us: int, want: int) -> Claim:
-        """The next slot (epoch µs) for this sender, claiming a block of up to `want` when empty."""
+        """The next slot (epoch µs) for this sender, claiming a block of up to `want` when empty.
+
+        Blocks are sized to what this sender can use at its own pace, so slow senders do not book
+        slots only to drop them."""
+        self._observe(now_us)
         while self.slots and self.slots[0] < now_us - self.grace_us:
             self.slots.popleft()  # a slot we were too slow to use is lost, never saved up for a burst
+            self.keys.popleft()
         if self.slots:
+            self.last_key = self.keys.popleft()
             return Claim(self.slots.popleft())
-        size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1))
+        size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1, self._usable()))
         key = self._key()
         claim = self.store.claim(
             key, now_us=now_us, count=size, interval_us=self.rate.interval_us, lookahead_us=self.lookahead_us
@@ -110,6 +131,8 @@ class Wallet:
         if claim.first is None:
             return claim
         self.slots.extend(claim.first + i * self.rate.interval_us for i in range(size))
+        self.keys.extend([key] * size)
+        self.last_key = self.keys.popleft()
         return Claim(self.slots.popleft())
 
     def give_back(self, count: int = 1) -> None:
@@ -119,6 +142,7 @@ class Wallet:
         """Returns booked future slots this sender will not use (end of a batch)."""
         future = [s for s in self.slots if s >= now_us]
         self.slots.clear()
+        self.keys.clear()
         if future:
             self.give_back(len(future))
         return len(future)

@@ -42,9 +42,9 @@ class DynamoBuckets:
         known = self.seen.get(key, 0)
         if known > now_us + lookahead_us:  # tat only grows (but for give-backs): no need to ask
             return Claim(None, retry_at=known - lookahead_us)
-        attempts = (self._busy, self._idle) if self.seen.get(key, 0) > now_us else (self._idle, self._busy)
-        for attempt in attempts:
-            if attempt is self._busy:
+        busy_first = self.seen.get(key, 0) > now_us
+        for busy in (busy_first, not busy_first):
+            if busy:
                 result = self._busy(key, now_us, count, interval_us, lookahead_us)
             else:
                 result = self._idle(key, now_us, count, interval_us)
