@@ -309,6 +309,9 @@ def print_end_to_end(label: str, result: dict[str, Any]) -> None:
 
 
 def run() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     print("(b) token bucket: DynamoDB adapter on moto, virtual clock, 50 senders, 1,000 msg/s, 10 s")
     b = bucket_benchmark()
     print(table_row("setting msg/s", "shards", "achieved/set", "max in 1 s", "duplicates", "DDB req/msg"))

@@ -211,3 +211,40 @@ def test_the_dynamodb_bucket_books_consecutive_slots_idle_or_busy(aws):
     assert (
         buckets.claim("n#0", now_us=5_000_000, count=1, interval_us=10_000, lookahead_us=1_000_000).first == 5_000_000
     )
+
+
+def test_templates_are_listed_read_and_deleted_and_campaigns_check_them(stack):
+    status, saved = call("POST", "/v1/templates", stack.context, {**TEMPLATE, "body": "Buy now"})
+    assert status == 201 and saved["warnings"]
+    assert call("POST", "/v1/templates", stack.context, TEMPLATE)[0] == 200  # an update
+    status, listed = call("GET", "/v1/templates", stack.context)
+    assert [t["name"] for t in listed["templates"]] == ["winter_sale"]
+    assert call("GET", "/v1/templates/winter_sale", stack.context)[1]["body"] == TEMPLATE["body"]
+    status, wrong = call("POST", "/v1/campaigns", stack.context, campaign_body(variants=[{"template": "winter_sale"}]))
+    assert (status, wrong["error"]["code"]) == (400, "template_parameters")
+    status, missing = call("POST", "/v1/campaigns", stack.context, campaign_body(variants=[{"template": "nope"}]))
+    assert (status, missing["error"]["code"]) == (400, "template_not_found")
+    status, invalid = call("POST", "/v1/campaigns", stack.context, {"name": "x", "variants": []})
+    assert (status, invalid["error"]["code"]) == (422, "validation_error")
+    assert call("DELETE", "/v1/templates/winter_sale", stack.context)[0] == 200
+    assert call("GET", "/v1/templates/winter_sale", stack.context)[0] == 404
+
+
+def test_state_machine_refuses_moves_it_does_not_allow(stack):
+    audience(1)
+    status, campaign = call("POST", "/v1/templates", stack.context, TEMPLATE)
+    status, campaign = call("POST", "/v1/campaigns", stack.context, campaign_body())
+    status, error = call("POST", f"/v1/campaigns/{campaign['id']}/resume", stack.context)
+    assert (status, error["error"]["code"]) == (409, "campaign_state")
+    assert call("POST", f"/v1/campaigns/{campaign['id']}/cancel", stack.context)[1]["status"] == "cancelled"
+    assert call("POST", f"/v1/campaigns/{campaign['id']}/launch", stack.context)[0] == 409
+    assert call("GET", "/v1/campaigns/cmp_nope", stack.context)[0] == 404
+    assert len(call("GET", "/v1/campaigns", stack.context)[1]["campaigns"]) == 1
+
+
+def test_the_openapi_document_lists_the_sending_routes(stack):
+    from functions.api import app
+
+    response = app.lambda_handler(http_event("GET", "/v1/openapi.json"), stack.context)
+    paths = json.loads(response["body"])["paths"]
+    assert "/v1/campaigns" in paths and "/v1/templates" in paths and "/v1/campaigns/{campaign_id}/follow-up" in paths
