@@ -43,7 +43,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    wiring.sender().expect(len(event.get("Records", [])))
+    wiring.sender().expect_bodies([r.get("body", "") for r in event.get("Records", [])])
     try:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

@@ -10,11 +10,12 @@ blindly: it is reconciled from what the status webhook wrote, and given up as
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from engage import campaigns as campaign_ops
 from engage.campaigns import Campaign
@@ -41,6 +42,10 @@ from engage.throttle import Rate, Throttle, shards_for
 from engage.timeutil import iso, parse_iso
 
 SQS_MAX_DELAY = 900
+
+
+class ProfileBatch(Protocol):
+    def get_many(self, customer_ids: list[str]) -> dict[str, Customer]: ...
 
 
 class RetryLater(Exception):
@@ -72,6 +77,7 @@ class SenderPorts:
     config: ConfigSource
     shortener: LinkShortener
     phone_number_id: str
+    profiles: ProfileBatch | None = None  # one read for a whole batch of customers
 
 
 @dataclass
@@ -80,10 +86,29 @@ class Sender:
     clock: Callable[[], datetime]
     _campaigns: dict[str, tuple[datetime, Campaign | None]] = field(default_factory=dict)
     pending: int = 1  # jobs left in the current batch: token blocks are claimed for up to that many
+    _profiles: dict[str, Customer] = field(default_factory=dict)
 
-    def expect(self, jobs: int) -> None:
-        """The handler announces a batch, so one bucket write can book slots for all of it."""
+    def expect(self, jobs: int, customer_ids: list[str] | None = None) -> None:
+        """The handler announces a batch: one bucket write can book slots for all of it, and one
+        read fetches every profile (each is used once, for its job, then forgotten)."""
         self.pending = max(1, jobs)
+        self._profiles = {}
+        if customer_ids and self.ports.profiles is not None:
+            self._profiles = self.ports.profiles.get_many(customer_ids)
+
+    def expect_bodies(self, bodies: list[str]) -> None:
+        """`expect` for a batch of raw queue bodies (unreadable ones are left to the record handler)."""
+        ids = []
+        for body in bodies:
+            try:
+                ids.append(str(json.loads(body).get("customer_id") or ""))
+            except (ValueError, AttributeError):
+                continue
+        self.expect(len(bodies), ids)
+
+    def customer(self, customer_id: str) -> Customer | None:
+        prefetched = self._profiles.pop(customer_id, None)
+        return prefetched if prefetched is not None else self.ports.customers.get(customer_id)
 
     # ------------------------------------------------------------ campaign state (cached briefly)
     def campaign(self, campaign_id: str, config: SendingConfig, *, fresh: bool = False) -> Campaign | None:
@@ -113,7 +138,7 @@ class Sender:
         now = self.clock()
         config = self.ports.config.sending()
         campaign = self.campaign(job.campaign_id, config) if job.campaign_id else None
-        customer = self.ports.customers.get(job.customer_id)
+        customer = self.customer(job.customer_id)
         if customer is None:
             logger.info("send skipped: customer erased or unknown", extra={"customer_id": job.customer_id})
             return Outcome("noop", "customer_not_found")

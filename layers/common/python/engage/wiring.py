@@ -140,6 +140,7 @@ def sender() -> Any:
     import time
 
     from engage.adapters.dynamo.buckets import DynamoBuckets
+    from engage.adapters.dynamo.profiles import ProfileReader
     from engage.sending import Sender, SenderPorts
     from engage.throttle import Throttle
     from engage.timeutil import utcnow
@@ -165,6 +166,7 @@ def sender() -> Any:
         config=sending_config(),
         shortener=shortener(),
         phone_number_id=whatsapp().phone_number_id,
+        profiles=ProfileReader(table()),
     )
     return Sender(ports, clock=utcnow)
 

@@ -19,6 +19,7 @@ class DynamoBuckets:
     def __init__(self, table: Table):
         self.table = table
         self.seen: dict[str, int] = {}
+        self.busy: dict[str, bool] = {}  # was the bucket booked ahead when we last claimed?
 
     def _idle(self, key: str, now_us: int, count: int, interval_us: int) -> Claim | None:
         update = Update().set(tat=now_us + count * interval_us)
@@ -42,13 +43,17 @@ class DynamoBuckets:
         known = self.seen.get(key, 0)
         if known > now_us + lookahead_us:  # tat only grows (but for give-backs): no need to ask
             return Claim(None, retry_at=known - lookahead_us)
-        busy_first = self.seen.get(key, 0) > now_us
+        seen = self.seen.get(key, 0)
+        # Other senders keep a shared bucket booked ahead: after a busy claim, guess busy again
+        # unless our last view is more than a lookahead old.
+        busy_first = seen > now_us or (self.busy.get(key, False) and now_us - seen < lookahead_us)
         for busy in (busy_first, not busy_first):
             if busy:
                 result = self._busy(key, now_us, count, interval_us, lookahead_us)
             else:
                 result = self._idle(key, now_us, count, interval_us)
             if result is not None:
+                self.busy[key] = busy
                 return result
         item = self.table.get(bucket_pk(key), BUCKET_SK) or {}
         tat = int(item.get("tat", now_us))
