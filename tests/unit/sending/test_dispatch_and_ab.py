@@ -203,3 +203,31 @@ def test_follow_up_lists_those_not_reached_with_their_reasons():
         and new.audience_ready
         and env.audience.snapshots[new.id] == ["c_000001", "c_000002", "c_000004"]
     )
+
+
+def test_an_audience_that_cannot_be_evaluated_pauses_the_campaign_with_the_reason():
+    from engage.errors import Invalid
+
+    env = Env(3)
+
+    def refuse(*_args):
+        raise Invalid("segment seg_1 is unknown")
+
+    env.audience.snapshot_audience = refuse  # type: ignore[method-assign]
+    env.campaign()
+    assert env.run() == [{"paused": "segment seg_1 is unknown"}]
+    c = env.campaigns.items["cmp_1"]
+    assert c.status == "paused" and c.pause_reason == "audience: segment seg_1 is unknown"
+
+
+def test_a_follow_up_with_nobody_left_is_refused():
+    from engage.errors import Conflict
+
+    env = Env(2)
+    env.campaign()
+    env.run()
+    for j in env.jobs():
+        env.sends.save(SendItem(customer_id=j["customer_id"], send_key="cmp_1", campaign_id="cmp_1", state="sent"))
+    campaigns.cancel(env.campaigns, "cmp_1", T0)
+    with pytest.raises(Conflict):
+        campaign_flow.follow_up(env.flow, "cmp_1", "me", T0)

@@ -265,3 +265,16 @@ def test_the_campaign_rate_holds_across_many_jobs(w):
     per_second = max(sum(1 for t in times if start <= t < start + timedelta(seconds=1)) for start in times)
     assert per_second <= 3  # 180 a minute
     assert (times[-1] - times[0]).total_seconds() >= 59 / 3 - 0.01
+
+
+def test_an_unknown_outcome_is_decided_before_the_queue_gives_the_job_to_the_dlq(w):
+    c = customer(w)
+    w.whatsapp.script = [SendResult(unknown=True, transport_error="ReadTimeout")]
+    with pytest.raises(RetryLater):
+        w.sender.handle(job(c), receive_count=1)
+    w.clock.advance(minutes=2)
+    with pytest.raises(RetryLater):
+        w.sender.handle(job(c), receive_count=2)
+    outcome = w.sender.handle(job(c), receive_count=4)
+    assert (outcome.action, outcome.reason) == ("failed", "unknown_outcome")
+    assert w.whatsapp.sent == []

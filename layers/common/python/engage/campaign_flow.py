@@ -121,6 +121,8 @@ def resume(ports: FlowPorts, campaign_id: str, now: datetime) -> tuple[Campaign,
 
 # ---------------------------------------------------------------- follow-up
 def not_reached_reason(item: SendItem) -> str | None:
+    if item.state == "intent":
+        return "failed:unknown_outcome"
     if item.state == "deferred":
         return "deferred_past_end" if not item.parked else "campaign_paused"
     if item.state == "retrying":
@@ -152,6 +154,8 @@ def follow_up(ports: FlowPorts, campaign_id: str, caller: str, now: datetime) ->
         reasons.update({cid: "never_dispatched" for cid in ids if cid not in seen})
         if cursor is None:
             break
+    if not reasons:
+        raise Conflict("everyone in this campaign was reached or refused for good", code="nothing_to_follow_up")
     best = source.winner or source.default_variant
     campaign = source.model_copy(
         update={
@@ -177,7 +181,7 @@ def follow_up(ports: FlowPorts, campaign_id: str, caller: str, now: datetime) ->
 
 
 # ---------------------------------------------------------------- scheduled jobs
-def release_deferred(ports: FlowPorts, now: datetime, limit: int = 5000) -> dict[str, Any]:
+def release_deferred(ports: FlowPorts, now: datetime, limit: int = 20_000) -> dict[str, Any]:
     """Every minute: deferred sends whose time has come go back to the send queue."""
     due = ports.sends.due(now, limit)
     jobs: list[dict[str, Any]] = []

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from engage.campaigns import Campaign, dispatch_message
+from engage.campaigns import Campaign, dispatch_message, halt
+from engage.errors import EngageError
 from engage.jobs import SendJob
 from engage.observability import logger
 from engage.ports import AudienceSource, CampaignStore, ConfigSource, Queue
@@ -119,7 +120,11 @@ def dispatch_page(message: dict[str, Any], now: datetime, ports: DispatchPorts) 
         return {"skipped": "stale page"}
     config = ports.config.sending()
     if not d.snapshotted:
-        campaign = snapshot(ports, campaign, now)
+        try:
+            campaign = snapshot(ports, campaign, now)
+        except EngageError as error:  # an audience that cannot be evaluated: stop and say why
+            halt(ports.campaigns, campaign.id, now, f"audience: {error.message}")
+            return {"paused": error.message}
     room, frees = tier_room(ports, config, now)
     if room <= 0:
         waiting = campaign.dispatch.model_copy(update={"waiting_until": frees})

@@ -42,6 +42,8 @@ from engage.throttle import Rate, Throttle, shards_for
 from engage.timeutil import iso, parse_iso
 
 SQS_MAX_DELAY = 900
+LAST_RECEIVE = 4  # the SendQueue's maxReceiveCount is 5: decide an unknown outcome before the DLQ
+UNKNOWN_RECHECK_SECONDS = 120
 
 
 class ProfileBatch(Protocol):
@@ -147,7 +149,7 @@ class Sender:
         if current and current.state in DONE_STATES:
             return Outcome("noop", f"already_{current.state}")
         if current and current.state == "intent":
-            return self.reconcile(current, now, config)
+            return self.reconcile(current, now, config, receive_count)
         base = self.base_item(job, campaign, current)
         blocked = self.gate(campaign, now) if job.campaign_id else None
         if blocked:
@@ -235,16 +237,20 @@ class Sender:
             return self.park(job, base, reason, now)
         return self.refuse(base, reason, now)
 
-    def reconcile(self, current: SendItem, now: datetime, config: SendingConfig) -> Outcome:
-        """An intent without an outcome: a crash or a timeout after the call may have sent it."""
+    def reconcile(self, current: SendItem, now: datetime, config: SendingConfig, receive_count: int) -> Outcome:
+        """An intent without an outcome: a crash or a timeout after the call may have sent it.
+
+        Status webhooks find the item through biz_opaque_callback_data within seconds; the job comes
+        back every 2 minutes to look, and is given up before the queue's redrive would take it."""
         if current.wamid or current.status:
             self.ports.sends.mark_sent(
                 current.model_copy(update={"state": "sent", "sent_at": current.sent_at or current.intent_at})
             )
             return Outcome("noop", "reconciled_sent", wamid=current.wamid)
         started = parse_iso(current.intent_at) if current.intent_at else now
-        if now - started < timedelta(minutes=config.retry.unknown_outcome_grace_minutes):
-            raise RetryLater("unknown_outcome", 60)
+        waiting = now - started < timedelta(minutes=config.retry.unknown_outcome_grace_minutes)
+        if waiting and receive_count < LAST_RECEIVE:
+            raise RetryLater("unknown_outcome", UNKNOWN_RECHECK_SECONDS)
         item = current.model_copy(
             update={"state": "failed", "reason": "unknown_outcome", "retryable": False, "updated_at": iso(now)}
         )
@@ -324,7 +330,7 @@ class Sender:
             return Outcome("sent", wamid=result.wamid)
         if result.unknown:
             logger.warning("send outcome unknown", extra={"send_key": job.send_key, "error": result.transport_error})
-            raise RetryLater("unknown_outcome", 60)
+            raise RetryLater("unknown_outcome", UNKNOWN_RECHECK_SECONDS)
         if result.error is None:  # the request never left: safe to retry
             self.retrying(intent, "transport_error", None, now)
             self.ports.throttle.give_back(rates)
