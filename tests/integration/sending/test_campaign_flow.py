@@ -248,3 +248,16 @@ def test_the_openapi_document_lists_the_sending_routes(stack):
     response = app.lambda_handler(http_event("GET", "/v1/openapi.json"), stack.context)
     paths = json.loads(response["body"])["paths"]
     assert "/v1/campaigns" in paths and "/v1/templates" in paths and "/v1/campaigns/{campaign_id}/follow-up" in paths
+
+
+def test_the_sample_events_run_through_their_handlers(stack):
+    from functions.dispatcher import app as dispatcher
+    from functions.scheduler import app as scheduler
+    from functions.sender import app as sender
+    from tests.conftest import load_event
+
+    # an unknown customer and an unknown campaign are no-ops, not failures
+    assert sender.lambda_handler(load_event("sender/send_jobs"), stack.context) == {"batchItemFailures": []}
+    assert dispatcher.lambda_handler(load_event("dispatcher/dispatch_page"), stack.context) == {"batchItemFailures": []}
+    assert scheduler.lambda_handler(load_event("scheduler/release_deferred"), stack.context)["queued"] == 0
+    assert scheduler.lambda_handler(load_event("scheduler/campaign_tick"), stack.context) == {}
