@@ -34,8 +34,14 @@ def audience(demo: Any) -> dict[str, Any]:
     return {"rule": {"tag": names[0] if names else "vip"}}
 
 
+def callback_of(message: dict[str, Any]) -> str:
+    """biz_opaque_callback_data of an outbox message, wherever the fake kept it."""
+    body = message.get("body")
+    found = body.get("biz_opaque_callback_data") if isinstance(body, dict) else None
+    return str(found or message.get("biz_opaque_callback_data") or "")
+
+
 def status_webhook(message: dict[str, Any], status: str) -> dict[str, Any]:
-    body = message.get("body") or {}
     return {
         "object": "whatsapp_business_account",
         "entry": [{"id": "demo-waba", "changes": [{"field": "messages", "value": {
@@ -43,7 +49,7 @@ def status_webhook(message: dict[str, Any], status: str) -> dict[str, Any]:
             "metadata": {"display_phone_number": "15550001111", "phone_number_id": "800000000000002"},
             "statuses": [{"id": message["wamid"], "status": status, "timestamp": str(int(time.time())),
                           "recipient_id": message["to"],
-                          "biz_opaque_callback_data": body.get("biz_opaque_callback_data", "")}],
+                          "biz_opaque_callback_data": callback_of(message)}],
         }}]}],
     }  # fmt: skip
 
@@ -76,9 +82,7 @@ def run(demo: Any) -> None:
     demo.client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=demo.marketer)
     demo.drain()
     show(demo, campaign["id"], "after the A/B test sample")
-    sent = [
-        m for m in demo.outbox() if campaign["id"] in str((m.get("body") or {}).get("biz_opaque_callback_data", ""))
-    ]
+    sent = [m for m in demo.outbox() if callback_of(m).endswith("|" + campaign["id"])]
     for i, message in enumerate(sent):  # half the sample reads the message: statuses come back by webhook
         demo.post_webhook(status_webhook(message, "delivered"))
         if i % 2 == 0:
