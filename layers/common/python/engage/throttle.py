@@ -17,7 +17,7 @@ DynamoDB's per-item write ceiling at 1,000 msg/s. Giving a slot back is `ADD tat
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -136,16 +136,18 @@ class Wallet:
         return Claim(self.slots.popleft())
 
     def give_back(self, count: int = 1) -> None:
-        self.store.give_back(f"{self.rate.key}#0", count=count, interval_us=self.rate.interval_us)
+        """Returns slots to the shard the last one came from."""
+        key = self.last_key or f"{self.rate.key}#0"
+        self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
 
     def release_unused(self, now_us: int) -> int:
         """Returns booked future slots this sender will not use (end of a batch)."""
-        future = [s for s in self.slots if s >= now_us]
+        future = Counter(key for slot, key in zip(self.slots, self.keys, strict=True) if slot >= now_us)
         self.slots.clear()
         self.keys.clear()
-        if future:
-            self.give_back(len(future))
-        return len(future)
+        for key, count in future.items():
+            self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
+        return sum(future.values())
 
 
 class Throttle:
