@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def receive_event(sqs: Any, queue_url: str, arn: str, max_messages: int = 10) -> dict[str, Any]:
+def receive_event(sqs: Any, queue_url: str, arn: str, max_messages: int = 10, visibility: int = 30) -> dict[str, Any]:
     response = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=max_messages, AttributeNames=["All"], VisibilityTimeout=30
+        QueueUrl=queue_url, MaxNumberOfMessages=max_messages, AttributeNames=["All"], VisibilityTimeout=visibility
     )
     records = [
         {
