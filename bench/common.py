@@ -28,6 +28,7 @@ SECRETS = {
     "EVENTS_WEBHOOK_SECRET": "bench-events-secret",
     "ENGAGE_ADMIN_TOKEN": "bench-admin",
     "ENGAGE_MARKETER_TOKEN": "bench-marketer",
+    "ENGAGE_LINK_BASE_URL": "https://go.shop.example",
 }
 
 

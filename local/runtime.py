@@ -221,6 +221,7 @@ class LocalRuntime:
             self.secrets,
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        env["ENGAGE_LINK_BASE_URL"] = self.url  # the sender's tracked links point back at this runtime
         self._set_env(env)
         wiring.reset()
         self._undo.append(wiring.reset)

@@ -85,6 +85,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
                 "EVENTS_WEBHOOK_SECRET": EVENTS_WEBHOOK_SECRET,
                 "ENGAGE_ADMIN_TOKEN": ADMIN_TOKEN,
                 "ENGAGE_MARKETER_TOKEN": MARKETER_TOKEN,
+                "ENGAGE_LINK_BASE_URL": "https://go.shop.example",
             },
         )
         for key, value in env.items():

@@ -5,8 +5,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.http.resolver import build_resolver
 from engage.http.routes import alerts, clicks, customers, events, rules, tags
+from engage.http.routes import campaigns as campaign_routes
 from engage.http.routes import metrics as metrics_routes
 from engage.http.routes import segments as segment_routes
+from engage.http.routes import templates as template_routes
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
@@ -18,6 +20,8 @@ app.include_router(clicks.router)
 app.include_router(metrics_routes.router)
 app.include_router(alerts.router)
 app.include_router(segment_routes.router)
+app.include_router(campaign_routes.router)
+app.include_router(template_routes.router)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

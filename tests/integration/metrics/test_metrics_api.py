@@ -21,7 +21,7 @@ def test_campaign_metrics_show_the_funnel_health_variants_and_days(aws, lambda_c
     from engage import wiring
 
     wiring.table().put(
-        {"pk": "CAMP#cmp_1", "sk": "META", "id": "cmp_1", "name": "Spring sale", "status": "running",
+        {"pk": "CAMPAIGN#cmp_1", "sk": "CAMPAIGN", "id": "cmp_1", "name": "Spring sale", "status": "running",
          "launched_at": "2026-11-22T09:00:00Z", "segment_id": "seg_a"}
     )  # fmt: skip
     seed("cmp_1", "2026-11-22", variant="A", sent=100, delivered=99, read=70, replied=20, clicked=15, clicks=19)

@@ -20,6 +20,8 @@ JOBS: dict[str, str] = {
     "tag-health": "engage.tagging_jobs:tag_health",
     "metric-alerts": "engage.metric_jobs:metric_alerts",
     "segment-sizes": "engage.segments.jobs:segment_sizes",
+    "release-deferred": "engage.sending_jobs:release_deferred",
+    "campaign-tick": "engage.sending_jobs:campaign_tick",
 }
 
 PAGES: dict[str, str] = {

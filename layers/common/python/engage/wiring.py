@@ -197,3 +197,131 @@ def reset() -> None:
     for value in vars(settings).values():
         if hasattr(value, "cache_clear"):
             value.cache_clear()
+
+
+# ---------------------------------------------------------------- sending (campaigns, dispatcher, sender)
+@lru_cache
+def sends() -> Any:
+    from engage.adapters.dynamo.sends import SendRepository
+
+    return SendRepository(table())
+
+
+@lru_cache
+def campaigns() -> Any:
+    from engage.adapters.dynamo.campaigns import CampaignRepository
+
+    return CampaignRepository(table())
+
+
+@lru_cache
+def sending_config() -> Any:
+    from engage.adapters.dynamo.campaigns import ConfigRepository
+
+    return ConfigRepository(table())
+
+
+@lru_cache
+def tier_ledger() -> Any:
+    from engage.adapters.dynamo.campaigns import TierLedger
+
+    return TierLedger(table())
+
+
+@lru_cache
+def templates() -> Any:
+    from engage.adapters.dynamo.templates import TemplateRepository
+
+    return TemplateRepository(table())
+
+
+@lru_cache
+def campaign_audience() -> Any:
+    """Campaign audiences: snapshots of a segment at launch, paged by the dispatcher."""
+    from engage.segments.snapshots import SegmentAudience
+
+    return SegmentAudience()
+
+
+@lru_cache
+def dispatch_queue() -> SqsQueue:
+    return SqsQueue(sqs_client(), QueueSettings.from_env().dispatch_queue_url)
+
+
+@lru_cache
+def send_retry_delay() -> Any:
+    from engage.adapters.sqs_retry import SqsRetryDelay
+
+    return SqsRetryDelay(sqs_client(), QueueSettings.from_env().send_queue_url)
+
+
+@lru_cache
+def whatsapp() -> Any:
+    from engage.adapters.whatsapp import WhatsAppClient
+    from engage.settings import WhatsAppSettings
+
+    return WhatsAppClient(WhatsAppSettings.from_env())
+
+
+@lru_cache
+def sender() -> Any:
+    import time
+
+    from engage.adapters.dynamo.buckets import DynamoBuckets
+    from engage.adapters.dynamo.profiles import ProfileReader
+    from engage.sending import Sender, SenderPorts
+    from engage.throttle import Throttle
+    from engage.timeutil import utcnow
+
+    config = sending_config().sending().throttle
+    throttle = Throttle(
+        DynamoBuckets(table()),
+        clock_us=lambda: int(time.time() * 1_000_000),
+        sleep=time.sleep,
+        block=config.block,
+        lookahead_us=int(config.lookahead_seconds * 1_000_000),
+        grace_us=int(config.stale_grace_seconds * 1_000_000),
+        max_wait_us=int(config.max_wait_seconds * 1_000_000),
+    )
+    ports = SenderPorts(
+        customers=customers(),
+        sends=sends(),
+        campaigns=campaigns(),
+        whatsapp=whatsapp(),
+        throttle=throttle,
+        queue=send_queue(),
+        alerts=alert_topic(),
+        config=sending_config(),
+        shortener=link_shortener(),
+        phone_number_id=whatsapp().phone_number_id,
+        profiles=ProfileReader(table()),
+    )
+    return Sender(ports, clock=utcnow)
+
+
+def flow_ports() -> Any:
+    from engage.campaign_flow import FlowPorts
+
+    return FlowPorts(
+        campaigns=campaigns(),
+        sends=sends(),
+        send_queue=send_queue(),
+        dispatch_queue=dispatch_queue(),
+        config=sending_config(),
+        templates=templates(),
+        audience=campaign_audience(),
+        audience_writer=campaign_audience(),
+    )
+
+
+def dispatch_ports() -> Any:
+    from engage.dispatch import DispatchPorts
+
+    return DispatchPorts(
+        campaigns=campaigns(),
+        audience=campaign_audience(),
+        send_queue=send_queue(),
+        dispatch_queue=dispatch_queue(),
+        tier=tier_ledger(),
+        config=sending_config(),
+    )

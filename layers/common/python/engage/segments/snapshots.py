@@ -88,6 +88,41 @@ def audience_page(
     return ids, (ids[-1] if len(ids) == limit else None)
 
 
+class SegmentAudience:
+    """The dispatcher's audience source and the follow-up's writer, over these snapshots."""
+
+    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int:
+        if isinstance(segment_id_or_rule, str) and segment_id_or_rule.startswith("seg_"):
+            summary = snapshot_audience(campaign_id, segment_id=segment_id_or_rule, now=now)
+        else:
+            summary = snapshot_audience(campaign_id, rule=segment_id_or_rule, now=now)
+        return int(summary["count"])
+
+    def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        return audience_page(campaign_id, cursor, limit)
+
+    def write(
+        self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
+    ) -> int:
+        """An explicit audience (a follow-up run to those not reached), with each one's reason."""
+        store = _adapters(None, None, None, None)[0]
+        reasons = reasons or {}
+        store.write_members(campaign_id, {cid: [reasons[cid]] if cid in reasons else [] for cid in customer_ids})
+        store.put_summary(
+            campaign_id,
+            {
+                "campaign_id": campaign_id,
+                "count": len(customer_ids),
+                "segment_id": None,
+                "rule": None,
+                "text": "follow-up",
+                "taken_at": iso(now),
+                "plan": {},
+            },
+        )
+        return len(customer_ids)
+
+
 def _adapters(
     snapshots: SnapshotStore | None,
     segments: SegmentStore | None,

@@ -26,10 +26,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from engage.adapters.dynamo.campaigns import CAMPAIGN_SK
 from engage.adapters.dynamo.keys import (
-    CAMPAIGN_META_SK,
     active_campaigns_pk,
-    campaign_index_pk,
+    campaign_pk,
     counter_mark_pk,
     counter_pk,
     report_pk,
@@ -182,8 +182,8 @@ class CounterRepository:
         return found
 
     def campaign_meta(self, campaign_id: str) -> Item | None:
-        """The campaigns area's `CAMP#<id> / META` item (id, name, status, launched_at, segment_id)."""
-        return self.table.get(campaign_index_pk(campaign_id), CAMPAIGN_META_SK, consistent=False)
+        """The campaign item (id, name, status, launched_at, segment_id, ...)."""
+        return self.table.get(campaign_pk(campaign_id), CAMPAIGN_SK, consistent=False)
 
     def config(self) -> MetricsConfig:
         item = self.table.get("CONFIG", "metrics", consistent=False) or {}

@@ -132,7 +132,6 @@ def pass_pk(run_id: str) -> str:
 
 
 # ---------------------------------------------------------------- metrics (counters, links, alerts)
-CAMPAIGN_META_SK = "META"  # CAMP#<id> / META: the campaign item (campaigns area); metrics reads launched_at
 
 
 def counter_pk(scope: str, shard: int) -> str:
@@ -181,6 +180,31 @@ def segment_size_sk(day: str) -> str:
     return f"SIZE#{day}"
 
 
+# ---------------------------------------------------------------- sending (campaigns, templates, throttle)
+def bucket_pk(name: str) -> str:
+    """A token bucket shard: `BUCKET#<phone_number_id>#<shard>` or `BUCKET#CAMP#<campaign_id>#<shard>`."""
+    return f"BUCKET#{name}"
+
+
+def send_guard_sk() -> str:
+    """CUST#<id> / SENDGUARD: last_sent_at, claimed conditionally (the 6-second pair limit)."""
+    return "SENDGUARD"
+
+
+def deferred_index_pk(shard: int) -> str:
+    """gsi2pk of a deferred send item (sparse); gsi2sk is its release time (ISO)."""
+    return f"DEFERRED#{shard}"
+
+
+def paused_index_pk(campaign_id: str) -> str:
+    """gsi2pk of a send item parked while its campaign is paused (or halted); resume re-queues them."""
+    return f"PAUSED#{campaign_id}"
+
+
+def campaign_pk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
 def audience_pk(campaign_id: str) -> str:
     """CAMP#<campaign_id> / AUD#<customer_id>: who was in the campaign's audience at launch, and why."""
     return f"CAMP#{campaign_id}"
@@ -188,3 +212,12 @@ def audience_pk(campaign_id: str) -> str:
 
 def audience_sk(customer_id: str) -> str:
     return f"AUD#{customer_id}"
+
+
+def template_pk(name: str) -> str:
+    return f"TEMPLATE#{name}"
+
+
+def tier_sk(hour_iso: str) -> str:
+    """TIER / HOUR#<yyyy-mm-ddThh>: business-initiated recipients planned in that hour."""
+    return f"HOUR#{hour_iso}"

@@ -1,0 +1,138 @@
+"""Send items, their pointers and the pair guard (see engage.sends and docs/data-model.md).
+
+CUST#<id> / SEND#<send_key>   gsi1 = CAMP#<campaign> / CUST#<id> (campaign sends)
+                              gsi2 = DEFERRED#<shard> / <release iso>  (deferred with a release time)
+                                   | PAUSED#<campaign> / <parked iso>  (parked while the campaign is paused)
+CUST#<id> / SENDGUARD         last_sent_at (the pair limit, claimed conditionally)
+WAMID#<wamid> / SEND          -> customer_id, send_key
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+
+from engage.adapters.dynamo.keys import (
+    campaign_index_pk,
+    customer_pk,
+    deferred_index_pk,
+    paused_index_pk,
+    send_guard_sk,
+    send_sk,
+    wamid_pointer_pk,
+)
+from engage.adapters.dynamo.table import Table, Update
+from engage.sends import OPEN_STATES, SendItem, stored
+from engage.timeutil import iso
+
+DEFERRED_SHARDS = 8
+CONDITIONS = {
+    "open": "attribute_not_exists(pk) OR #state IN (:o0, :o1)",
+    "intent": "#state = :intent",
+}
+
+
+def deferred_shard(customer_id: str) -> int:
+    return zlib.crc32(customer_id.encode()) % DEFERRED_SHARDS
+
+
+def send_item(item: SendItem) -> dict[str, Any]:
+    body = item.model_dump(exclude_none=True)
+    body["pk"], body["sk"] = customer_pk(item.customer_id), send_sk(item.send_key)
+    if item.campaign_id:
+        body["gsi1pk"], body["gsi1sk"] = campaign_index_pk(item.campaign_id), customer_pk(item.customer_id)
+    if item.state == "deferred" and item.parked and item.campaign_id:
+        body["gsi2pk"], body["gsi2sk"] = paused_index_pk(item.campaign_id), item.updated_at or ""
+    elif item.state == "deferred" and item.release_at:
+        body["gsi2pk"], body["gsi2sk"] = deferred_index_pk(deferred_shard(item.customer_id)), item.release_at
+    return body
+
+
+class SendRepository:
+    def __init__(self, table: Table):
+        self.table = table
+
+    def history(self, customer_id: str) -> tuple[list[dict[str, Any]], str | None]:
+        items = list(self.table.query(customer_pk(customer_id), sk_prefix="SEND", consistent=True))
+        guard = next((i for i in items if i["sk"] == send_guard_sk()), None)
+        return [i for i in items if i["sk"].startswith("SEND#")], (guard or {}).get("last_sent_at")
+
+    def get(self, customer_id: str, send_key: str) -> SendItem | None:
+        return stored(self.table.get(customer_pk(customer_id), send_sk(send_key)))
+
+    def save(self, item: SendItem, *, when: str = "open") -> bool:
+        if when == "always":
+            return self.table.put(send_item(item))
+        values = {":o0": OPEN_STATES[0], ":o1": OPEN_STATES[1]} if when == "open" else {":intent": "intent"}
+        return self.table.put(send_item(item), condition=CONDITIONS[when], names={"#state": "state"}, values=values)
+
+    def mark_sent(self, item: SendItem) -> None:
+        """The outcome of an accepted send; keeps any status a fast webhook wrote already."""
+        update = (
+            Update()
+            .set(
+                state="sent",
+                sent_at=item.sent_at,
+                wamid=item.wamid,
+                wa_id=item.wa_id,
+                to=item.to,
+                updated_at=item.sent_at,
+            )
+            .set_if_absent(status="accepted", status_rank=0)
+            .remove("job", "release_at", "gsi2pk", "gsi2sk", "reason")
+        )
+        self.table.update(customer_pk(item.customer_id), send_sk(item.send_key), update)
+        if item.wamid:
+            self.table.put(
+                {
+                    "pk": wamid_pointer_pk(item.wamid),
+                    "sk": "SEND",
+                    "type": "wamid",
+                    "customer_id": item.customer_id,
+                    "send_key": item.send_key,
+                }
+            )
+
+    def claim_pair(self, customer_id: str, now: datetime, seconds: float) -> bool:
+        update = Update().set(last_sent_at=iso(now), type="send_guard")
+        cutoff = update.value(iso(now - timedelta(seconds=seconds)))
+        condition = f"attribute_not_exists(last_sent_at) OR last_sent_at <= {cutoff}"
+        return bool(self.table.update(customer_pk(customer_id), send_guard_sk(), update, condition=condition))
+
+    def due(self, now: datetime, limit: int) -> list[SendItem]:
+        found: list[SendItem] = []
+        for shard in range(DEFERRED_SHARDS):
+            for raw in self.table.query(
+                deferred_index_pk(shard), index="gsi2", sk_between=("0000", iso(now)), limit=limit - len(found)
+            ):
+                item = stored(raw)
+                if item:
+                    found.append(item)
+            if len(found) >= limit:
+                break
+        return found
+
+    def release(self, item: SendItem, now: datetime) -> bool:
+        """Takes the item off its index once its job is queued again (a second release is a no-op)."""
+        update = Update().set(released_at=iso(now), parked=False).remove("gsi2pk", "gsi2sk", "release_at", "job")
+        condition = f"#s = {update.value('deferred')} AND attribute_exists(gsi2pk)"
+        update.names["#s"] = "state"
+        return bool(
+            self.table.update(customer_pk(item.customer_id), send_sk(item.send_key), update, condition=condition)
+        )
+
+    def parked(self, campaign_id: str) -> Iterator[SendItem]:
+        for raw in self.table.query(paused_index_pk(campaign_id), index="gsi2"):
+            item = stored(raw)
+            if item:
+                yield item
+
+    def of_campaign(self, campaign_id: str) -> Iterator[SendItem]:
+        for raw in self.table.query(campaign_index_pk(campaign_id), index="gsi1", filter=Attr("type").eq("send")):
+            item = stored(raw)
+            if item:
+                yield item

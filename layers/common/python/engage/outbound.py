@@ -1,0 +1,51 @@
+"""What the sender hands the WhatsApp port, and what comes back (wire formats live in the adapter)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ButtonParam(BaseModel):
+    index: int
+    sub_type: Literal["url", "quick_reply", "copy_code"] = "url"
+    value: str
+
+
+class Outbound(BaseModel):
+    """One rendered message to one recipient (`to` is a wa_id or a business-scoped user id)."""
+
+    to: str
+    kind: Literal["text", "template"]
+    text: str | None = None
+    template: str | None = None
+    language: str = "en"
+    body: list[str] = Field(default_factory=list)
+    buttons: list[ButtonParam] = Field(default_factory=list)
+    header_image: str | None = None
+    callback_data: str = ""
+
+
+class GraphError(BaseModel):
+    code: int
+    message: str = ""
+    details: str = ""
+    http_status: int = 0
+    fbtrace_id: str | None = None
+
+
+class SendResult(BaseModel):
+    """Accepted (`wamid`), refused (`error`), or `unknown` (timeout after the request left:
+    it may have been sent). `transport_error` without `unknown` means nothing left this side."""
+
+    wamid: str | None = None
+    wa_id: str | None = None
+    message_status: str | None = None
+    error: GraphError | None = None
+    unknown: bool = False
+    transport_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.wamid is not None

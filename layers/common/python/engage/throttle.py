@@ -1,0 +1,208 @@
+"""The shared token bucket, as time slots (GCRA: the generic cell rate algorithm).
+
+A bucket holds one number, `tat` (the theoretical arrival time of the next free slot, epoch
+microseconds). Claiming n tokens at `now` books the n slots after max(tat, now), spaced
+`interval` apart, and moves tat past them, in one conditional write:
+
+- idle bucket (tat <= now): `SET tat = now + n*interval` if `tat <= now`;
+- busy bucket: `ADD tat n*interval` if `tat <= now + lookahead`.
+
+That is a bucket refilled continuously from the wall clock (a slot per interval, no refill job,
+no fixed window) whose burst is bounded by the lookahead. Senders then wait until each slot's
+time before sending, so the slots, not the senders, set the pace: any number of concurrent
+senders together stay under the rate. Claiming blocks of slots keeps the item far below
+DynamoDB's per-item write ceiling at 1,000 msg/s. Giving a slot back is `ADD tat -interval`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """`first` is the first booked slot (epoch µs), or None when the bucket is booked beyond the
+    lookahead; then `retry_at` says when to try again."""
+
+    first: int | None
+    retry_at: int = 0
+
+
+class BucketStore(Protocol):
+    def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim: ...
+
+    def give_back(self, key: str, *, count: int, interval_us: int) -> None: ...
+
+
+class MemoryBuckets:
+    """The same algorithm in memory (tests, simulation, the bucket benchmark's reference)."""
+
+    def __init__(self) -> None:
+        self.tat: dict[str, int] = {}
+        self.requests = 0
+
+    def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim:
+        self.requests += 1
+        tat = self.tat.get(key, 0)
+        if tat <= now_us:
+            self.tat[key] = now_us + count * interval_us
+            return Claim(now_us)
+        if tat <= now_us + lookahead_us:
+            self.tat[key] = tat + count * interval_us
+            return Claim(tat)
+        return Claim(None, retry_at=tat - lookahead_us)
+
+    def give_back(self, key: str, *, count: int, interval_us: int) -> None:
+        self.requests += 1
+        self.tat[key] = self.tat.get(key, 0) - count * interval_us
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A bucket's key prefix and rate; `shards` split the rate over several items."""
+
+    key: str
+    per_second: float
+    shards: int = 1
+
+    @property
+    def interval_us(self) -> int:
+        return max(1, math.ceil(MICRO * self.shards / self.per_second))
+
+
+def shards_for(per_second: float, configured: int) -> int:
+    return configured if configured > 0 else max(1, math.ceil(per_second / 500))
+
+
+@dataclass
+class Wallet:
+    """A sender's local slots for one bucket: claimed in blocks, used in order, stale ones dropped."""
+
+    rate: Rate
+    store: BucketStore
+    block: int = 10
+    lookahead_us: int = MICRO
+    grace_us: int = 250_000
+    slots: deque[int] = field(default_factory=deque)
+    keys: deque[str] = field(default_factory=deque)  # the shard each slot was booked on
+    last_key: str = ""
+    pace_us: int = 0  # this sender's time between sends (moving average)
+    _last_us: int = 0
+    _turn: int = 0
+
+    def _key(self) -> str:
+        self._turn += 1
+        return f"{self.rate.key}#{self._turn % self.rate.shards}"
+
+    def _usable(self) -> int:
+        """How many slots this sender can use before the first goes stale, at its own pace."""
+        slower = self.pace_us - self.rate.interval_us
+        return self.block if slower <= 0 else 1 + int(self.grace_us / slower)
+
+    def _observe(self, now_us: int) -> None:
+        if self._last_us:
+            gap = min(now_us - self._last_us, 10 * MICRO)
+            self.pace_us = gap if not self.pace_us else int(0.7 * self.pace_us + 0.3 * gap)
+        self._last_us = now_us
+
+    def next_slot(self, now_us: int, want: int) -> Claim:
+        """The next slot (epoch µs) for this sender, claiming a block of up to `want` when empty.
+
+        Blocks are sized to what this sender can use at its own pace, so slow senders do not book
+        slots only to drop them."""
+        self._observe(now_us)
+        while self.slots and self.slots[0] < now_us - self.grace_us:
+            self.slots.popleft()  # a slot we were too slow to use is lost, never saved up for a burst
+            self.keys.popleft()
+        if self.slots:
+            self.last_key = self.keys.popleft()
+            return Claim(self.slots.popleft())
+        size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1, self._usable()))
+        key = self._key()
+        claim = self.store.claim(
+            key, now_us=now_us, count=size, interval_us=self.rate.interval_us, lookahead_us=self.lookahead_us
+        )
+        if claim.first is None:
+            return claim
+        self.slots.extend(claim.first + i * self.rate.interval_us for i in range(size))
+        self.keys.extend([key] * size)
+        self.last_key = self.keys.popleft()
+        return Claim(self.slots.popleft())
+
+    def give_back(self, count: int = 1) -> None:
+        """Returns slots to the shard the last one came from."""
+        key = self.last_key or f"{self.rate.key}#0"
+        self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
+
+    def release_unused(self, now_us: int) -> int:
+        """Returns booked future slots this sender will not use (end of a batch)."""
+        future = Counter(key for slot, key in zip(self.slots, self.keys, strict=True) if slot >= now_us)
+        self.slots.clear()
+        self.keys.clear()
+        for key, count in future.items():
+            self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
+        return sum(future.values())
+
+
+class Throttle:
+    """Slots from every bucket a send needs (the campaign's and the number's); sends at the latest."""
+
+    def __init__(
+        self,
+        store: BucketStore,
+        *,
+        clock_us: Callable[[], int],
+        sleep: Callable[[float], None],
+        block: int = 10,
+        lookahead_us: int = MICRO,
+        grace_us: int = 250_000,
+        max_wait_us: int = 8 * MICRO,
+    ):
+        self.store = store
+        self.clock_us = clock_us
+        self.sleep = sleep
+        self.block, self.lookahead_us, self.grace_us, self.max_wait_us = block, lookahead_us, grace_us, max_wait_us
+        self.wallets: dict[str, Wallet] = {}
+
+    def wallet(self, rate: Rate) -> Wallet:
+        found = self.wallets.get(rate.key)
+        if found is None or found.rate != rate:
+            found = Wallet(rate, self.store, self.block, self.lookahead_us, self.grace_us)
+            self.wallets[rate.key] = found
+        return found
+
+    def acquire(self, rates: list[Rate], want: int = 1) -> bool:
+        """Waits for a slot in every bucket and returns True at the moment to send; False when the
+        wait would exceed `max_wait` (the caller returns the job to the queue)."""
+        deadline = self.clock_us() + self.max_wait_us
+        slots: list[int] = []
+        for rate in rates:
+            while True:
+                now = self.clock_us()
+                claim = self.wallet(rate).next_slot(now, want)
+                if claim.first is not None:
+                    slots.append(claim.first)
+                    break
+                if claim.retry_at > deadline:
+                    return False
+                self.sleep(max(0.0, (claim.retry_at - now) / MICRO))
+        at = max(slots)
+        wait = at - self.clock_us()
+        if wait > 0:
+            self.sleep(wait / MICRO)
+        return True
+
+    def give_back(self, rates: list[Rate]) -> None:
+        for rate in rates:
+            self.wallet(rate).give_back(1)
+
+    def release_unused(self) -> None:
+        now = self.clock_us()
+        for wallet in self.wallets.values():
+            wallet.release_unused(now)
