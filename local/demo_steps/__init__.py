@@ -6,4 +6,10 @@ Modules not listed still run, after the listed ones, in alphabetical order.
 
 ORDER = [
     "foundation",
+    "webhook",
+    "tagging",
+    "segments",
+    "sending",
+    "replies",
+    "metrics",
 ]
