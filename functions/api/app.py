@@ -12,6 +12,7 @@ from engage.http.routes import templates as template_routes
 from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
+app.enable_swagger(path="/docs", title="Engage API")
 app.include_router(customers.router)
 app.include_router(tags.router)
 app.include_router(rules.router)

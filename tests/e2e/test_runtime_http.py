@@ -132,4 +132,11 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
     assert response.status_code == 404
     assert "release-deferred" in response.json()["known"]
     names = {s["name"] for s in client.get("/_local/schedules").json()["schedules"]}
-    assert {"release-deferred", "campaign-tick", "metric-alerts", "lifecycle-pass", "tag-health"} == names
+    assert {
+        "release-deferred",
+        "campaign-tick",
+        "metric-alerts",
+        "lifecycle-pass",
+        "tag-health",
+        "segment-sizes",
+    } == names

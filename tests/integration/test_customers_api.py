@@ -47,3 +47,56 @@ def test_reading_customers_needs_a_signed_in_caller(aws, lambda_context):
     response = app.lambda_handler(http_event("GET", "/v1/customers/4915123456789"), lambda_context)
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"]["code"] == "unauthorized"
+
+
+def call(method, path, body=None, groups="marketer"):
+    from functions.api import app
+    from tests.conftest import FakeLambdaContext
+
+    response = app.lambda_handler(http_event(method, path, body=body, groups=groups), FakeLambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_upsert_by_phone_creates_then_updates_the_same_customer(aws):
+    status, created = call(
+        "POST",
+        "/v1/customers",
+        {"phone": "+49 151 2345 6789", "name": "Asha", "marketing_consent": True, "attributes": {"tier": "gold"}},
+    )
+    assert status == 201
+    assert created["wa_id"] == "4915123456789"
+    assert created["consent"]["marketing"] is True
+    assert created["consent"]["source"].startswith("api:")
+    status, updated = call("POST", "/v1/customers", {"phone": "4915123456789", "attributes": {"size": "M"}})
+    assert status == 200
+    assert updated["id"] == created["id"]
+    assert updated["attributes"] == {"tier": "gold", "size": "M"}
+    assert updated["consent"]["marketing"] is True  # not given: unchanged
+
+
+def test_upsert_refuses_bad_input_and_changes_nothing(aws):
+    from engage import wiring
+
+    assert call("POST", "/v1/customers", {"phone": "12"})[1]["error"]["code"] == "invalid_phone"
+    assert call("POST", "/v1/customers", {"name": "No identity"})[1]["error"]["code"] == "missing_identity"
+    status, body = call("POST", "/v1/customers", {"phone": "4915123456789", "colour": "red"})
+    assert status == 422 and "colour" in body["error"]["message"]
+    assert list(wiring.customers().all()) == []
+
+
+def test_consent_is_recorded_with_its_source(aws):
+    _, created = call("POST", "/v1/customers", {"phone": "4915123456789"})
+    assert created["consent"]["marketing"] is False
+    status, body = call("PUT", "/v1/customers/4915123456789/consent", {"marketing": True, "source": "checkout"})
+    assert status == 200
+    assert body["consent"]["marketing"] is True
+    assert body["consent"]["source"] == "checkout:marketer@example.com"
+
+
+def test_erasure_is_admin_only_and_removes_the_customer(aws):
+    call("POST", "/v1/customers", {"phone": "4915123456789"})
+    status, body = call("DELETE", "/v1/customers/4915123456789")
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    status, body = call("DELETE", "/v1/customers/4915123456789", groups="admin")
+    assert status == 200 and body["erased"].startswith("c_")
+    assert call("GET", "/v1/customers/4915123456789")[0] == 404

@@ -400,6 +400,7 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
         "release-deferred",
         "campaign-tick",
         "metric-alerts",
+        "segment-sizes",
         "lifecycle-pass",
         "tag-health",
     }

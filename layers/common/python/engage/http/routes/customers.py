@@ -1,16 +1,20 @@
-"""/v1/customers: read a customer by wa_id, user_id or internal id."""
+"""/v1/customers: read, create or update, consent and erase a customer by wa_id, user_id or internal id."""
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from engage import wiring
-from engage.customers import Customer, clean
-from engage.errors import NotFound
+from engage.customers import Customer, clean, resolve_customer
+from engage.errors import Invalid, NotFound
 from engage.http.auth import require
+from engage.phones import to_wa_id
 from engage.ports import CustomerStore
 from engage.tagging import customer_tags
-from engage.timeutil import utcnow
+from engage.timeutil import iso, utcnow
+from engage.types import UserId
 
 router = APIGatewayHttpRouter()
 
@@ -36,3 +40,69 @@ def get_customer(ref: str) -> dict:
     require(router.current_event, "marketer")
     customer = find_customer(wiring.customers(), ref)
     return {**customer.model_dump(), "tags": customer_tags(wiring.tagging(), customer.id, utcnow())}
+
+
+class CustomerIn(BaseModel):
+    """Create or update a customer by phone (E.164 with country code) and/or business-scoped user id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(default=None, max_length=32)
+    user_id: UserId | None = None
+    name: str | None = Field(default=None, max_length=200)
+    marketing_consent: bool | None = None
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    marketing: bool
+    source: str = Field(default="api", min_length=1, max_length=60)
+
+
+def consent_fields(marketing: bool, source: str, now_iso: str) -> dict:
+    return {"consent": {"marketing": marketing, "updated_at": now_iso, "source": source}}
+
+
+@router.post("/v1/customers")
+def upsert_customer(body: CustomerIn) -> Response[dict]:
+    by = require(router.current_event, "marketer")
+    if not body.phone and not body.user_id:
+        raise Invalid("give a phone number or a user_id", code="missing_identity")
+    now = utcnow()
+    wa_id = to_wa_id(body.phone) if body.phone else None
+    store = wiring.customers()
+    customer, created = resolve_customer(store, wa_id=wa_id, user_id=body.user_id, name=body.name, now=now)
+    fields: dict = {}
+    if body.name:
+        fields["name"] = body.name
+    if body.attributes:
+        fields["attributes"] = {**customer.attributes, **body.attributes}
+    if body.marketing_consent is not None:
+        fields.update(consent_fields(body.marketing_consent, f"api:{by}", iso(now)))
+    if fields:
+        store.update(customer.id, **fields)
+    saved = store.get(customer.id)
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, body=saved.model_dump() if saved else {})
+
+
+@router.put("/v1/customers/<ref>/consent")
+def set_consent(ref: str, body: ConsentIn) -> dict:
+    """Records marketing consent given or withdrawn outside WhatsApp (a form, a call, the shop)."""
+    by = require(router.current_event, "marketer")
+    store = wiring.customers()
+    customer = find_customer(store, ref)
+    store.update(customer.id, **consent_fields(body.marketing, f"{body.source}:{by}", iso(utcnow())))
+    saved = store.get(customer.id)
+    return saved.model_dump() if saved else {}
+
+
+@router.delete("/v1/customers/<ref>")
+def erase_customer(ref: str) -> dict:
+    """GDPR erasure: the profile, both identities, tags, history and sends. Admin only."""
+    require(router.current_event, "admin")
+    store = wiring.customers()
+    customer = find_customer(store, ref)
+    store.delete(customer)
+    return {"erased": customer.id}
