@@ -169,7 +169,7 @@ def test_protected_route_without_a_known_token_is_401_like_api_gateway(client, r
 def test_unknown_route_or_method_is_404_like_api_gateway(client):
     assert client.get("/nowhere").json() == {"message": "Not Found"}
     assert client.put("/webhook").status_code == 404
-    assert client.get("/v1/customers").status_code == 401  # exists, so auth is checked first
+    assert client.post("/v1/customers").status_code == 401  # exists, so auth is checked first
 
 
 def test_open_routes_need_no_token_and_carry_no_claims(client, recorders):
