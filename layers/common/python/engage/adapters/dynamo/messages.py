@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo import keys
 from engage.adapters.dynamo.customers import PROFILE
+from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.inbound import HistoryEvent, ProfileTouch
 from engage.statuses import FAILED, Outcome, SendRef, StatusChange
@@ -124,19 +125,7 @@ class MessageRepository:
     # ---------------------------------------------------------------- tags and referrals
     def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str) -> bool:
         """The membership item of the tag contract; an existing membership is left as it is."""
-        item = {
-            "pk": keys.customer_pk(customer_id),
-            "sk": keys.tag_sk(tag),
-            "gsi1pk": keys.tag_index_pk(tag),
-            "gsi1sk": keys.customer_pk(customer_id),
-            "type": "tag",
-            "name": tag,
-            "customer_id": customer_id,
-            "since": since,
-            "source": source,
-            "reason": reason,
-        }
-        return self.table.put(item, if_absent=True)
+        return MembershipRepository(self.table).add(customer_id, tag, since=since, source=source, reason=reason)
 
     def put_referral_invite(self, code: str, invitee_id: str, *, at: str, wamid: str) -> bool:
         pk, sk = keys.referral_invite_key(code, invitee_id)
