@@ -21,13 +21,14 @@ BENCH_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
+# The secrets the sample events in events/ are signed with (the same as the tests').
 SECRETS = {
-    "WHATSAPP_APP_SECRET": "bench-app-secret",
-    "WHATSAPP_VERIFY_TOKEN": "bench-verify-token",
-    "WHATSAPP_ACCESS_TOKEN": "bench-access-token",
-    "EVENTS_WEBHOOK_SECRET": "bench-events-secret",
-    "ENGAGE_ADMIN_TOKEN": "bench-admin",
-    "ENGAGE_MARKETER_TOKEN": "bench-marketer",
+    "WHATSAPP_APP_SECRET": "local-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
+    "WHATSAPP_ACCESS_TOKEN": "local-access-token",
+    "EVENTS_WEBHOOK_SECRET": "local-events-secret",
+    "ENGAGE_ADMIN_TOKEN": "local-admin-token",
+    "ENGAGE_MARKETER_TOKEN": "local-marketer-token",
     "ENGAGE_LINK_BASE_URL": "https://go.shop.example",
 }
 
