@@ -77,6 +77,13 @@ class Demo:
         self.expect(response.status_code == 200, f"schedule {name} answered {response.status_code}: {response.text}")
         return response.json()
 
+    def set_clock(self, now_iso: str | None) -> None:
+        """Moves the handlers' clock (POST /_local/clock); None goes back to the real time."""
+        if now_iso is None:
+            self.client.delete("/_local/clock").raise_for_status()
+        else:
+            self.client.post("/_local/clock", params={"now": now_iso}).raise_for_status()
+
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.client.get("/_local/outbox").json()["messages"])
 

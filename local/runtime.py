@@ -225,6 +225,9 @@ class LocalRuntime:
         self._set_env(env)
         wiring.reset()
         self._undo.append(wiring.reset)
+        from engage.timeutil import set_clock
+
+        self._undo.append(lambda: set_clock(None))  # a moved clock never outlives the runtime
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -386,6 +389,8 @@ class LocalRuntime:
             ("DELETE", "whatsapp", "faults"): self._clear_faults,
             ("GET", "whatsapp", "behaviour"): lambda: json_response(200, self._fake().state()["behaviour"]),
             ("POST", "whatsapp", "behaviour"): lambda: self._set_behaviour(request.body),
+            ("POST", "clock", ""): lambda: self._set_clock(query.get("now")),
+            ("DELETE", "clock", ""): lambda: self._set_clock(None),
         }
         if key[:2] == ("POST", "schedules") and len(parts) == 2:
             return self._run_schedule_request(unquote(parts[1]), query.get("now"))
@@ -397,6 +402,15 @@ class LocalRuntime:
                 404, {"message": "Not Found", "detail": f"no local route {request.method} {request.path}"}
             )
         )
+
+    def _set_clock(self, now: str | None) -> Response:
+        from engage.timeutil import iso, parse_iso, set_clock, utcnow
+
+        try:
+            set_clock(parse_iso(now) if now else None)
+        except ValueError:
+            return json_response(400, {"message": f"now must be an ISO-8601 time, got {now!r}"})
+        return json_response(200, {"now": iso(utcnow())})
 
     def _fake(self) -> FakeWhatsApp:
         assert self.fake is not None

@@ -94,7 +94,10 @@ def run(demo: Any) -> None:
     decided = show(demo, campaign["id"], "after the A/B window")
     result = decided.get("ab_result") or {}
     demo.say(f"A/B: winner {decided.get('winner')} ({result.get('why', 'not decided yet')})")
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=0, second=0)
+    # Deferred sends wait for the customers' next send window (10:00 in Europe): move the clock there.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=30, second=0)
+    if hasattr(demo, "set_clock"):
+        demo.set_clock(tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ"))
     demo.schedule("release-deferred", tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ"))
     demo.drain()
-    show(demo, campaign["id"], "after deferred sends were released")
+    show(demo, campaign["id"], "after deferred sends were released (next morning)")

@@ -591,3 +591,14 @@ def test_webhook_deliveries_that_fail_are_retried_then_dropped(client, recorders
         client.post("/_local/drain")
     assert len(recorders["WebhookFunction"].events) == 3
     assert client.get("/_local/whatsapp").json()["pending_webhooks"] == 0
+
+
+def test_the_local_clock_moves_the_handlers_time_and_resets(client):
+    from engage.timeutil import utcnow
+
+    moved = client.post("/_local/clock", params={"now": "2030-01-07T10:00:00Z"})
+    assert moved.status_code == 200 and moved.json()["now"].startswith("2030-01-07T10:00")
+    assert utcnow().year == 2030
+    assert client.post("/_local/clock", params={"now": "soon"}).status_code == 400
+    assert client.delete("/_local/clock").status_code == 200
+    assert utcnow().year < 2030

@@ -230,7 +230,7 @@ class WhatsAppSender(Protocol):
 
 
 class AudienceSource(Protocol):
-    """The segments area's snapshot (engage/segments/snapshots.py) or the tag-only stand-in."""
+    """Campaign audiences: a snapshot at launch, then pages (engage/segments/snapshots.py)."""
 
     def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int: ...
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+_clock_offset = timedelta(0)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _clock_offset
+
+
+def set_clock(now: datetime | None) -> None:
+    """Local runtime only (`POST /_local/clock`): moves `utcnow()` to `now` and on from there, so a
+    demo can live through send windows and quiet hours. Nothing sets it in AWS; None resets."""
+    global _clock_offset
+    _clock_offset = timedelta(0) if now is None else now - datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
