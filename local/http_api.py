@@ -15,12 +15,12 @@ import base64
 import hmac
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
+
+from engage.timeutil import utcnow
 
 TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|javascript|graphql|yaml|x-yaml|x-ndjson))(;.*)?$",
@@ -176,7 +176,7 @@ def build_event(request: Request, route: Route, params: dict[str, str], claims: 
     headers.setdefault("x-forwarded-for", request.source_ip)
     headers.setdefault("x-forwarded-proto", "http")
     body, is_base64 = _body(request.body, headers.get("content-type", ""))
-    now = datetime.now(UTC)
+    now = utcnow()  # the local clock (POST /_local/clock), like every handler's
     host = headers.get("host", "127.0.0.1")
     context: dict[str, Any] = {
         "accountId": "123456789012",
@@ -194,7 +194,7 @@ def build_event(request: Request, route: Route, params: dict[str, str], claims: 
         "routeKey": route.route_key,
         "stage": "$default",
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(time.time() * 1000),
+        "timeEpoch": int(now.timestamp() * 1000),
     }
     if claims is not None:
         context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}

@@ -5,17 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
+from tests.helpers.streams import STREAM_ARN, dynamo_json
 
-from engage.adapters.dynamo.table import to_dynamo
-
-_serializer = TypeSerializer()
 _sequence = itertools.count(1_000_000)
-STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/engage-test/stream/2026-11-23T00:00:00.000"
-
-
-def dynamo_json(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in to_dynamo(item).items()}
+__all__ = ["STREAM_ARN", "dynamo_json"]
 
 
 def send_item(customer_id: str = "c_1", send_key: str = "cmp_1", **fields: Any) -> dict[str, Any]:

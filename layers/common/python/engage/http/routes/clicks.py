@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import opmetrics, wiring
 from engage.links import NOT_FOUND_PAGE, follow_link
-from engage.timeutil import utcnow
+from engage.timeutil import from_epoch
 
 router = APIGatewayHttpRouter()
 
@@ -22,7 +22,8 @@ def follow(code: str) -> Response[str]:
         method=http.method,
         user_agent=event.headers.get("user-agent") or http.user_agent,
         click_id=event.request_context.request_id,
-        now=utcnow(),
+        # The request's own time: a redelivered request records the same click under the same key.
+        now=from_epoch(event.request_context.time_epoch // 1000),
         headers=dict(event.headers),
     )
     if outcome.location is None:
