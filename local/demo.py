@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import pkgutil
 import sys
 import time
@@ -25,10 +26,14 @@ from typing import Any
 
 import httpx
 
-from engage.whatsapp.signature import sign
-from local import demo_steps
-from local.fake_whatsapp import inbound_text
-from local.runtime import LocalRuntime
+# Before anything imports engage.observability: the story, not the handlers' logs, is the output.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "engage")
+
+from engage.whatsapp.signature import sign  # noqa: E402
+from local import demo_steps  # noqa: E402
+from local.fake_whatsapp import inbound_text  # noqa: E402
+from local.runtime import LocalRuntime  # noqa: E402
 
 
 class DemoFailure(AssertionError):
