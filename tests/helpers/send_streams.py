@@ -12,7 +12,7 @@ __all__ = ["STREAM_ARN", "dynamo_json"]
 
 
 def send_item(customer_id: str = "c_1", send_key: str = "cmp_1", **fields: Any) -> dict[str, Any]:
-    """A send item as the sender writes it (BRIEF contract), plus `fields`."""
+    """A send item as the sender writes it (docs/data-model.md), plus `fields`."""
     item: dict[str, Any] = {
         "pk": f"CUST#{customer_id}",
         "sk": f"SEND#{send_key}",

@@ -151,7 +151,7 @@ def test_transaction_conflicts_are_retried_and_count_once(aws, quiet_stream):
 
 
 def test_sends_written_to_the_table_are_counted_from_the_real_stream(aws, lambda_context):
-    # Given the sender and the webhook writing send items as in the BRIEF contract
+    # Given the sender and the webhook writing send items as docs/data-model.md describes them
     from engage import wiring
     from engage.adapters.dynamo.table import Update
 
