@@ -93,14 +93,14 @@ def test_tag_index_is_read_past_the_1mb_page(table):
 
 def test_catalog_knows_tagdef_items_and_tags_with_members_and_caches_them(table):
     # Given one catalog item without members and one tag with members but no catalog item
-    table.put({"pk": "TAGDEF", "sk": "interest:garden", "type": "tagdef"})
+    table.put({"pk": "CATALOG", "sk": "TAGDEF#interest:garden", "type": "tagdef"})
     table.put(membership_item(customer_id(1), "bought:2026-11:lipstick", since=SINCE, source="rule:r1"))
     ticks = iter([0.0, 1.0, 400.0, 400.0])
     catalog = TableTagCatalog(table, ttl_seconds=300, clock=lambda: next(ticks))
     # When the names are read
     assert catalog.names() == {"interest:garden", "bought:2026-11:lipstick"}
     # Then they are cached for the TTL, then read again
-    table.put({"pk": "TAGDEF", "sk": "interest:books", "type": "tagdef"})
+    table.put({"pk": "CATALOG", "sk": "TAGDEF#interest:books", "type": "tagdef"})
     assert "interest:books" not in catalog.names()
     assert "interest:books" in catalog.names()
 

@@ -25,9 +25,9 @@ from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, PROFILE
 from engage.adapters.dynamo.keys import (
+    CATALOG_PK,
     SEGMENT_STATS_SK,
     SEGMENTS_PK,
-    TAG_CATALOG_PK,
     customer_pk,
     tag_index_pk,
 )
@@ -168,11 +168,11 @@ class DynamoAudienceReader:
 
 
 class TableTagCatalog:
-    """Known tag names = catalog items `TAGDEF / <name>` plus every tag that has members now.
+    """Known tag names = the catalog's definitions (`CATALOG / TAGDEF#<name>`) plus every tag that
+    has members now (`bought:<yyyy-mm>:<product>` tags are memberships, not catalogued one by one).
 
     Tags with members are found by a scan of gsi1 for `TAG#` keys (it reads every membership,
-    so the result is cached per process for `ttl_seconds`). It stands in until the tag catalog's
-    own adapter (any object with `names() -> set[str]`) is wired in instead: see wiring.tag_catalog.
+    so the result is cached per process for `ttl_seconds`).
     """
 
     def __init__(
@@ -192,7 +192,7 @@ class TableTagCatalog:
     def names(self) -> set[str]:
         if self._cached and self.clock() - self._cached[0] < self.ttl_seconds:
             return set(self._cached[1])
-        names = {item["sk"] for item in self.table.query(TAG_CATALOG_PK)}
+        names = {item["sk"].removeprefix("TAGDEF#") for item in self.table.query(CATALOG_PK, sk_prefix="TAGDEF#")}
         if self.discover_members:
             names |= self._member_tags()
         self._cached = (self.clock(), names)

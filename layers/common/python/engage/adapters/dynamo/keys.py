@@ -164,7 +164,6 @@ ALERT_LOG_PK = "ALERT#LOG"  # sk = <opened_at>#<alert id>: every alert ever open
 SEGMENTS_PK = "SEGMENTS"  # SEGMENTS / SEG#<id> saved segments; SEGMENTS / STATS the base-size estimate
 SEGMENT_STATS_SK = "STATS"
 AUDIENCE_SUMMARY_SK = "AUDIENCE"  # CAMP#<campaign_id> / AUDIENCE: the snapshot's summary
-TAG_CATALOG_PK = "TAGDEF"  # TAGDEF / <tag name>: the tag catalog's items (read by segments)
 
 
 def segment_sk(segment_id: str) -> str:
