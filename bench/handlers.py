@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from bench.common import moto_stack, table_row
+from tests.conftest import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ["webhook", "api", "tagger", "metrics", "dispatcher", "sender", "scheduler"]
@@ -46,17 +47,6 @@ def import_ms(module: str, runs: int = 3) -> float:
     return statistics.median(samples)
 
 
-class Context:
-    function_name = "bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
-    aws_request_id = "bench"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 900_000
-
-
 def run() -> None:
     print("Cold import time per handler module (median of 3 fresh interpreters)")
     print(table_row("module", "import ms", widths=(28, 12)))
@@ -78,7 +68,7 @@ def run() -> None:
                 for attempt in range(2):
                     counter.reset()
                     try:
-                        handler(event, Context())
+                        handler(event, FakeLambdaContext())
                     except Exception as error:  # a sample that needs earlier state still shows its cost
                         ops = f"raised {type(error).__name__}"
                     counts.append(counter.total())

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.common import moto_stack, table_row
+from tests.conftest import FakeLambdaContext
 
 # us-east-1 list prices (2026): Lambda arm64 $0.0000133334 per GB-s + $0.20 per 1M requests;
 # SQS standard $0.40 per 1M requests; DynamoDB on-demand $0.625 per 1M write request units and
@@ -150,17 +151,6 @@ def seed(recipients: int, rate_per_second: float) -> str:
     return campaign.id
 
 
-class Context:
-    function_name = "engage-bench-sender"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:engage-bench-sender"
-    aws_request_id = "bench"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
-
-
 def lambda_poller(sqs: Any, url: str, arn: str, handler: Any, stats: dict[str, Any], lock: threading.Lock) -> None:
     """What the SQS event source mapping does for one concurrent execution: poll, invoke, delete."""
     from tests.helpers.sqs import delete_all, receive_event
@@ -174,7 +164,7 @@ def lambda_poller(sqs: Any, url: str, arn: str, handler: Any, stats: dict[str, A
             continue
         empty = 0
         start = time.perf_counter()
-        result = handler(event, Context())
+        result = handler(event, FakeLambdaContext())
         elapsed = time.perf_counter() - start
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         try:
@@ -230,7 +220,7 @@ def _end_to_end(recipients: int, rate_per_second: float, senders: int) -> dict[s
 
         seed(recipients, rate_per_second)
         counter.reset()
-        drain(sqs, *queue("DispatchQueue"), dispatcher.lambda_handler, Context())
+        drain(sqs, *queue("DispatchQueue"), dispatcher.lambda_handler, FakeLambdaContext())
         dispatch_calls = Counter(counter.calls)
         counter.reset()
         stats = {"invocations": 0, "seconds": 0.0}

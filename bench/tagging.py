@@ -21,23 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.common import moto_stack, stopwatch, table_row
-
-
-def _context() -> Any:
-    from dataclasses import dataclass
-
-    @dataclass
-    class Context:
-        function_name: str = "engage-bench"
-        memory_limit_in_mb: int = 512
-        invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:engage-bench"
-        aws_request_id: str = "bench"
-
-        @staticmethod
-        def get_remaining_time_in_millis() -> int:
-            return 900_000
-
-    return Context()
+from tests.conftest import FakeLambdaContext
 
 
 def history_mix(n_events: int, n_customers: int, start: Any) -> list[dict[str, Any]]:
@@ -86,7 +70,7 @@ def bench_tagger() -> None:
         )
         items = history_mix(n_events, n_customers, parse_iso("2026-11-20T00:00:00Z"))
         wiring.table().batch_put(items)
-        context = _context()
+        context = FakeLambdaContext()
         app.lambda_handler(stream_event(items[:1]), context)  # cold start: imports, defaults installed
         counter.reset()
         with stopwatch() as watch:
@@ -145,7 +129,7 @@ def bench_pass() -> None:
                               order_times=[iso(last - timedelta(days=7 * k)) for k in range(orders)])  # fmt: skip
             profiles.append(wiring.customers().profile_item(Customer(id=f"c_{i:032x}", **fields)))
         wiring.table().batch_put(profiles)
-        context = _context()
+        context = FakeLambdaContext()
         app.lambda_handler({"schedule": "tag-health", "now": iso(now)}, context)  # cold start + defaults
         print("\nnightly lifecycle pass (schedule + every PassQueue page, one after another in process on moto)")
         print(
