@@ -269,6 +269,7 @@ def world(config: SendingConfig | None = None, start: datetime = T0) -> World:
         lookahead_us=int(t.lookahead_seconds * 1e6),
         grace_us=int(t.stale_grace_seconds * 1e6),
         max_wait_us=int(t.max_wait_seconds * 1e6),
+        lead_us=int(t.lead_seconds * 1e6),
     )
     ports = SenderPorts(
         customers=customers,

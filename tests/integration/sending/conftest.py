@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +28,31 @@ ALWAYS_OPEN = {
 
 @dataclass
 class FakeGraph:
-    """Answers like the Cloud API; `fail` maps a recipient to an error code returned every time."""
+    """Answers like the Cloud API; `fail` maps a recipient to an error code returned every time.
+
+    `latency` makes each answer take that long; `peak` is the most requests that were in flight at once."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail: dict[str, int] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
+    latency: float = 0.0
+    peak: int = 0
+    _in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return self.answer(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         to = body["to"]
         if to in self.fail:
@@ -70,7 +90,7 @@ class Stack:
 
 
 @pytest.fixture
-def stack(aws, lambda_context, monkeypatch) -> Stack:
+def stack(aws, lambda_context, monkeypatch, serialized_dynamodb) -> Stack:
     import boto3
 
     from engage import wiring

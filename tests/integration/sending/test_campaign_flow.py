@@ -99,20 +99,36 @@ def test_the_same_sqs_batch_twice_sends_nothing_twice(stack):
     assert len(stack.graph.sent) == 8
 
 
+def test_a_batch_keeps_its_jobs_in_flight_together_and_sends_each_once(stack):
+    from functions.sender import app
+
+    audience(10)
+    launched(stack)
+    stack.run_dispatcher()
+    url, arn = stack.queue("SendQueue")
+    event = receive_event(stack.sqs, url, arn)
+    assert len(event["Records"]) == 10
+    stack.graph.latency = 0.2  # a slow WhatsApp: one job after another would keep one call in flight
+    result = app.lambda_handler(event, stack.context)
+    assert result["batchItemFailures"] == []
+    assert len(stack.graph.sent) == 10 and len({m["to"] for m in stack.graph.sent}) == 10
+    assert stack.graph.peak > 1
+
+
 def test_pause_parks_jobs_and_resume_sends_each_once(stack):
     audience(6)
     campaign_id = launched(stack)
     stack.run_dispatcher()
     status, paused = call("POST", f"/v1/campaigns/{campaign_id}/pause", stack.context)
     assert paused["status"] == "paused"
-    from engage import wiring
+    from functions.sender import app
 
-    wiring.sender()._campaigns.clear()  # a new container, or the cache's few seconds later
+    app.sender()._campaigns.clear()  # a new container, or the cache's few seconds later
     stack.run_sender()
     assert stack.graph.sent == []
     status, resumed = call("POST", f"/v1/campaigns/{campaign_id}/resume", stack.context)
     assert resumed["status"] == "running" and resumed["requeued"] == 6
-    wiring.sender()._campaigns.clear()
+    app.sender()._campaigns.clear()
     stack.run_sender()
     stack.run_sender()
     assert len(stack.graph.sent) == 6 and len({m["to"] for m in stack.graph.sent}) == 6
@@ -261,3 +277,37 @@ def test_the_sample_events_run_through_their_handlers(stack):
     assert dispatcher.lambda_handler(load_event("dispatcher/dispatch_page"), stack.context) == {"batchItemFailures": []}
     assert scheduler.lambda_handler(load_event("scheduler/release_deferred"), stack.context)["queued"] == 0
     assert scheduler.lambda_handler(load_event("scheduler/campaign_tick"), stack.context) == {}
+
+
+def emf_values(out: str) -> dict[str, list[tuple[dict, float]]]:
+    """metric name -> [(dimensions, value)] from the EMF lines a handler printed."""
+    found: dict[str, list[tuple[dict, float]]] = {}
+    for line in out.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            dimensions = {d: blob[d] for group in directive["Dimensions"] for d in group}
+            for metric in directive["Metrics"]:
+                values = blob[metric["Name"]]
+                for value in values if isinstance(values, list) else [values]:
+                    found.setdefault(metric["Name"], []).append((dimensions, value))
+    return found
+
+
+def test_the_sender_reports_sends_waits_and_failures_by_code_as_metrics(stack, capsys):
+    from functions.sender import app
+
+    audience(4)
+    launched(stack)
+    stack.run_dispatcher()
+    stack.graph.fail["4915123000002"] = 131026  # undeliverable: refused, never retried
+    capsys.readouterr()
+    url, arn = stack.queue("SendQueue")
+    app.lambda_handler(receive_event(stack.sqs, url, arn), stack.context)
+    metrics = emf_values(capsys.readouterr().out)
+    assert sum(v for _, v in metrics["Sends"]) == 3
+    assert len(metrics["ThrottleWaitMs"]) == 3 and all(v >= 0 for _, v in metrics["ThrottleWaitMs"])
+    by_code = [(d.get("error_code"), v) for d, v in metrics["SendFailures"] if "error_code" in d]
+    assert by_code == [("131026", 1.0)]
+    assert sum(v for d, v in metrics["SendFailures"] if "error_code" not in d) == 1

@@ -278,3 +278,21 @@ def test_an_unknown_outcome_is_decided_before_the_queue_gives_the_job_to_the_dlq
     outcome = w.sender.handle(job(c), receive_count=4)
     assert (outcome.action, outcome.reason) == ("failed", "unknown_outcome")
     assert w.whatsapp.sent == []
+
+
+def test_a_job_that_cannot_get_a_slot_in_time_is_requeued_with_a_growing_delay_not_failed(w):
+    campaign(w, rate_per_minute=6)  # one slot every 10 s: far beyond the 8 s a job may wait
+    first, second = customer(w, 1), customer(w, 2)
+    assert w.sender.handle(job(first)).action == "sent"
+    w.queue.take()
+    outcome = w.sender.handle(job(second))
+    assert (outcome.action, outcome.reason) == ("requeued", "throttle_busy")
+    [(body, delay)] = w.queue.take()
+    assert body["attempt"] == 1 and 2 <= delay <= 4 and w.whatsapp.sent[1:] == []
+    again = SendJob.model_validate(body)
+    outcome = w.sender.handle(again)  # no time has passed: still busy, and the delay grows
+    [(body, delay)] = w.queue.take()
+    assert outcome.action == "requeued" and body["attempt"] == 2 and 4 <= delay <= 8
+    w.clock.advance(seconds=10)
+    assert w.sender.handle(SendJob.model_validate(body)).action == "sent"
+    assert [m.to for _, m in w.whatsapp.sent] == [first.wa_id, second.wa_id]

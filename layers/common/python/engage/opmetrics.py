@@ -8,7 +8,10 @@ See docs/metrics.md for who emits what.
 
 from __future__ import annotations
 
+import threading
+
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from engage.observability import metrics
 
@@ -30,17 +33,55 @@ DEFERRALS = "Deferrals"  # dimension reason
 WEBHOOK_LATENCY = "WebhookLatencyMs"  # receipt to 200, per POST /webhook
 
 
+_lock = threading.Lock()  # the sender adds metrics from a batch's parallel jobs
+
+
+# With metrics disabled (tests that say so, the local runtime) Powertools still collects values
+# and prints them every 100 values, never clearing them: record nothing at all then.
 def count(name: str, value: float = 1) -> None:
     """A plain count, flushed with the handler's other metrics."""
-    if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    if value and not is_metrics_disabled():
+        with _lock:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def count_by(name: str, dimension: str, value: str, amount: float = 1) -> None:
     """A count with its own dimension (e.g. SendFailures by error_code), written as its own EMF blob."""
+    if is_metrics_disabled():
+        return
     with single_metric(name=name, unit=MetricUnit.Count, value=amount, namespace=metrics.namespace) as metric:
         metric.add_dimension(name=dimension, value=value)
 
 
 def milliseconds(name: str, value: float) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+    if is_metrics_disabled():
+        return
+    with _lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+
+def _failure(reason: str) -> None:
+    """SendFailures in all (what the alarm watches) and by WhatsApp error code or local cause."""
+    code = reason.removeprefix("whatsapp:") if reason.startswith("whatsapp:") else reason
+    count(SEND_FAILURES)
+    count_by(SEND_FAILURES, "error_code", code)
+
+
+def send_outcome(action: str, reason: str, throttle_wait_ms: float = 0) -> None:
+    """The sender's per-job figures: accepted sends and their wait for a token, deferrals by
+    reason, and failures (a refusal by WhatsApp, or an outcome given up as unknown)."""
+    if action == "sent":
+        count(SENDS)
+        milliseconds(THROTTLE_WAIT, throttle_wait_ms)
+    elif action == "deferred":
+        count(DEFERRALS)
+        count_by(DEFERRALS, "reason", reason)
+    elif action == "failed" or (action == "refused" and reason.startswith("whatsapp:")):
+        _failure(reason)
+
+
+def send_retried(reason: str) -> None:
+    """A job handed back to the queue: a failure when WhatsApp or the network refused it; waiting
+    for an unknown outcome to settle is not one (a job waiting for a token is re-queued, not retried)."""
+    if reason.startswith("whatsapp:") or reason == "transport_error":
+        _failure(reason)

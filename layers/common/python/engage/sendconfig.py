@@ -55,7 +55,11 @@ class ThrottleConfig(BaseModel):
     inbound_headroom: float = Field(default=0.1, ge=0, lt=1)  # share kept free for replies
     block: int = 10  # tokens claimed per DynamoDB write at most
     lookahead_seconds: float = 1.0  # slots may be booked this far ahead
-    stale_grace_seconds: float = 0.25  # a slot older than this is dropped, never burst
+    # Slots are spaced 1% wider than the rate: exactly at the rate, R+1 sends fit in a second as
+    # soon as one leaves a hair early; 1% absorbs 10 ms of scheduling and clock jitter.
+    pace_margin: float = Field(default=0.01, ge=0, lt=0.5)
+    lead_seconds: float = 0.1  # slots are booked this far ahead; the writes before the call fit in it
+    stale_grace_seconds: float = 0.1  # a booked slot this far behind (clock + lead) is dropped, never burst
     max_wait_seconds: float = 8.0  # longer waits return the job to the queue
     shards: int = 0  # 0: one shard per 500 msg/s
     penalty_seconds_on_130429: float = 1.0

@@ -1,4 +1,7 @@
-"""The sender: one job at a time, from the queue to WhatsApp, exactly once or with a reason.
+"""The sender: each job from the queue to WhatsApp, exactly once or with a reason.
+
+A batch's jobs run in parallel threads (functions/sender/app.py) on one Sender: the shared state
+here (the batch's slot budget, prefetched profiles, the campaign cache) is safe for that.
 
 Per job: campaign state (cached for a few seconds) -> the send item (already done? in flight?)
 -> the rules (engage.send_rules: refuse or defer) -> personalisation -> the token buckets
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -61,10 +66,11 @@ class RetryLater(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    action: str  # sent | deferred | parked | refused | failed | noop
+    action: str  # sent | deferred | parked | refused | failed | requeued | noop
     reason: str = ""
     wamid: str | None = None
     until: str | None = None
+    throttle_wait_ms: float = 0  # how long the send waited for its token
 
 
 @dataclass
@@ -89,6 +95,7 @@ class Sender:
     _campaigns: dict[str, tuple[datetime, Campaign | None]] = field(default_factory=dict)
     pending: int = 1  # jobs left in the current batch: token blocks are claimed for up to that many
     _profiles: dict[str, Customer] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expect(self, jobs: int, customer_ids: list[str] | None = None) -> None:
         """The handler announces a batch: one bucket write can book slots for all of it, and one
@@ -260,10 +267,11 @@ class Sender:
     # ------------------------------------------------------------ the send
     def rates(self, campaign: Campaign | None, config: SendingConfig) -> list[Rate]:
         t = config.throttle
-        number = t.number_throughput_per_second * (1 - t.inbound_headroom)
+        paced = 1 - t.pace_margin
+        number = t.number_throughput_per_second * (1 - t.inbound_headroom) * paced
         rates = [Rate(self.ports.phone_number_id, number, shards_for(number, t.shards))]
-        if campaign is not None:
-            rates.insert(0, Rate(f"CAMP#{campaign.id}", campaign.rate(config) / 60))
+        if campaign is not None:  # first: the number's slot is then asked for from the campaign's
+            rates.insert(0, Rate(f"CAMP#{campaign.id}", campaign.rate(config) / 60 * paced))
         return rates
 
     def send(
@@ -292,9 +300,12 @@ class Sender:
         except MissingVariable as missing:
             return self.refuse(base, f"missing_variable:{missing.name}", now)
         rates = self.rates(campaign, config)
-        want, self.pending = self.pending, max(1, self.pending - 1)
-        if not self.ports.throttle.acquire(rates, want):
-            raise RetryLater("throttle_busy", 2)
+        with self._lock:
+            want, self.pending = self.pending, max(1, self.pending - 1)
+        asked_us = self.ports.throttle.clock_us()
+        slot = self.ports.throttle.acquire(rates, want)
+        if slot is None:
+            return self.requeue(job)
         now = self.clock()
         if job.campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)
             blocked = self.gate(self.campaign(job.campaign_id, config), now)
@@ -308,8 +319,22 @@ class Sender:
         if not self.ports.sends.save(intent, when="open"):
             self.ports.throttle.give_back(rates)
             return Outcome("noop", "in_flight")
+        self.ports.throttle.wait_until(slot)
+        waited_ms = (self.ports.throttle.clock_us() - asked_us) / 1000
         result = self.ports.whatsapp.send(outbound)
-        return self.outcome(job, intent, result, customer, rates, receive_count)
+        outcome = self.outcome(job, intent, result, customer, rates, receive_count)
+        return replace(outcome, throttle_wait_ms=waited_ms) if outcome.action == "sent" else outcome
+
+    def requeue(self, job: SendJob) -> Outcome:
+        """No slot within `max_wait`: the rate is booked further ahead than this job can wait (a
+        large audience at a low rate). The job goes back as a new message with a growing, spread
+        delay rather than failing: a failed record counts towards the queue's maxReceiveCount and
+        would end in the DLQ, however healthy the campaign."""
+        again = job.model_copy(update={"attempt": job.attempt + 1})
+        spread = 1 + (zlib.crc32(job.customer_id.encode()) % 1000) / 1000  # 1-2x, so retries do not bunch up
+        delay = int(min(SQS_MAX_DELAY, 2 ** min(job.attempt + 1, 10) * spread))
+        self.ports.queue.send([again.model_dump(mode="json")], delay_seconds=delay)
+        return Outcome("requeued", "throttle_busy")
 
     # ------------------------------------------------------------ after the call
     def outcome(

@@ -17,6 +17,7 @@ DynamoDB's per-item write ceiling at 1,000 msg/s. Giving a slot back is `ADD tat
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,14 +162,19 @@ class Throttle:
         sleep: Callable[[float], None],
         block: int = 10,
         lookahead_us: int = MICRO,
-        grace_us: int = 250_000,
+        grace_us: int = 100_000,
         max_wait_us: int = 8 * MICRO,
+        lead_us: int = 100_000,
     ):
         self.store = store
+        self.lead_us = lead_us
         self.clock_us = clock_us
         self.sleep = sleep
         self.block, self.lookahead_us, self.grace_us, self.max_wait_us = block, lookahead_us, grace_us, max_wait_us
         self.wallets: dict[str, Wallet] = {}
+        # A batch's jobs acquire from several threads: wallets and the store's view change under
+        # this lock, while the waits for a slot happen outside it.
+        self._lock = threading.Lock()
 
     def wallet(self, rate: Rate) -> Wallet:
         found = self.wallets.get(rate.key)
@@ -177,32 +183,44 @@ class Throttle:
             self.wallets[rate.key] = found
         return found
 
-    def acquire(self, rates: list[Rate], want: int = 1) -> bool:
-        """Waits for a slot in every bucket and returns True at the moment to send; False when the
-        wait would exceed `max_wait` (the caller returns the job to the queue)."""
+    def acquire(self, rates: list[Rate], want: int = 1) -> int | None:
+        """Books a slot in every bucket and returns the moment to send (epoch µs), or None when the
+        wait would exceed `max_wait` (the caller re-queues the job).
+
+        Slots are booked `lead` ahead of the clock: the work between the booking and the call (the
+        pair guard, the intent) happens inside that lead, and `wait_until` then releases the call
+        on the slot itself. Sends leave on their slots, not a write or two after them, so jitter
+        in that work does not bunch them up."""
         deadline = self.clock_us() + self.max_wait_us
         slots: list[int] = []
         for rate in rates:
             while True:
-                now = self.clock_us()
-                claim = self.wallet(rate).next_slot(now, want)
+                with self._lock:
+                    # Each later bucket is asked from the slot the earlier ones gave (the campaign's
+                    # comes first): when it is free the send keeps that slot, so the campaign's
+                    # spacing is not disturbed by the number's.
+                    now = max([self.clock_us() + self.lead_us, *slots])
+                    claim = self.wallet(rate).next_slot(now, want)
                 if claim.first is not None:
                     slots.append(claim.first)
                     break
-                if claim.retry_at > deadline:
-                    return False
+                if claim.retry_at - self.lead_us > deadline:
+                    return None
                 self.sleep(max(0.0, (claim.retry_at - now) / MICRO))
-        at = max(slots)
-        wait = at - self.clock_us()
+        return max(slots)
+
+    def wait_until(self, at_us: int) -> None:
+        wait = at_us - self.clock_us()
         if wait > 0:
             self.sleep(wait / MICRO)
-        return True
 
     def give_back(self, rates: list[Rate]) -> None:
-        for rate in rates:
-            self.wallet(rate).give_back(1)
+        with self._lock:
+            for rate in rates:
+                self.wallet(rate).give_back(1)
 
     def release_unused(self) -> None:
-        now = self.clock_us()
-        for wallet in self.wallets.values():
-            wallet.release_unused(now)
+        with self._lock:
+            now = self.clock_us() + self.lead_us
+            for wallet in self.wallets.values():
+                wallet.release_unused(now)

@@ -264,7 +264,9 @@ def whatsapp() -> Any:
 
 
 @lru_cache
-def sender() -> Any:
+def sender(environment: str = "") -> Any:
+    """The sender of one execution environment: its caches and booked throttle slots are its own
+    (the local runtime runs several environments in one process and tells them apart by name)."""
     import time
 
     from engage.adapters.dynamo.buckets import DynamoBuckets
@@ -282,6 +284,7 @@ def sender() -> Any:
         lookahead_us=int(config.lookahead_seconds * 1_000_000),
         grace_us=int(config.stale_grace_seconds * 1_000_000),
         max_wait_us=int(config.max_wait_seconds * 1_000_000),
+        lead_us=int(config.lead_seconds * 1_000_000),
     )
     ports = SenderPorts(
         customers=customers(),

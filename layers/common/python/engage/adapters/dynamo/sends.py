@@ -71,20 +71,17 @@ class SendRepository:
         return self.table.put(send_item(item), condition=CONDITIONS[when], names={"#state": "state"}, values=values)
 
     def mark_sent(self, item: SendItem) -> None:
-        """The outcome of an accepted send; keeps any status a fast webhook wrote already."""
+        """The outcome of an accepted send; keeps any status a fast webhook wrote already.
+
+        Only what the call taught us: the intent was a whole-item put (its `to`, time and no
+        deferral fields), so nothing needs removing, and a short expression is a cheap write."""
         update = (
             Update()
-            .set(
-                state="sent",
-                sent_at=item.sent_at,
-                wamid=item.wamid,
-                wa_id=item.wa_id,
-                to=item.to,
-                updated_at=item.sent_at,
-            )
+            .set(state="sent", sent_at=item.sent_at, wamid=item.wamid)
             .set_if_absent(status="accepted", status_rank=0)
-            .remove("job", "release_at", "gsi2pk", "gsi2sk", "reason")
         )
+        if item.wa_id:
+            update.set(wa_id=item.wa_id)
         self.table.update(customer_pk(item.customer_id), send_sk(item.send_key), update)
         if item.wamid:
             self.table.put(
