@@ -4,15 +4,17 @@ GET  /webhook  `hub.challenge` as text/plain when the verify token matches, else
 POST /webhook  401 (nothing stored) unless `X-Hub-Signature-256` matches the app secret (or the
                previous one while rotating); otherwise always 200 once stored: what cannot be
                understood is kept for inspection (docs/webhook.md). Storage errors raise, so Meta retries.
+               Each 200 emits WebhookLatencyMs (receipt to answer); a 401 or a failure does not.
 """
 
+import time
 from dataclasses import asdict
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage import inbound, wiring
+from engage import inbound, opmetrics, wiring
 from engage.adapters.dynamo.prefetch import PrefetchingCustomers
 from engage.errors import Forbidden, Unauthorized
 from engage.http.resolver import build_resolver
@@ -41,6 +43,7 @@ def verify() -> Response[str]:
 
 @app.post("/webhook")
 def receive() -> dict:
+    started = time.perf_counter()
     event = app.current_event
     body = signature.raw_body(event.body, event.is_base64_encoded)
     header = signature.header_value(event.headers)
@@ -51,6 +54,7 @@ def receive() -> dict:
     report = inbound.receive(body, now=now, ports=ports())
     metrics.add_metric(name="WebhookMessages", unit="Count", value=report.messages)
     metrics.add_metric(name="WebhookStatuses", unit="Count", value=report.statuses)
+    opmetrics.request_latency(opmetrics.WEBHOOK_LATENCY, epoch_ms, started)
     return {"received": True, **asdict(report)}
 
 

@@ -84,6 +84,7 @@ class FakeSends:
         self.by_customer: dict[str, dict[str, SendItem]] = {}
         self.guards: dict[str, str] = {}
         self.releases: list[tuple[str, str, str]] = []  # heap of (release_at, customer_id, send_key)
+        self.handed: list[tuple[str, str, str]] = []  # read by the last `due`, still due until released
         self.writes = 0
 
     def _put(self, item: SendItem) -> None:
@@ -127,21 +128,28 @@ class FakeSends:
     def next_release(self) -> str | None:
         return self.releases[0][0] if self.releases else None
 
-    def due(self, now: datetime, limit: int) -> list[SendItem]:
-        found: list[SendItem] = []
+    def due(self, now: datetime, page_size: int) -> Iterator[SendItem]:
+        """Like the index: an item stays due until released (entries handed out last time go back
+        on the heap, and are dropped there once their item is released or deferred again)."""
+        for entry in self.handed:
+            heapq.heappush(self.releases, entry)
+        self.handed = []
         cutoff = iso(now)
-        while self.releases and self.releases[0][0] <= cutoff and len(found) < limit:
-            release_at, customer_id, send_key = heapq.heappop(self.releases)
+        while self.releases and self.releases[0][0] <= cutoff:
+            entry = heapq.heappop(self.releases)
+            release_at, customer_id, send_key = entry
             item = self.items.get((customer_id, send_key))
             if item and item.state == "deferred" and item.release_at == release_at:
-                found.append(item)
-        return found
+                self.handed.append(entry)
+                yield item
 
     def release(self, item: SendItem, now: datetime) -> bool:
         key = (item.customer_id, item.send_key)
         old = self.items.get(key)
         if old is None or old.state != "deferred" or not (old.release_at or old.parked):
             return False
+        if item.release_at and old.release_at != item.release_at:
+            return False  # deferred again since it was read
         self._put(old.model_copy(update={"release_at": None, "parked": False, "job": None}))
         return True
 

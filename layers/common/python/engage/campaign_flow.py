@@ -3,9 +3,12 @@ scheduled jobs (`release-deferred` every minute, `campaign-tick` every 5 minutes
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, Protocol
 
 from engage import ab
@@ -181,16 +184,42 @@ def follow_up(ports: FlowPorts, campaign_id: str, caller: str, now: datetime) ->
 
 
 # ---------------------------------------------------------------- scheduled jobs
-def release_deferred(ports: FlowPorts, now: datetime, limit: int = 20_000) -> dict[str, Any]:
-    """Every minute: deferred sends whose time has come go back to the send queue."""
-    due = ports.sends.due(now, limit)
-    jobs: list[dict[str, Any]] = []
-    for item in due:
-        if item.job:
-            jobs.append(item.job)
-    ports.send_queue.send(jobs)  # queued first: a crash before the release below only queues them twice
-    released = sum(1 for item in due if item.job and ports.sends.release(item, now))
-    return {"due": len(due), "queued": len(jobs), "released": released}
+RELEASE_PAGE = 500  # items read, queued (50 SQS batches) and released per page
+RELEASE_BUDGET_SECONDS = 45.0  # a run stops starting pages after this, before the next minute's run
+
+
+def release_deferred(
+    ports: FlowPorts,
+    now: datetime,
+    *,
+    page_size: int = RELEASE_PAGE,
+    budget_seconds: float = RELEASE_BUDGET_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Every minute: deferred sends whose time has come go back to the send queue, a page at a time.
+
+    Each page is queued first and released after, so a crash in between queues that page's jobs
+    once more at most (the sender's per-send-key guard makes the second job a no-op). At least one
+    page runs; no page starts once `budget_seconds` have passed. Whatever is still due then stays
+    on the index and the next minute's run takes it: the index is the cursor, and a continuation
+    message would only race that next run over the same items (docs/sending.md).
+    The scheduler's timeout (900 s) is far above the budget, so the minute, not the Lambda
+    context's remaining time, bounds a run.
+    """
+    deadline = clock() + budget_seconds
+    due = ports.sends.due(now, page_size)
+    figures: dict[str, Any] = {"due": 0, "queued": 0, "released": 0, "pages": 0, "more": False}
+    while page := list(islice(due, page_size)):
+        jobs = [item.job for item in page if item.job]
+        ports.send_queue.send(jobs)  # queued first: a crash before the release below only queues them twice
+        figures["released"] += sum(1 for item in page if item.job and ports.sends.release(item, now))
+        figures["due"] += len(page)
+        figures["queued"] += len(jobs)
+        figures["pages"] += 1
+        if clock() >= deadline:
+            figures["more"] = next(due, None) is not None
+            break
+    return figures
 
 
 def open_items(items: list[SendItem]) -> int:

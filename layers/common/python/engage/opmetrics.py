@@ -9,6 +9,7 @@ See docs/metrics.md for who emits what.
 from __future__ import annotations
 
 import threading
+import time
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -30,7 +31,9 @@ SENDS = "Sends"  # accepted by WhatsApp
 SEND_FAILURES = "SendFailures"  # dimension error_code
 THROTTLE_WAIT = "ThrottleWaitMs"  # time a send waited for a token
 DEFERRALS = "Deferrals"  # dimension reason
-WEBHOOK_LATENCY = "WebhookLatencyMs"  # receipt to 200, per POST /webhook
+WEBHOOK_LATENCY = "WebhookLatencyMs"  # receipt to 200, per POST /webhook (docs/webhook.md)
+
+LIVE_REQUEST_MS = 30_000  # API Gateway's longest integration timeout: an older receipt is a replayed event
 
 
 _lock = threading.Lock()  # the sender adds metrics from a batch's parallel jobs
@@ -85,3 +88,20 @@ def send_retried(reason: str) -> None:
     for an unknown outcome to settle is not one (a job waiting for a token is re-queued, not retried)."""
     if reason.startswith("whatsapp:") or reason == "transport_error":
         _failure(reason)
+
+
+def receipt_to_answer_ms(received_epoch_ms: int | None, now_epoch_ms: float, handled_ms: float) -> float:
+    """From API Gateway's receipt (`requestContext.timeEpoch`) to now, so a cold start counts as the
+    caller sees it; never less than the handler's own `handled_ms` (two hosts' clocks differ by a
+    few ms). A replayed or hand-made event (no receipt, or one outside the last 30 s) gets
+    `handled_ms`."""
+    if not received_epoch_ms or not 0 <= now_epoch_ms - received_epoch_ms <= LIVE_REQUEST_MS:
+        return handled_ms
+    return max(handled_ms, now_epoch_ms - received_epoch_ms)
+
+
+def request_latency(name: str, received_epoch_ms: int | None, started: float) -> None:
+    """Emits `name` in ms for a request answered now; `started` is `time.perf_counter()` at the
+    handler's start, `received_epoch_ms` API Gateway's `requestContext.timeEpoch`."""
+    handled_ms = (time.perf_counter() - started) * 1000
+    milliseconds(name, receipt_to_answer_ms(received_epoch_ms, time.time() * 1000, handled_ms))

@@ -100,23 +100,26 @@ class SendRepository:
         condition = f"attribute_not_exists(last_sent_at) OR last_sent_at <= {cutoff}"
         return bool(self.table.update(customer_pk(customer_id), send_guard_sk(), update, condition=condition))
 
-    def due(self, now: datetime, limit: int) -> list[SendItem]:
-        found: list[SendItem] = []
+    def due(self, now: datetime, page_size: int) -> Iterator[SendItem]:
+        """Due deferred items, shard after shard, read lazily `page_size` a request. The query
+        cursor moves on, so an item released meanwhile is not read again by this iterator."""
         for shard in range(DEFERRED_SHARDS):
             for raw in self.table.query(
-                deferred_index_pk(shard), index="gsi2", sk_between=("0000", iso(now)), limit=limit - len(found)
+                deferred_index_pk(shard), index="gsi2", sk_between=("0000", iso(now)), page_size=page_size
             ):
                 item = stored(raw)
                 if item:
-                    found.append(item)
-            if len(found) >= limit:
-                break
-        return found
+                    yield item
 
     def release(self, item: SendItem, now: datetime) -> bool:
-        """Takes the item off its index once its job is queued again (a second release is a no-op)."""
+        """Takes the item off its index once its job is queued again (a second release is a no-op).
+
+        A due item is released only if it still has the release time it was read with: the sender
+        may have run its queued job meanwhile and deferred (or parked) it again, with a new job."""
         update = Update().set(released_at=iso(now), parked=False).remove("gsi2pk", "gsi2sk", "release_at", "job")
         condition = f"#s = {update.value('deferred')} AND attribute_exists(gsi2pk)"
+        if item.release_at:
+            condition += f" AND {update.name('release_at')} = {update.value(item.release_at)}"
         update.names["#s"] = "state"
         return bool(
             self.table.update(customer_pk(item.customer_id), send_sk(item.send_key), update, condition=condition)

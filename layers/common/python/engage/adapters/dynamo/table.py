@@ -194,10 +194,12 @@ class Table:
         forward: bool = True,
         consistent: bool = False,
         limit: int | None = None,
+        page_size: int | None = None,
         filter: ConditionBase | None = None,
         select_count: bool = False,
     ) -> Iterator[Item]:
-        """Every matching item, page after page. `limit` stops after that many items."""
+        """Every matching item, page after page. `limit` stops after that many items; `page_size`
+        caps each request (DynamoDB's `Limit`), so a caller that stops early has read little more."""
         pk_attr, sk_attr = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
         condition = Key(pk_attr).eq(pk)
         if sk_prefix is not None:
@@ -213,6 +215,8 @@ class Table:
             kwargs["ConsistentRead"] = True
         if filter is not None:
             kwargs["FilterExpression"] = filter
+        if page_size:
+            kwargs["Limit"] = page_size
         yield from self._paginate(self._table.query, kwargs, limit)
 
     def count(self, pk: str, *, index: str | None = None, sk_prefix: str | None = None) -> int:
