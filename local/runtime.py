@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -181,6 +182,7 @@ class LocalRuntime:
         host: str = "127.0.0.1",
         *,
         sender_workers: int = 1,
+        sender_parallel_jobs: int = 3,
         retry_visibility: int = 0,
         secrets: dict[str, str] | None = None,
         phone_number_id: str = PHONE_NUMBER_ID,
@@ -189,6 +191,7 @@ class LocalRuntime:
     ) -> None:
         self.host, self.port = host, port
         self.sender_workers = max(1, sender_workers)
+        self.sender_parallel_jobs = max(1, sender_parallel_jobs)
         self.retry_visibility = retry_visibility
         self.secrets = {**SECRETS, **(secrets or {})}
         self.phone_number_id = phone_number_id
@@ -265,7 +268,13 @@ class LocalRuntime:
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level
         env["ENGAGE_LINK_BASE_URL"] = self.url  # the sender's tracked links point back at this runtime
+        # Every environment shares this one Python process: more threads per batch than a few only
+        # queue for the interpreter lock behind moto's work, and their sends leave late in bursts.
+        env["ENGAGE_SENDER_PARALLEL_JOBS"] = str(self.sender_parallel_jobs)
         self._set_env(env)
+        observability = sys.modules.get("engage.observability")
+        if observability is not None:  # imported before this runtime set the level (a benchmark, a test)
+            observability.logger.setLevel(self.log_level)
         wiring.reset()
         self._undo.append(wiring.reset)
         from engage.timeutil import set_clock
@@ -718,10 +727,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--sender-workers", type=int, default=1)
+    parser.add_argument("--sender-parallel-jobs", type=int, default=3, help="jobs of a batch in flight at once")
     parser.add_argument("--log-level", default="INFO", help="handlers' POWERTOOLS_LOG_LEVEL and the runtime's own")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    runtime = LocalRuntime(args.port, args.host, sender_workers=args.sender_workers, log_level=args.log_level.upper())
+    runtime = LocalRuntime(
+        args.port,
+        args.host,
+        sender_workers=args.sender_workers,
+        sender_parallel_jobs=args.sender_parallel_jobs,
+        log_level=args.log_level.upper(),
+    )
     signal.signal(signal.SIGTERM, _interrupt)
     runtime.start(background=True)
     missing = [f"functions/{f.folder}/app.py" for f in runtime.functions.values() if not f.exists]

@@ -8,6 +8,7 @@ the shared token buckets still pace every send (engage.throttle).
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +26,8 @@ from engage.sending import RetryLater, Sender
 # This module is loaded once per execution environment (the local runtime loads it once per
 # environment too): the environment's own sender, with its own caches and booked slots.
 ENVIRONMENT = uuid.uuid4().hex
-PARALLEL_JOBS = 10  # the SendJobs event's BatchSize: a whole batch in flight at once
+# Up to the SendJobs event's BatchSize (10): a whole batch in flight at once.
+PARALLEL_JOBS = int(os.environ.get("ENGAGE_SENDER_PARALLEL_JOBS", "10"))
 _threads = ThreadPoolExecutor(max_workers=PARALLEL_JOBS, thread_name_prefix="send")
 
 # Every failed record carries its own retry delay (or is retried by SQS): report failures, never fail

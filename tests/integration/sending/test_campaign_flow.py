@@ -84,15 +84,20 @@ def test_a_campaign_goes_from_template_to_sent_messages(stack):
     assert read["dispatch"]["done"] is True and read["audience_count"] == 12
 
 
+def dispatched_batch(stack, recipients: int) -> dict:
+    """A launched campaign to `recipients` customers, dispatched: its first SQS batch of send jobs."""
+    audience(recipients)
+    launched(stack)
+    stack.run_dispatcher()
+    event = receive_event(stack.sqs, *stack.queue("SendQueue"))
+    assert len(event["Records"]) == recipients
+    return event
+
+
 def test_the_same_sqs_batch_twice_sends_nothing_twice(stack):
     from functions.sender import app
 
-    audience(8)
-    launched(stack)
-    stack.run_dispatcher()
-    url, arn = stack.queue("SendQueue")
-    event = receive_event(stack.sqs, url, arn)
-    assert len(event["Records"]) == 8
+    event = dispatched_batch(stack, 8)
     first = app.lambda_handler(event, stack.context)
     second = app.lambda_handler(event, stack.context)
     assert first["batchItemFailures"] == [] and second["batchItemFailures"] == []
@@ -102,12 +107,7 @@ def test_the_same_sqs_batch_twice_sends_nothing_twice(stack):
 def test_a_batch_keeps_its_jobs_in_flight_together_and_sends_each_once(stack):
     from functions.sender import app
 
-    audience(10)
-    launched(stack)
-    stack.run_dispatcher()
-    url, arn = stack.queue("SendQueue")
-    event = receive_event(stack.sqs, url, arn)
-    assert len(event["Records"]) == 10
+    event = dispatched_batch(stack, 10)
     stack.graph.latency = 0.2  # a slow WhatsApp: one job after another would keep one call in flight
     result = app.lambda_handler(event, stack.context)
     assert result["batchItemFailures"] == []
@@ -222,7 +222,8 @@ def test_the_dynamodb_bucket_books_consecutive_slots_idle_or_busy(aws):
     assert (first.first, second.first, third.first) == (0, 100_000, 200_000)
     full = other.claim("n#0", now_us=0, count=100, interval_us=10_000, lookahead_us=250_000)
     assert full.first is None and full.retry_at == 300_000 - 250_000
-    buckets.give_back("n#0", count=10, interval_us=10_000)
+    assert not buckets.give_back("n#0", count=10, interval_us=10_000, end_us=200_000)  # others booked after
+    assert buckets.give_back("n#0", count=10, interval_us=10_000, end_us=300_000)
     assert buckets.claim("n#0", now_us=60_000, count=1, interval_us=10_000, lookahead_us=1_000_000).first == 200_000
     assert (
         buckets.claim("n#0", now_us=5_000_000, count=1, interval_us=10_000, lookahead_us=1_000_000).first == 5_000_000
@@ -298,13 +299,10 @@ def emf_values(out: str) -> dict[str, list[tuple[dict, float]]]:
 def test_the_sender_reports_sends_waits_and_failures_by_code_as_metrics(stack, capsys):
     from functions.sender import app
 
-    audience(4)
-    launched(stack)
-    stack.run_dispatcher()
+    event = dispatched_batch(stack, 4)
     stack.graph.fail["4915123000002"] = 131026  # undeliverable: refused, never retried
     capsys.readouterr()
-    url, arn = stack.queue("SendQueue")
-    app.lambda_handler(receive_event(stack.sqs, url, arn), stack.context)
+    app.lambda_handler(event, stack.context)
     metrics = emf_values(capsys.readouterr().out)
     assert sum(v for _, v in metrics["Sends"]) == 3
     assert len(metrics["ThrottleWaitMs"]) == 3 and all(v >= 0 for _, v in metrics["ThrottleWaitMs"])

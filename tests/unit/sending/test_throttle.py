@@ -18,7 +18,7 @@ def run(senders: int, rate: float, seconds: float, block: int = 10) -> list[int]
         now, i = heapq.heappop(events)
         if now >= end:
             continue
-        claim = wallets[i].next_slot(now, block)
+        _, claim = wallets[i].next_slot(now, block)
         if claim.first is None:
             heapq.heappush(events, (claim.retry_at, i))
             continue
@@ -53,6 +53,56 @@ def test_a_slow_rate_is_exact_with_one_token_blocks():
 def test_giving_back_a_slot_lets_the_next_claim_reuse_it():
     store = MemoryBuckets()
     wallet = Wallet(Rate("n", 10), store, block=1)
-    first = wallet.next_slot(0, 1).first
-    wallet.give_back(1)
-    assert wallet.next_slot(0, 1).first == first
+    key, claim = wallet.next_slot(0, 1)
+    assert claim.first is not None and wallet.give_back(key, claim.first)
+    assert wallet.next_slot(0, 1)[1].first == claim.first
+
+
+def test_a_slot_behind_another_senders_booking_is_not_given_back_so_slots_never_overlap():
+    store = MemoryBuckets()
+    mine, theirs = Wallet(Rate("n", 10), store, block=1), Wallet(Rate("n", 10), store, block=1)
+    key, claim = mine.next_slot(0, 1)
+    _, after = theirs.next_slot(0, 1)
+    assert claim.first is not None and not mine.give_back(key, claim.first)
+    _, later = theirs.next_slot(0, 1)
+    assert (claim.first, after.first, later.first) == (0, 100_000, 200_000)
+
+
+def test_unused_slots_at_the_end_of_a_batch_go_back_only_while_they_are_the_last_booked():
+    store = MemoryBuckets()
+    mine, theirs = Wallet(Rate("n", 10), store, block=5), Wallet(Rate("n", 10), store, block=5)
+    mine.next_slot(0, 5)  # books 0..400 ms, uses the first
+    assert mine.release_unused(0) == 4 and store.tat["n#0"] == 100_000
+    mine.next_slot(0, 5)  # 100..500 ms
+    theirs.next_slot(0, 5)  # 600..1000 ms: booked after ours
+    assert mine.release_unused(0) == 0 and store.tat["n#0"] == 1_100_000
+
+
+def throttle(clock, **kw):
+    from engage.throttle import Throttle
+
+    return Throttle(MemoryBuckets(), clock_us=clock.us, sleep=clock.sleep, **kw)
+
+
+def test_a_slot_is_booked_a_lead_ahead_and_the_call_waits_for_it():
+    from tests.helpers.sending_fakes import Clock
+
+    clock = Clock()
+    t = throttle(clock, lead_us=100_000)
+    asked = clock.us()
+    booking = t.acquire([Rate("CAMP#c", 10)])
+    assert booking is not None
+    assert booking.at == asked + 100_000 and clock.us() == asked  # booking does not wait
+    clock.advance(seconds=0.03)  # the pair guard and the intent are written meanwhile
+    t.wait_until(booking.at)
+    assert clock.us() == booking.at
+
+
+def test_a_job_that_would_wait_past_max_wait_gets_no_slot():
+    from tests.helpers.sending_fakes import Clock
+
+    clock = Clock()
+    t = throttle(clock, lead_us=0, max_wait_us=2 * MICRO)
+    rate = Rate("CAMP#slow", 0.25)  # a slot every 4 s
+    assert t.acquire([rate]) is not None
+    assert t.acquire([rate]) is None

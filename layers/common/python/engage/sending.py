@@ -43,7 +43,7 @@ from engage.send_errors import Action, account_wide, classify
 from engage.send_rules import SendContext, decide, past_sends
 from engage.sendconfig import SendingConfig
 from engage.sends import DONE_STATES, SendItem, stored
-from engage.throttle import Rate, Throttle, shards_for
+from engage.throttle import Booking, Rate, Throttle, shards_for
 from engage.timeutil import iso, parse_iso
 
 SQS_MAX_DELAY = 900
@@ -270,7 +270,7 @@ class Sender:
         paced = 1 - t.pace_margin
         number = t.number_throughput_per_second * (1 - t.inbound_headroom) * paced
         rates = [Rate(self.ports.phone_number_id, number, shards_for(number, t.shards))]
-        if campaign is not None:  # first: the number's slot is then asked for from the campaign's
+        if campaign is not None:
             rates.insert(0, Rate(f"CAMP#{campaign.id}", campaign.rate(config) / 60 * paced))
         return rates
 
@@ -303,26 +303,26 @@ class Sender:
         with self._lock:
             want, self.pending = self.pending, max(1, self.pending - 1)
         asked_us = self.ports.throttle.clock_us()
-        slot = self.ports.throttle.acquire(rates, want)
-        if slot is None:
+        booking = self.ports.throttle.acquire(rates, want)
+        if booking is None:
             return self.requeue(job)
         now = self.clock()
         if job.campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)
             blocked = self.gate(self.campaign(job.campaign_id, config), now)
             if blocked:
-                self.ports.throttle.give_back(rates)
+                self.ports.throttle.give_back(booking)
                 return self.blocked(job, base, blocked, now)
         if not self.ports.sends.claim_pair(customer.id, now, config.pair_limit_seconds):
-            self.ports.throttle.give_back(rates)
+            self.ports.throttle.give_back(booking)
             return self.defer(job, base, now + timedelta(seconds=config.pair_limit_seconds), "pair_limit", now)
         intent = base.model_copy(update={"state": "intent", "intent_at": iso(now), "to": to, "updated_at": iso(now)})
         if not self.ports.sends.save(intent, when="open"):
-            self.ports.throttle.give_back(rates)
+            self.ports.throttle.give_back(booking)
             return Outcome("noop", "in_flight")
-        self.ports.throttle.wait_until(slot)
+        self.ports.throttle.wait_until(booking.at)
         waited_ms = (self.ports.throttle.clock_us() - asked_us) / 1000
         result = self.ports.whatsapp.send(outbound)
-        outcome = self.outcome(job, intent, result, customer, rates, receive_count)
+        outcome = self.outcome(job, intent, result, customer, booking, receive_count)
         return replace(outcome, throttle_wait_ms=waited_ms) if outcome.action == "sent" else outcome
 
     def requeue(self, job: SendJob) -> Outcome:
@@ -343,7 +343,7 @@ class Sender:
         intent: SendItem,
         result: SendResult,
         customer: Customer,
-        rates: list[Rate],
+        booking: Booking,
         receive_count: int,
     ) -> Outcome:
         now = self.clock()
@@ -360,9 +360,9 @@ class Sender:
             raise RetryLater("unknown_outcome", UNKNOWN_RECHECK_SECONDS)
         if result.error is None:  # the request never left: safe to retry
             self.retrying(intent, "transport_error", None, now)
-            self.ports.throttle.give_back(rates)
+            self.ports.throttle.give_back(booking)
             raise RetryLater("transport_error", self.backoff(receive_count))
-        return self.on_error(job, intent, result.error, rates, receive_count, now)
+        return self.on_error(job, intent, result.error, booking, receive_count, now)
 
     def retrying(self, intent: SendItem, reason: str, error: GraphError | None, now: datetime) -> None:
         update: dict[str, Any] = {"state": "retrying", "reason": reason, "updated_at": iso(now)}
@@ -378,7 +378,7 @@ class Sender:
         return int(max(math.ceil(config.pair_limit_seconds), delay))
 
     def on_error(
-        self, job: SendJob, intent: SendItem, error: GraphError, rates: list[Rate], receive_count: int, now: datetime
+        self, job: SendJob, intent: SendItem, error: GraphError, booking: Booking, receive_count: int, now: datetime
     ) -> Outcome:
         action = classify(error)
         reason = f"whatsapp:{error.code}"
@@ -388,7 +388,7 @@ class Sender:
         logger.info("whatsapp error", extra={"code": error.code, "action": str(action), "fbtrace_id": error.fbtrace_id})
         if action is Action.RETRY:
             self.retrying(intent, reason, error, now)
-            self.ports.throttle.give_back(rates)  # it was not sent: the slot goes back
+            self.ports.throttle.give_back(booking)  # it was not sent: the slot goes back
             raise RetryLater(reason, self.backoff(receive_count))
         handler = ERROR_HANDLERS[action]
         return handler(self, job, failed, error, now)

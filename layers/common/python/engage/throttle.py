@@ -11,14 +11,16 @@ That is a bucket refilled continuously from the wall clock (a slot per interval,
 no fixed window) whose burst is bounded by the lookahead. Senders then wait until each slot's
 time before sending, so the slots, not the senders, set the pace: any number of concurrent
 senders together stay under the rate. Claiming blocks of slots keeps the item far below
-DynamoDB's per-item write ceiling at 1,000 msg/s. Giving a slot back is `ADD tat -interval`.
+DynamoDB's per-item write ceiling at 1,000 msg/s. Giving slots back is `ADD tat -k*interval` if they
+are still the last booked (`tat` = their end): behind another sender's booking, a give-back would
+hand out slots that overlap that sender's, so it is skipped and the slots are simply not used.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,7 +40,9 @@ class Claim:
 class BucketStore(Protocol):
     def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim: ...
 
-    def give_back(self, key: str, *, count: int, interval_us: int) -> None: ...
+    def give_back(self, key: str, *, count: int, interval_us: int, end_us: int) -> bool:
+        """Moves `tat` back by `count` slots if it still is `end_us` (they are the last booked)."""
+        ...
 
 
 class MemoryBuckets:
@@ -59,9 +63,21 @@ class MemoryBuckets:
             return Claim(tat)
         return Claim(None, retry_at=tat - lookahead_us)
 
-    def give_back(self, key: str, *, count: int, interval_us: int) -> None:
+    def give_back(self, key: str, *, count: int, interval_us: int, end_us: int) -> bool:
         self.requests += 1
-        self.tat[key] = self.tat.get(key, 0) - count * interval_us
+        if self.tat.get(key) != end_us:
+            return False
+        self.tat[key] = end_us - count * interval_us
+        return True
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A send's slots: `at` is when to send (the latest of them); `slots` holds (rate key, bucket
+    key, slot) per bucket, so this very send's slots can be given back."""
+
+    at: int
+    slots: tuple[tuple[str, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,6 @@ class Wallet:
     grace_us: int = 250_000
     slots: deque[int] = field(default_factory=deque)
     keys: deque[str] = field(default_factory=deque)  # the shard each slot was booked on
-    last_key: str = ""
     pace_us: int = 0  # this sender's time between sends (moving average)
     _last_us: int = 0
     _turn: int = 0
@@ -112,8 +127,9 @@ class Wallet:
             self.pace_us = gap if not self.pace_us else int(0.7 * self.pace_us + 0.3 * gap)
         self._last_us = now_us
 
-    def next_slot(self, now_us: int, want: int) -> Claim:
-        """The next slot (epoch µs) for this sender, claiming a block of up to `want` when empty.
+    def next_slot(self, now_us: int, want: int) -> tuple[str, Claim]:
+        """The next slot (epoch µs) for this sender and the bucket key it is on, claiming a block of
+        up to `want` when empty.
 
         Blocks are sized to what this sender can use at its own pace, so slow senders do not book
         slots only to drop them."""
@@ -122,33 +138,38 @@ class Wallet:
             self.slots.popleft()  # a slot we were too slow to use is lost, never saved up for a burst
             self.keys.popleft()
         if self.slots:
-            self.last_key = self.keys.popleft()
-            return Claim(self.slots.popleft())
+            return self.keys.popleft(), Claim(self.slots.popleft())
         size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1, self._usable()))
         key = self._key()
         claim = self.store.claim(
             key, now_us=now_us, count=size, interval_us=self.rate.interval_us, lookahead_us=self.lookahead_us
         )
         if claim.first is None:
-            return claim
+            return key, claim
         self.slots.extend(claim.first + i * self.rate.interval_us for i in range(size))
         self.keys.extend([key] * size)
-        self.last_key = self.keys.popleft()
-        return Claim(self.slots.popleft())
+        return self.keys.popleft(), Claim(self.slots.popleft())
 
-    def give_back(self, count: int = 1) -> None:
-        """Returns slots to the shard the last one came from."""
-        key = self.last_key or f"{self.rate.key}#0"
-        self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
+    def give_back(self, key: str, slot: int) -> bool:
+        """Returns one slot this sender will not send on, if nothing was booked after it."""
+        interval = self.rate.interval_us
+        return self.store.give_back(key, count=1, interval_us=interval, end_us=slot + interval)
 
     def release_unused(self, now_us: int) -> int:
-        """Returns booked future slots this sender will not use (end of a batch)."""
-        future = Counter(key for slot, key in zip(self.slots, self.keys, strict=True) if slot >= now_us)
+        """Returns booked future slots this sender will not use (end of a batch): per bucket they are
+        the tail of its last block, given back if nothing was booked after them."""
+        future: dict[str, list[int]] = {}
+        for slot, key in zip(self.slots, self.keys, strict=True):
+            if slot >= now_us:
+                future.setdefault(key, []).append(slot)
         self.slots.clear()
         self.keys.clear()
-        for key, count in future.items():
-            self.store.give_back(key, count=count, interval_us=self.rate.interval_us)
-        return sum(future.values())
+        interval = self.rate.interval_us
+        returned = 0
+        for key, slots in future.items():
+            if self.store.give_back(key, count=len(slots), interval_us=interval, end_us=max(slots) + interval):
+                returned += len(slots)
+        return returned
 
 
 class Throttle:
@@ -183,41 +204,64 @@ class Throttle:
             self.wallets[rate.key] = found
         return found
 
-    def acquire(self, rates: list[Rate], want: int = 1) -> int | None:
-        """Books a slot in every bucket and returns the moment to send (epoch µs), or None when the
-        wait would exceed `max_wait` (the caller re-queues the job).
+    def acquire(self, rates: list[Rate], want: int = 1) -> Booking | None:
+        """Books a slot in every bucket; the booking says when to send. None when the wait would
+        exceed `max_wait` (the caller re-queues the job).
 
         Slots are booked `lead` ahead of the clock: the work between the booking and the call (the
         pair guard, the intent) happens inside that lead, and `wait_until` then releases the call
         on the slot itself. Sends leave on their slots, not a write or two after them, so jitter
-        in that work does not bunch them up."""
+        in that work does not bunch them up.
+
+        The first bucket (the campaign's) sets the moment; the others (the number's) are booked
+        from the clock and must have room by then. When one has none (its next slot is later),
+        the slots go back and the first bucket is asked again from that later slot, so a send
+        always leaves on a slot of the first bucket and its spacing is never squeezed."""
         deadline = self.clock_us() + self.max_wait_us
-        slots: list[int] = []
-        for rate in rates:
-            while True:
-                with self._lock:
-                    # Each later bucket is asked from the slot the earlier ones gave (the campaign's
-                    # comes first): when it is free the send keeps that slot, so the campaign's
-                    # spacing is not disturbed by the number's.
-                    now = max([self.clock_us() + self.lead_us, *slots])
-                    claim = self.wallet(rate).next_slot(now, want)
-                if claim.first is not None:
-                    slots.append(claim.first)
-                    break
-                if claim.retry_at - self.lead_us > deadline:
+        start = self.clock_us() + self.lead_us
+        for _ in range(3):
+            booked: list[tuple[str, str, int]] = []
+            for rate in rates:
+                slot = self._book(rate, want, start if not booked else None, booked, deadline)
+                if slot is None:
+                    self.give_back(Booking(0, tuple(booked)))
                     return None
-                self.sleep(max(0.0, (claim.retry_at - now) / MICRO))
-        return max(slots)
+                booked.append((rate.key, slot[0], slot[1]))
+            first, latest = booked[0][2], max(s for _, _, s in booked)
+            if latest <= first:
+                return Booking(first, tuple(booked))
+            self.give_back(Booking(0, tuple(booked)))
+            start = latest
+        return Booking(latest, tuple(booked))  # still contended: the later slot, a little off pace
+
+    def _book(
+        self, rate: Rate, want: int, start: int | None, booked: list[tuple[str, str, int]], deadline: int
+    ) -> tuple[str, int] | None:
+        """One bucket's slot (key, µs) from `start`, or for a later bucket from the clock (never
+        after the first bucket's slot); None past the deadline."""
+        while True:
+            with self._lock:
+                clock = self.clock_us()
+                now = max(start, clock + self.lead_us) if start is not None else min(clock, booked[0][2])
+                key, claim = self.wallet(rate).next_slot(now, want)
+            if claim.first is not None:
+                return key, claim.first
+            if claim.retry_at - self.lead_us > deadline:
+                return None
+            self.sleep(max(0.0, (claim.retry_at - now) / MICRO))
 
     def wait_until(self, at_us: int) -> None:
         wait = at_us - self.clock_us()
         if wait > 0:
             self.sleep(wait / MICRO)
 
-    def give_back(self, rates: list[Rate]) -> None:
+    def give_back(self, booking: Booking) -> None:
+        """A booked send that did not happen (or that WhatsApp refused with 130429) returns its slots."""
         with self._lock:
-            for rate in rates:
-                self.wallet(rate).give_back(1)
+            for rate_key, key, slot in booking.slots:
+                found = self.wallets.get(rate_key)
+                if found is not None:
+                    found.give_back(key, slot)
 
     def release_unused(self) -> None:
         with self._lock:

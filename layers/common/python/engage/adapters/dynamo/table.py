@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from engage.errors import StorageError
@@ -44,6 +45,9 @@ def from_dynamo(value: Any) -> Any:
     if isinstance(value, set):
         return {from_dynamo(v) for v in value}
     return value
+
+
+_DESERIALIZE = TypeDeserializer()
 
 
 def is_condition_failure(error: ClientError) -> bool:
@@ -178,6 +182,27 @@ class Table:
         if return_new:
             return from_dynamo(response.get("Attributes", {}))
         return True
+
+    def update_or_current(self, pk: str, sk: str, update: Update, *, condition: str) -> tuple[bool, Item | None]:
+        """Applies `update` under `condition`: (True, the new item), or (False, the item as it is)
+        when the condition fails, from the same request (ReturnValuesOnConditionCheckFailure)."""
+        try:
+            response = self._table.update_item(
+                Key={"pk": pk, "sk": sk},
+                UpdateExpression=update.expression(),
+                ExpressionAttributeNames=update.names,
+                ExpressionAttributeValues=update.values,
+                ConditionExpression=condition,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            raw = error.response.get("Item")  # the low-level shape: error responses are not deserialised
+            current = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()} if raw else None
+            return False, from_dynamo(current) if current else None
+        return True, from_dynamo(response.get("Attributes", {}))
 
     def delete(self, pk: str, sk: str) -> None:
         self._table.delete_item(Key={"pk": pk, "sk": sk})
