@@ -106,3 +106,29 @@ def test_a_job_that_would_wait_past_max_wait_gets_no_slot():
     rate = Rate("CAMP#slow", 0.25)  # a slot every 4 s
     assert t.acquire([rate]) is not None
     assert t.acquire([rate]) is None
+
+
+def test_a_busy_number_moves_the_send_to_a_later_campaign_slot_never_between_two():
+    from tests.helpers.sending_fakes import Clock
+
+    clock = Clock()
+    t = throttle(clock, lead_us=100_000, block=1)
+    now = clock.us()
+    t.store.claim("number#0", now_us=now, count=30, interval_us=10_000, lookahead_us=MICRO)  # others: 300 ms
+    booking = t.acquire([Rate("CAMP#a", 2), Rate("number", 100)])
+    assert booking is not None
+    assert booking.at == now + 300_000 and booking.slots[0][2] == booking.at  # on a campaign slot
+    again = t.acquire([Rate("CAMP#a", 2), Rate("number", 100)])
+    assert again is not None and again.at - booking.at == 500_000  # the campaign's spacing holds
+
+
+def test_a_number_booked_past_the_wait_gives_up_within_max_wait():
+    from tests.helpers.sending_fakes import Clock
+
+    clock = Clock()
+    t = throttle(clock, lead_us=100_000, max_wait_us=8 * MICRO)
+    now = clock.us()
+    t.store.claim("number#0", now_us=now, count=2000, interval_us=10_000, lookahead_us=MICRO)  # 20 s booked
+    assert t.acquire([Rate("CAMP#a", 2), Rate("number", 100)]) is None
+    assert clock.us() - now <= 8 * MICRO + 100_000
+    assert t.store.tat["CAMP#a#0"] <= now + 100_000  # the campaign's slot went back

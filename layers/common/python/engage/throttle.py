@@ -237,12 +237,18 @@ class Throttle:
     def _book(
         self, rate: Rate, want: int, start: int | None, booked: list[tuple[str, str, int]], deadline: int
     ) -> tuple[str, int] | None:
-        """One bucket's slot (key, µs) from `start`, or for a later bucket from the clock (never
-        after the first bucket's slot); None past the deadline."""
+        """One bucket's slot (key, µs) from `start`, or for a later bucket first from the clock but
+        never after the first bucket's slot, then (once it had to wait) from the clock; None past
+        the deadline. Waits are measured from the `now` each claim was asked for."""
+        first_try = True
         while True:
             with self._lock:
                 clock = self.clock_us()
-                now = max(start, clock + self.lead_us) if start is not None else min(clock, booked[0][2])
+                if start is not None:
+                    now = max(start, clock + self.lead_us)
+                else:
+                    now = min(clock, booked[0][2]) if first_try else clock
+                first_try = False
                 key, claim = self.wallet(rate).next_slot(now, want)
             if claim.first is not None:
                 return key, claim.first
