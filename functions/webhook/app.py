@@ -52,8 +52,8 @@ def receive() -> dict:
     epoch_ms = event.request_context.time_epoch
     now = from_epoch(epoch_ms / 1000) if epoch_ms else utcnow()
     report = inbound.receive(body, now=now, ports=ports())
-    metrics.add_metric(name="WebhookMessages", unit="Count", value=report.messages)
-    metrics.add_metric(name="WebhookStatuses", unit="Count", value=report.statuses)
+    opmetrics.count(opmetrics.WEBHOOK_MESSAGES, report.messages)
+    opmetrics.count(opmetrics.WEBHOOK_STATUSES, report.statuses)
     opmetrics.request_latency(opmetrics.WEBHOOK_LATENCY, epoch_ms, started)
     return {"received": True, **asdict(report)}
 

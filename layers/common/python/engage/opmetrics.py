@@ -32,6 +32,8 @@ SEND_FAILURES = "SendFailures"  # dimension error_code
 THROTTLE_WAIT = "ThrottleWaitMs"  # time a send waited for a token
 DEFERRALS = "Deferrals"  # dimension reason
 WEBHOOK_LATENCY = "WebhookLatencyMs"  # receipt to 200, per POST /webhook (docs/webhook.md)
+WEBHOOK_MESSAGES = "WebhookMessages"  # inbound messages per POST /webhook
+WEBHOOK_STATUSES = "WebhookStatuses"  # status updates per POST /webhook
 
 LIVE_REQUEST_MS = 30_000  # API Gateway's longest integration timeout: an older receipt is a replayed event
 
