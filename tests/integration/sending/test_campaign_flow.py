@@ -309,3 +309,25 @@ def test_the_sender_reports_sends_waits_and_failures_by_code_as_metrics(stack, c
     by_code = [(d.get("error_code"), v) for d, v in metrics["SendFailures"] if "error_code" in d]
     assert by_code == [("131026", 1.0)]
     assert sum(v for d, v in metrics["SendFailures"] if "error_code" not in d) == 1
+
+
+def test_launching_marks_the_tags_its_audience_names_as_used_for_tag_health(stack):
+    from engage import wiring
+    from engage.timeutil import iso, utcnow
+
+    status, _ = call("GET", "/v1/tags", stack.context)  # the starter catalog
+    assert status == 200
+    ids = audience(3)
+    for customer_id in ids:
+        wiring.memberships().add(customer_id, "interest:price-sensitive", since=iso(utcnow()), source="import")
+    before = utcnow()
+    rule = {"all": [{"tag": "interest:price-sensitive"}, {"tag_prefix": "lifecycle:"}, {"tag": "vip"}]}
+    launched(stack, rule=rule)
+    stack.run_dispatcher()
+    catalog = wiring.catalog()
+    price = catalog.get("interest:price-sensitive")
+    assert price is not None and price.last_used_at is not None and price.last_used_at >= iso(before)
+    lifecycle = [d for name, d in catalog.all(fresh=True).items() if name.startswith("lifecycle:")]
+    assert lifecycle and all(d.last_used_at for d in lifecycle)
+    untouched = [d for name, d in catalog.all().items() if not name.startswith(("lifecycle:", "interest:price"))]
+    assert untouched and not any(d.last_used_at for d in untouched)

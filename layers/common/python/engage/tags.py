@@ -254,7 +254,7 @@ def catalog_status(size: int, config: HealthConfig) -> tuple[str, str | None]:
 
 
 def is_silent(definition: TagDefinition, now: datetime, config: HealthConfig) -> bool:
-    """Not used by any send for `silent_days` (a tag younger than that is not silent yet)."""
+    """Not named by a launched campaign for `silent_days` (a tag younger than that is not silent yet)."""
     cutoff = now - timedelta(days=config.silent_days)
     last = definition.last_used_at or definition.created_at
     return parse_iso(last) < cutoff

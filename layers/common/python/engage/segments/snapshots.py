@@ -26,7 +26,7 @@ from typing import Any
 from engage.errors import Invalid, NotFound
 from engage.ports import AudienceReader, SegmentStore, SnapshotStore, TagCatalog
 from engage.segments.evaluator import evaluate
-from engage.segments.rules import to_json
+from engage.segments.rules import Lifecycle, Rfm, Tag, TagPrefix, leaves, tag_of, to_json
 from engage.segments.service import checked_rule, parse_rule
 from engage.segments.text import to_text
 from engage.timeutil import iso
@@ -88,6 +88,24 @@ def audience_page(
     return ids, (ids[-1] if len(ids) == limit else None)
 
 
+def mark_tags_used(rule: dict[str, Any], now: datetime) -> list[str]:
+    """The catalog's tags a campaign's audience names (a prefix counts for every tag under it) are
+    marked used now: tag health's "silent" means no campaign has used a tag for 30 days."""
+    from engage import wiring
+
+    catalog = wiring.catalog()
+    known = catalog.all()
+    used: set[str] = set()
+    for leaf in leaves(parse_rule(rule)):
+        if isinstance(leaf, TagPrefix):
+            used.update(name for name in known if name.startswith(leaf.prefix))
+        elif isinstance(leaf, Tag | Lifecycle | Rfm):
+            used.add(tag_of(leaf))
+    names = sorted(used & set(known))
+    catalog.touch(names, iso(now))
+    return names
+
+
 class SegmentAudience:
     """The dispatcher's audience source and the follow-up's writer, over these snapshots."""
 
@@ -96,6 +114,8 @@ class SegmentAudience:
             summary = snapshot_audience(campaign_id, segment_id=segment_id_or_rule, now=now)
         else:
             summary = snapshot_audience(campaign_id, rule=segment_id_or_rule, now=now)
+        if summary.get("rule"):
+            mark_tags_used(summary["rule"], now)
         return int(summary["count"])
 
     def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:

@@ -123,7 +123,7 @@ class CatalogRepository:
         self._cache = None
 
     def touch(self, names: list[str], now: str) -> None:
-        """Marks tags as used by a send (the sender calls this; tag health reads `last_used_at`)."""
+        """Marks tags as used by a campaign (its launch calls this; tag health reads `last_used_at`)."""
         for name in names:
             self.table.update(
                 CATALOG_PK, tag_def_sk(name), Update().set(last_used_at=now), condition="attribute_exists(pk)"
