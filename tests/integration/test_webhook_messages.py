@@ -195,3 +195,26 @@ def test_a_known_customers_message_costs_at_most_two_dynamodb_writes(aws, lambda
     write_ops = ("PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem")
     writes = sum(n for key, n in counter.calls.items() if key.split(".")[1] in write_ops)
     assert writes == 2, counter.calls
+
+
+def test_a_crash_before_the_confirmation_is_queued_is_made_good_by_the_redelivery(aws, lambda_context, monkeypatch):
+    from engage.adapters.sqs import SqsQueue
+    from functions.webhook import app
+
+    event = signed_webhook_event(inbound(text("STOP", wamid="wamid.stop")))
+    send = SqsQueue.send
+
+    def dies(self, *args, **kwargs):
+        raise RuntimeError("the function died before queueing")
+
+    monkeypatch.setattr(SqsQueue, "send", dies)
+    try:
+        response = app.lambda_handler(event, lambda_context)
+    except RuntimeError:
+        response = {"statusCode": 500}
+    assert response["statusCode"] == 500  # Meta delivers the notification again
+    assert customer(aws, wa_id=ASHA["wa_id"])["consent"]["marketing"] is False and queued(aws) == []
+    monkeypatch.setattr(SqsQueue, "send", send)
+    handle(event, lambda_context)
+    [job] = queued(aws)
+    assert job["send_key"] == "tx:consent:wamid.stop"  # the sender's send item makes it one message

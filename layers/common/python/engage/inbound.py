@@ -385,10 +385,12 @@ def store_group(run: Run, group: list[Inbound]) -> None:
     for inbound in sorted(group, key=lambda i: i.event.occurred_at):
         if run.ports.store.put_event(inbound.event):
             run.count("messages")
-            if inbound.action:
-                confirm_for = inbound
         else:
             run.count("duplicates")
+        if inbound.action:
+            # Queued on a redelivery too: a crash between the history put and the queue would
+            # otherwise lose it, and its send key makes the sender send it once.
+            confirm_for = inbound
     if confirm_for is not None and confirm_for.action:
         action, language = confirm_for.action
         queue_confirmation(run, customer.id, confirm_for.event.event_id, action, language)
@@ -744,10 +746,10 @@ def store_preference(run: Run, customer: Customer, preference: UserPreference, a
         return touch
 
     touch_profile(run, customer, build)
-    if not run.ports.store.put_event(event):
-        run.count("duplicates")
-        return
-    run.count("preferences")
+    if run.ports.store.put_event(event):
+        run.count("preferences")
+    else:
+        run.count("duplicates")  # still confirmed below: see store_group
     if _window_open(customer, run.now, run.config.service_window_hours):
         queue_confirmation(run, customer.id, event.event_id, action, run.config.default_language)
 
