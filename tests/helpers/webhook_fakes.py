@@ -157,11 +157,11 @@ class FakeStore:
         return True
 
     # tags, referrals, inspection, config
-    def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str) -> bool:
+    def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str, event_id: str) -> bool:
         if (customer_id, tag) in self.tags:
             return False
         self.writes += 1
-        self.tags[(customer_id, tag)] = {"since": since, "source": source, "reason": reason}
+        self.tags[(customer_id, tag)] = {"since": since, "source": source, "reason": reason, "event_id": event_id}
         return True
 
     def put_referral_invite(self, code: str, invitee_id: str, *, at: str, wamid: str) -> bool:

@@ -169,6 +169,10 @@ def test_a_click_to_whatsapp_ad_writes_the_source_tag_membership(aws, lambda_con
         "webhook",
         "2026-11-23T10:00:00Z",
     )
+    [logged] = [i for i in all_items(aws) if i["pk"] == f"CUST#{asha_id}" and i["sk"].startswith("TAGLOG#")]
+    assert (logged["tag"], logged["change"], logged["by"]) == ("source:ctwa-ad", "added", "webhook")
+    handle(load_event("webhook/inbound_referral"), lambda_context)  # Meta's redelivery: logged once
+    assert len([i for i in all_items(aws) if i["sk"].startswith("TAGLOG#")]) == 1
 
 
 def test_a_first_message_with_a_referral_code_records_who_was_invited(aws, lambda_context):

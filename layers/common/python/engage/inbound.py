@@ -402,7 +402,12 @@ def record_referrals(run: Run, inbound: Inbound, first_contact: bool) -> None:
         tag = run.config.referral_tags.get(referral.source_type or "", run.config.referral_default_tag)
         reason = f"click-to-whatsapp {referral.source_type or 'referral'} {referral.source_id or ''}".strip()
         run.ports.store.put_tag(
-            inbound.customer.id, tag, since=inbound.event.occurred_at, source="webhook", reason=reason
+            inbound.customer.id,
+            tag,
+            since=inbound.event.occurred_at,
+            source="webhook",
+            reason=reason,
+            event_id=inbound.message.id,
         )
     if inbound.referral_code and first_contact:
         run.ports.store.put_referral_invite(

@@ -21,11 +21,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo import keys
+from engage.adapters.dynamo.catalog import TagWriter
 from engage.adapters.dynamo.customers import PROFILE
-from engage.adapters.dynamo.memberships import MembershipRepository
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.inbound import HistoryEvent, ProfileTouch
 from engage.statuses import FAILED, Outcome, SendRef, StatusChange
+from engage.tags import TagChange
 from engage.timeutil import epoch, iso
 
 MAX_KEPT_CHARS = 350_000  # stays under DynamoDB's 400 KB item limit (content is ASCII JSON)
@@ -123,9 +124,13 @@ class MessageRepository:
         )
 
     # ---------------------------------------------------------------- tags and referrals
-    def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str) -> bool:
-        """The membership item of the tag contract; an existing membership is left as it is."""
-        return MembershipRepository(self.table).add(customer_id, tag, since=since, source=source, reason=reason)
+    def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str, event_id: str) -> bool:
+        """The membership item of the tag contract and its change log entry, as every tag writer
+        writes them (an existing membership is left as it is)."""
+        change = TagChange(
+            customer_id=customer_id, tag=tag, action="add", source=source, reason=reason, event_id=event_id, at=since
+        )
+        return bool(TagWriter(self.table).apply([change]))
 
     def put_referral_invite(self, code: str, invitee_id: str, *, at: str, wamid: str) -> bool:
         pk, sk = keys.referral_invite_key(code, invitee_id)
