@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from local.runtime import SECRETS as LOCAL_SECRETS
+
 BENCH_ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -21,16 +23,8 @@ BENCH_ENV = {
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
-# The secrets the sample events in events/ are signed with (the same as the tests').
-SECRETS = {
-    "WHATSAPP_APP_SECRET": "local-app-secret",
-    "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
-    "WHATSAPP_ACCESS_TOKEN": "local-access-token",
-    "EVENTS_WEBHOOK_SECRET": "local-events-secret",
-    "ENGAGE_ADMIN_TOKEN": "local-admin-token",
-    "ENGAGE_MARKETER_TOKEN": "local-marketer-token",
-    "ENGAGE_LINK_BASE_URL": "https://go.shop.example",
-}
+# The local runtime's secrets, which the sample events in events/ are signed with (as the tests' are).
+SECRETS = {**LOCAL_SECRETS, "ENGAGE_LINK_BASE_URL": "https://go.shop.example"}
 
 
 class AwsRequestCounter:

@@ -37,22 +37,12 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 MICRO = 1_000_000
 
 
-def max_in_window(times: list[Any], window: float = 1.0) -> int:
-    """The most events in any half-open window [t, t + window)."""
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
-
-
 # ---------------------------------------------------------------- (b) the bucket itself
 def bucket_benchmark(senders: int = 50, rate: float = 1000, seconds: float = 10, block: int = 10) -> dict[str, Any]:
     from engage import wiring
     from engage.adapters.dynamo.buckets import DynamoBuckets
     from engage.throttle import Rate, Wallet, shards_for
+    from tests.helpers.sending_fakes import max_in_window
 
     with moto_stack() as (_, counter):
         rate_spec = Rate("bench-number", rate, shards_for(rate, 0))
@@ -173,6 +163,7 @@ def _end_to_end(
     import httpx
 
     from local.runtime import LocalRuntime
+    from tests.helpers.sending_fakes import max_in_window
 
     with LocalRuntime(sender_workers=senders, log_level="ERROR") as runtime:
         runtime.fake.set_behaviour({"read_rate": 0, "reply_rate": 0, "deliver": False})  # type: ignore[union-attr]
@@ -198,7 +189,8 @@ def _end_to_end(
             while dispatch.drain().batches:  # pages chain through the dispatch queue
                 pass
             dispatched = time.perf_counter()
-            while send.drain().batches or queue_busy(runtime, "SendQueue"):
+            sqs = runtime.session.client("sqs")
+            while send.drain().batches or queue_busy(sqs, runtime.resources.queues["SendQueue"]):
                 time.sleep(0.05)  # a retried job is invisible for a moment
             wall = time.perf_counter() - started
         finally:
@@ -214,8 +206,8 @@ def _end_to_end(
         "sent": len(times),
         "achieved": achieved,
         "achieved_fraction": achieved / rate_per_second,
-        "max_1s": max_in_window(times),
-        "max_1s_slots": max_in_window(slots),
+        "max_1s": max_in_window(times, 1.0),
+        "max_1s_slots": max_in_window(slots, 1.0),
         "duplicates": len(keys) - len(set(keys)),
         "wall": wall,
         "dispatch_seconds": dispatched - started,
@@ -224,11 +216,10 @@ def _end_to_end(
     }
 
 
-def queue_busy(runtime: Any, logical: str) -> bool:
+def queue_busy(sqs: Any, url: str) -> bool:
     """Messages still waiting or in flight (the benchmark's own check: not counted as the app's)."""
-    sqs = runtime.session.client("sqs")
     attributes = sqs.get_queue_attributes(
-        QueueUrl=runtime.resources.queues[logical],
+        QueueUrl=url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return any(int(v) for v in attributes.values())
@@ -297,6 +288,7 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
         FakeQueue,
         FakeSends,
         FakeShortener,
+        max_in_window,
     )
 
     lock = threading.Lock()
@@ -332,16 +324,8 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
     retried = [0]
 
     def environment() -> None:
-        t = config.throttle
-        throttle = Throttle(
-            buckets,
-            clock_us=lambda: int(time.time() * MICRO),
-            sleep=time.sleep,
-            block=t.block,
-            lookahead_us=int(t.lookahead_seconds * MICRO),
-            grace_us=int(t.stale_grace_seconds * MICRO),
-            max_wait_us=int(t.max_wait_seconds * MICRO),
-            lead_us=int(t.lead_seconds * MICRO),
+        throttle = Throttle.configured(
+            buckets, config.throttle, clock_us=lambda: int(time.time() * MICRO), sleep=time.sleep
         )
         ports = SenderPorts(
             customers=Serialised(customers, lock),  # type: ignore[arg-type]
@@ -396,7 +380,7 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
         "setting": rate_per_second,
         "sent": len(times),
         "achieved_fraction": achieved / rate_per_second,
-        "max_1s": max_in_window(times),
+        "max_1s": max_in_window(times, 1.0),
         "duplicates": len(whatsapp.sent) - len({key for _, key in whatsapp.sent}),
         "wall": wall,
         "retried": retried[0],

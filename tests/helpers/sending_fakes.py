@@ -15,10 +15,21 @@ from engage.outbound import GraphError, Outbound, SendResult
 from engage.sendconfig import SendingConfig
 from engage.sending import Sender, SenderPorts
 from engage.sends import OPEN_STATES, SendItem
-from engage.throttle import MemoryBuckets, Throttle
+from engage.throttle import MICRO, MemoryBuckets, Throttle
 from engage.timeutil import iso, parse_iso
 
 T0 = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)  # a Monday, 10:30 UTC (11:30 in Berlin)
+
+
+def max_in_window(times: list[Any], window: float = MICRO) -> int:
+    """The most events in any half-open window [t, t + window) (epoch µs by default)."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
 
 
 class Clock:
@@ -268,17 +279,7 @@ def world(config: SendingConfig | None = None, start: datetime = T0) -> World:
     whatsapp, queue, alerts = FakeWhatsApp(clock), FakeQueue(), FakeAlerts()
     cfg = FakeConfig(config or SendingConfig())
     buckets = MemoryBuckets()
-    t = cfg.config.throttle
-    throttle = Throttle(
-        buckets,
-        clock_us=clock.us,
-        sleep=clock.sleep,
-        block=t.block,
-        lookahead_us=int(t.lookahead_seconds * 1e6),
-        grace_us=int(t.stale_grace_seconds * 1e6),
-        max_wait_us=int(t.max_wait_seconds * 1e6),
-        lead_us=int(t.lead_seconds * 1e6),
-    )
+    throttle = Throttle.configured(buckets, cfg.config.throttle, clock_us=clock.us, sleep=clock.sleep)
     ports = SenderPorts(
         customers=customers,
         sends=sends,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 
 from engage.throttle import MICRO, MemoryBuckets, Rate, Wallet
+from tests.helpers.sending_fakes import max_in_window
 
 
 def run(senders: int, rate: float, seconds: float, block: int = 10) -> list[int]:
@@ -27,15 +28,6 @@ def run(senders: int, rate: float, seconds: float, block: int = 10) -> list[int]
             sends.append(at)
         heapq.heappush(events, (at + 2_000, i))  # 2 ms of work per send
     return sorted(sends)
-
-
-def max_in_window(times: list[int], window: int = MICRO) -> int:
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def test_fifty_senders_never_exceed_the_rate_in_any_second():

@@ -23,7 +23,10 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engage.sendconfig import ThrottleConfig
 
 MICRO = 1_000_000
 
@@ -196,6 +199,22 @@ class Throttle:
         # A batch's jobs acquire from several threads: wallets and the store's view change under
         # this lock, while the waits for a slot happen outside it.
         self._lock = threading.Lock()
+
+    @classmethod
+    def configured(
+        cls, store: BucketStore, config: ThrottleConfig, *, clock_us: Callable[[], int], sleep: Callable[[float], None]
+    ) -> Throttle:
+        """A throttle with the stored settings (engage.sendconfig.ThrottleConfig), on any clock."""
+        return cls(
+            store,
+            clock_us=clock_us,
+            sleep=sleep,
+            block=config.block,
+            lookahead_us=int(config.lookahead_seconds * MICRO),
+            grace_us=int(config.stale_grace_seconds * MICRO),
+            max_wait_us=int(config.max_wait_seconds * MICRO),
+            lead_us=int(config.lead_seconds * MICRO),
+        )
 
     def wallet(self, rate: Rate) -> Wallet:
         found = self.wallets.get(rate.key)

@@ -275,16 +275,11 @@ def sender(environment: str = "") -> Any:
     from engage.throttle import Throttle
     from engage.timeutil import utcnow
 
-    config = sending_config().sending().throttle
-    throttle = Throttle(
+    throttle = Throttle.configured(
         DynamoBuckets(table()),
+        sending_config().sending().throttle,
         clock_us=lambda: int(time.time() * 1_000_000),
         sleep=time.sleep,
-        block=config.block,
-        lookahead_us=int(config.lookahead_seconds * 1_000_000),
-        grace_us=int(config.stale_grace_seconds * 1_000_000),
-        max_wait_us=int(config.max_wait_seconds * 1_000_000),
-        lead_us=int(config.lead_seconds * 1_000_000),
     )
     ports = SenderPorts(
         customers=customers(),
