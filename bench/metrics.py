@@ -187,7 +187,7 @@ def read_cost(label: str, counter: Any, read: Any) -> None:
 
 def run_reading(counter: Any) -> None:
     from engage import wiring
-    from engage.funnel import MetricsConfig, campaign_metrics, daily_metrics
+    from engage.metrics.funnel import MetricsConfig, campaign_metrics, daily_metrics
 
     seed_daily()
     store = wiring.counters()

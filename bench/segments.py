@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.common import moto_stack, table_row
-from engage.timeutil import iso, parse_iso
+from engage.core.time import iso, parse_iso
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
 CUSTOMERS = int(os.environ.get("BENCH_SEGMENT_CUSTOMERS", "100000"))  # smaller for a quick try
@@ -88,7 +88,7 @@ def generate() -> Iterator[dict[str, Any]]:
     """Profiles (every field the predicates use), memberships and a short history, deterministic."""
     from engage.adapters.dynamo.customers import CustomerRepository
     from engage.adapters.dynamo.memberships import membership_item
-    from engage.customers import Consent, Customer
+    from engage.customers.profiles import Consent, Customer
 
     rng = random.Random(SEED)
 
@@ -313,7 +313,7 @@ class InMemoryReader:
 
 
 def naive_scan(table: Any) -> InMemoryReader:
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     profiles: dict[str, Any] = {}
     tags: dict[str, set[str]] = defaultdict(set)

@@ -41,7 +41,7 @@ MICRO = 1_000_000
 def bucket_benchmark(senders: int = 50, rate: float = 1000, seconds: float = 10, block: int = 10) -> dict[str, Any]:
     from engage import wiring
     from engage.adapters.dynamo.buckets import DynamoBuckets
-    from engage.throttle import Rate, Wallet, shards_for
+    from engage.delivery.throttle import Rate, Wallet, shards_for
     from tests.helpers.sending_fakes import max_in_window
 
     with moto_stack() as (_, counter):
@@ -95,8 +95,8 @@ def seed_customers(recipients: int) -> None:
     from engage import wiring
     from engage.adapters.dynamo.customers import CustomerRepository
     from engage.adapters.dynamo.memberships import membership_item
-    from engage.customers import Consent, Customer
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
+    from engage.customers.profiles import Consent, Customer
 
     always = [{"start": 0, "end": 24}]
     windows = {"weekday": always, "middle_east": always, "europe_americas": always, "quiet_start": 24, "quiet_end": 0}
@@ -140,7 +140,7 @@ def end_to_end(recipients: int, rate_per_second: float, senders: int = 4) -> dic
     """Through the local runtime: the campaign is created and launched over HTTP, the dispatcher and
     `senders` concurrent sender environments run from their queues, WhatsApp is the runtime's fake."""
 
-    from engage.throttle import Throttle
+    from engage.delivery.throttle import Throttle
 
     calls: Counter[str] = Counter()
     slots: list[float] = []  # when the buckets let each send go (what the throttle controls)
@@ -254,7 +254,7 @@ class SlowWhatsApp:
         self._ids = itertools.count(1)
 
     def send(self, message: Any) -> Any:
-        from engage.outbound import SendResult
+        from engage.delivery.outbound import SendResult
 
         arrived = time.time()
         time.sleep(self.latency)
@@ -273,13 +273,13 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
-    from engage.campaigns import Campaign, Variant
-    from engage.customers import Consent, Customer
-    from engage.jobs import SendJob, TemplateMessage
-    from engage.sendconfig import SendingConfig
-    from engage.sending import RetryLater, Sender, SenderPorts
-    from engage.throttle import MemoryBuckets, Throttle
-    from engage.timeutil import iso, utcnow
+    from engage.campaigns.campaign import Campaign, Variant
+    from engage.core.time import iso, utcnow
+    from engage.customers.profiles import Consent, Customer
+    from engage.delivery.config import SendingConfig
+    from engage.delivery.jobs import SendJob, TemplateMessage
+    from engage.delivery.sender import RetryLater, Sender, SenderPorts
+    from engage.delivery.throttle import MemoryBuckets, Throttle
     from tests.helpers.sending_fakes import (
         FakeAlerts,
         FakeCampaigns,

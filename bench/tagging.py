@@ -58,8 +58,8 @@ def bench_tagger() -> None:
     n_events = int(os.environ.get("BENCH_TAGGER_EVENTS", "1000"))
     with moto_stack() as (_, counter):
         from engage import wiring
-        from engage.customers import Customer
-        from engage.timeutil import parse_iso
+        from engage.core.time import parse_iso
+        from engage.customers.profiles import Customer
         from functions.tagger import app
         from tests.helpers.streams import stream_event
 
@@ -91,7 +91,7 @@ def bench_tagger() -> None:
 
 def engine_only(items: list[dict[str, Any]]) -> None:
     """The rules engine alone (no I/O): each event evaluated against its customer's 30-day history."""
-    from engage.rules import Context, Event, default_rules, evaluate
+    from engage.tagging.rules import Context, Event, default_rules, evaluate
 
     rules = default_rules()
     events = [Event.from_item(i) for i in items]
@@ -112,8 +112,8 @@ def bench_pass() -> None:
     rng = random.Random(11)
     with moto_stack() as (_, counter):
         from engage import wiring
-        from engage.customers import Customer
-        from engage.timeutil import iso, parse_iso
+        from engage.core.time import iso, parse_iso
+        from engage.customers.profiles import Customer
         from functions.scheduler import app
 
         now = parse_iso("2026-11-24T02:00:00Z")
@@ -137,7 +137,7 @@ def bench_pass() -> None:
         )
         night(app, counter, context, n, now, "first (all new)")
         night(app, counter, context, n, now + timedelta(days=1), "next (steady)")
-        from engage.lifecycle import PAGE_SIZE, SHARDS
+        from engage.tagging.lifecycle import PAGE_SIZE, SHARDS
 
         print(f"  page size {PAGE_SIZE:,} customers; the schedule fans out {SHARDS} shard pages (expiry sweep + R/F/M "
               f"sketch), the last one stores the cut points and queues {SHARDS} scoring pages; big shards continue "
@@ -146,7 +146,7 @@ def bench_pass() -> None:
 
 
 def night(app: Any, counter: Any, context: Any, n: int, now: Any, label: str) -> None:
-    from engage.timeutil import iso
+    from engage.core.time import iso
     from tests.helpers.queues import drain_pass_queue
 
     counter.reset()

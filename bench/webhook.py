@@ -31,7 +31,7 @@ def customer_id(n: int) -> str:
 def seed(send_key: str) -> None:
     """100 known customers, each with one campaign send and its wamid pointer."""
     from engage import wiring
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     table = wiring.table()
     for n in range(CUSTOMERS):

@@ -26,11 +26,11 @@ from typing import Any
 
 import httpx
 
-# Before anything imports engage.observability: the story, not the handlers' logs, is the output.
+# Before anything imports engage.core.observability: the story, not the handlers' logs, is the output.
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "engage")
 
-from engage.whatsapp.signature import sign  # noqa: E402
+from engage.inbound.signature import sign  # noqa: E402
 from local import demo_steps  # noqa: E402
 from local.fake_whatsapp import inbound_text  # noqa: E402
 from local.runtime import LocalRuntime  # noqa: E402

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engage.whatsapp.signature import sign
+from engage.inbound.signature import sign
 from local.http_api import Response, json_response
 
 WABA_ID = "102290129340398"
@@ -109,7 +109,7 @@ class GraphError(Exception):
 
 def bsuid_for(wa_id: str) -> str:
     """The business-scoped user id the fake gives a phone number (stable, `CC.<19 digits>`)."""
-    from engage.phones import region_of
+    from engage.core.phones import region_of
 
     digits = str(int(hashlib.sha256(wa_id.encode()).hexdigest(), 16))[:19]
     return f"{region_of(wa_id) or 'US'}.{digits}"

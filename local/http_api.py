@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from engage.timeutil import utcnow
+from engage.core.time import utcnow
 
 TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|javascript|graphql|yaml|x-yaml|x-ndjson))(;.*)?$",

@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from engage.whatsapp.signature import verify
+from engage.inbound.signature import verify
 from local.consumers import SqsConsumer, Stats, StreamConsumer, consumers_from_template
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
@@ -272,12 +272,12 @@ class LocalRuntime:
         # queue for the interpreter lock behind moto's work, and their sends leave late in bursts.
         env["ENGAGE_SENDER_PARALLEL_JOBS"] = str(self.sender_parallel_jobs)
         self._set_env(env)
-        observability = sys.modules.get("engage.observability")
+        observability = sys.modules.get("engage.core.observability")
         if observability is not None:  # imported before this runtime set the level (a benchmark, a test)
             observability.logger.setLevel(self.log_level)
         wiring.reset()
         self._undo.append(wiring.reset)
-        from engage.timeutil import set_clock
+        from engage.core.time import set_clock
 
         self._undo.append(lambda: set_clock(None))  # a moved clock never outlives the runtime
 
@@ -456,7 +456,7 @@ class LocalRuntime:
         )
 
     def _set_clock(self, now: str | None) -> Response:
-        from engage.timeutil import iso, parse_iso, set_clock, utcnow
+        from engage.core.time import iso, parse_iso, set_clock, utcnow
 
         try:
             set_clock(parse_iso(now) if now else None)

@@ -3,13 +3,13 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from engage.core.observability import logger, metrics, tracer
 from engage.http.resolver import build_resolver
 from engage.http.routes import alerts, clicks, customers, events, rules, tags
 from engage.http.routes import campaigns as campaign_routes
 from engage.http.routes import metrics as metrics_routes
 from engage.http.routes import segments as segment_routes
 from engage.http.routes import templates as template_routes
-from engage.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.enable_swagger(path="/docs", title="Engage API")

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
-from engage.dispatch import dispatch_page
-from engage.observability import logger, metrics, tracer
-from engage.timeutil import utcnow
+from engage.campaigns.dispatch import dispatch_page
+from engage.core.observability import logger, metrics, tracer
+from engage.core.time import utcnow
 
 # Every failed record carries its own retry delay (or is retried by SQS): report failures, never fail
 # the whole invocation, so a batch of throttled jobs does not count as a function error.

@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage import opmetrics, wiring
-from engage.counters import CounterStore, count_record
-from engage.observability import logger, metrics, tracer
+from engage import wiring
+from engage.core import telemetry
+from engage.core.observability import logger, metrics, tracer
+from engage.metrics.counters import CounterStore, count_record
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -22,8 +23,8 @@ def record_handler(record: DynamoDBRecord, store: CounterStore | None = None) ->
     counted, replayed = count_record(
         store or wiring.counters(), stream.old_image, stream.new_image, stream.approximate_creation_date_time
     )
-    opmetrics.count(opmetrics.COUNTED_TRANSITIONS, len(counted))
-    opmetrics.count(opmetrics.REPLAYED_TRANSITIONS, replayed)
+    telemetry.count(telemetry.COUNTED_TRANSITIONS, len(counted))
+    telemetry.count(telemetry.REPLAYED_TRANSITIONS, replayed)
     return counted
 
 

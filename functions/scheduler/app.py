@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage.observability import logger, metrics, tracer
+from engage.core.observability import logger, metrics, tracer
 from engage.schedules import JOBS, PAGES, run_job
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -2,7 +2,7 @@
 
 Each job spends most of its time waiting on WhatsApp (100-300 ms) and DynamoDB, so one invocation
 keeps the whole batch in flight on a small thread pool instead of sending one job after another;
-the shared token buckets still pace every send (engage.throttle).
+the shared token buckets still pace every send (engage.delivery.throttle).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from engage import opmetrics, wiring
-from engage.jobs import SendJob
-from engage.observability import logger, metrics, tracer
-from engage.sending import RetryLater, Sender
+from engage import wiring
+from engage.core import telemetry
+from engage.core.observability import logger, metrics, tracer
+from engage.delivery.jobs import SendJob
+from engage.delivery.sender import RetryLater, Sender
 
 # This module is loaded once per execution environment (the local runtime loads it once per
 # environment too): the environment's own sender, with its own caches and booked slots.
@@ -53,10 +54,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         outcome = sender().handle(job, receive_count=int(record.attributes.approximate_receive_count or 1))
     except RetryLater as retry:
-        opmetrics.send_retried(retry.reason)
+        telemetry.send_retried(retry.reason)
         wiring.send_retry_delay().delay(record.receipt_handle, retry.delay)
         raise
-    opmetrics.send_outcome(outcome.action, outcome.reason, outcome.throttle_wait_ms)
+    telemetry.send_outcome(outcome.action, outcome.reason, outcome.throttle_wait_ms)
     logger.debug("send job done", extra={"send_key": job.send_key, "outcome": outcome.action, "reason": outcome.reason})
     return {"action": outcome.action, "reason": outcome.reason}
 

@@ -14,10 +14,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage import replies, tagging, wiring
+from engage import wiring
 from engage.adapters.dynamo.table import from_dynamo
-from engage.observability import logger, metrics, tracer
-from engage.timeutil import utcnow
+from engage.core.observability import logger, metrics, tracer
+from engage.core.time import utcnow
+from engage.inbound import replies
+from engage.tagging import service as tagging
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -14,13 +14,15 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from engage import inbound, opmetrics, wiring
+from engage import wiring
 from engage.adapters.dynamo.prefetch import PrefetchingCustomers
-from engage.errors import Forbidden, Unauthorized
+from engage.core import telemetry
+from engage.core.errors import Forbidden, Unauthorized
+from engage.core.observability import logger, metrics, tracer
+from engage.core.time import from_epoch, utcnow
 from engage.http.resolver import build_resolver
-from engage.observability import logger, metrics, tracer
-from engage.timeutil import from_epoch, utcnow
-from engage.whatsapp import signature
+from engage.inbound import receive as inbound
+from engage.inbound import signature
 
 app = build_resolver()
 
@@ -52,9 +54,9 @@ def receive() -> dict:
     epoch_ms = event.request_context.time_epoch
     now = from_epoch(epoch_ms / 1000) if epoch_ms else utcnow()
     report = inbound.receive(body, now=now, ports=ports())
-    opmetrics.count(opmetrics.WEBHOOK_MESSAGES, report.messages)
-    opmetrics.count(opmetrics.WEBHOOK_STATUSES, report.statuses)
-    opmetrics.request_latency(opmetrics.WEBHOOK_LATENCY, epoch_ms, started)
+    telemetry.count(telemetry.WEBHOOK_MESSAGES, report.messages)
+    telemetry.count(telemetry.WEBHOOK_STATUSES, report.statuses)
+    telemetry.request_latency(telemetry.WEBHOOK_LATENCY, epoch_ms, started)
     return {"received": True, **asdict(report)}
 
 

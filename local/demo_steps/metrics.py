@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engage.reports import format_campaign_report
+from engage.metrics.reports import format_campaign_report
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0.0.0 Mobile Safari/537.36"
 PREVIEWER = "WhatsApp/2.24.22.79 A"

@@ -44,7 +44,7 @@ def inbound_text(text: str, wamid: str, when: datetime) -> dict[str, Any]:
 
 def shop_event(demo: Any, event_id: str, kind: str, when: datetime, data: dict[str, Any]) -> None:
     """POST /v1/events signed like the shop signs it (HMAC of the raw body with EVENTS_WEBHOOK_SECRET)."""
-    from engage.shop import SIGNATURE_HEADER, signature
+    from engage.inbound.shop_events import SIGNATURE_HEADER, signature
 
     body = {"id": event_id, "type": kind, "occurred_at": iso(when), "customer": {"wa_id": WA_ID}, "data": data}
     raw = json.dumps(body).encode()

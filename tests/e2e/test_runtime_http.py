@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engage.whatsapp.signature import sign
+from engage.inbound.signature import sign
 from local.fake_whatsapp import inbound_text
 from tests.conftest import MARKETER_TOKEN, ROOT, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN
 

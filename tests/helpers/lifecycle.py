@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engage.timeutil import iso, parse_iso
+from engage.core.time import iso, parse_iso
 
 T0 = parse_iso("2026-08-01T02:00:00Z")
 
@@ -14,7 +14,7 @@ def at(days: float) -> str:
 
 
 def customer(wiring, n: int, **fields):
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     c = Customer(id=f"c_{n:032x}", wa_id=f"49151000{n:05d}", first_seen_at=at(-1), **fields)
     wiring.customers().create(c)

@@ -18,9 +18,10 @@ from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.keys import customer_pk, event_sk
 from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.table import Table
-from engage.customers import Consent as CustomerConsent
-from engage.customers import Customer
-from engage.phones import region_of
+from engage.core.phones import region_of
+from engage.core.time import iso, parse_iso
+from engage.customers.profiles import Consent as CustomerConsent
+from engage.customers.profiles import Customer
 from engage.segments.rules import (
     RECENCY_FIELDS,
     Consent,
@@ -35,7 +36,6 @@ from engage.segments.rules import (
     Tag,
     TagPrefix,
 )
-from engage.timeutil import iso, parse_iso
 
 VOCABULARY = [
     "interest:cosmetics",

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engage.campaigns import ACTIVE, Campaign
-from engage.customers import Customer
-from engage.outbound import GraphError, Outbound, SendResult
-from engage.sendconfig import SendingConfig
-from engage.sending import Sender, SenderPorts
-from engage.sends import OPEN_STATES, SendItem
-from engage.throttle import MICRO, MemoryBuckets, Throttle
-from engage.timeutil import iso, parse_iso
+from engage.campaigns.campaign import ACTIVE, Campaign
+from engage.core.time import iso, parse_iso
+from engage.customers.profiles import Customer
+from engage.delivery.config import SendingConfig
+from engage.delivery.outbound import GraphError, Outbound, SendResult
+from engage.delivery.sender import Sender, SenderPorts
+from engage.delivery.sends import OPEN_STATES, SendItem
+from engage.delivery.throttle import MICRO, MemoryBuckets, Throttle
 
 T0 = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)  # a Monday, 10:30 UTC (11:30 in Berlin)
 

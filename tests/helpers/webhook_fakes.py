@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engage.customers import Customer
-from engage.inbound import HistoryEvent, InboundPorts, ProfileTouch
-from engage.statuses import Outcome, SendRef, StatusChange, allows, fields_after
+from engage.customers.profiles import Customer
+from engage.delivery.send_status import Outcome, SendRef, StatusChange, allows, fields_after
+from engage.inbound.receive import HistoryEvent, InboundPorts, ProfileTouch
 
 
 class FakeCustomers:

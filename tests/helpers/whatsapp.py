@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engage.whatsapp.signature import sign
+from engage.inbound.signature import sign
 from tests.conftest import EVENTS, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN
 from tests.helpers.events import http_event
 

@@ -10,8 +10,8 @@ from tests.helpers.events import http_event
 def test_customer_is_found_by_wa_id_and_by_user_id(aws, lambda_context):
     # Given a customer known by phone and by business-scoped user id
     from engage import wiring
-    from engage.customers import resolve_customer
-    from engage.timeutil import parse_iso
+    from engage.core.time import parse_iso
+    from engage.customers.profiles import resolve_customer
     from functions.api import app
 
     customer, created = resolve_customer(

@@ -18,7 +18,7 @@ def api(aws):
 
 
 def signed(body: dict, secret: str = EVENTS_WEBHOOK_SECRET, **kwargs) -> dict:
-    from engage.shop import signature
+    from engage.inbound.shop_events import signature
 
     raw = json.dumps(body)
     headers = {"x-engage-signature": signature(secret, raw.encode())}
@@ -114,7 +114,7 @@ def test_a_marketer_token_may_post_events_without_a_signature(api, lambda_contex
 
 
 def test_a_base64_body_is_verified_over_its_decoded_bytes(api, lambda_context):
-    from engage.shop import signature
+    from engage.inbound.shop_events import signature
 
     raw = json.dumps(order())
     headers = {"x-engage-signature": signature(EVENTS_WEBHOOK_SECRET, raw.encode())}

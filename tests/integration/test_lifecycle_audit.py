@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
 from tests.helpers.queues import run_schedule
 
 NOW = "2026-10-01T02:00:00Z"  # the 1st of a quarter month: audit night
@@ -10,7 +10,7 @@ NOW = "2026-10-01T02:00:00Z"  # the 1st of a quarter month: audit night
 
 def test_sleeping_vips_move_to_historical_stock_on_the_quarterly_audit(aws, lambda_context):
     from engage import wiring
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     sleeping = Customer(id=f"c_{1:032x}", wa_id="4915100000001", first_seen_at="2025-01-01T00:00:00Z",
                         last_interaction_at="2026-03-01T00:00:00Z")  # fmt: skip

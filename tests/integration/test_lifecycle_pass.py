@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engage.timeutil import epoch
+from engage.core.time import epoch
 from tests.helpers.lifecycle import T0, at, clock, customer, tags
 from tests.helpers.queues import run_schedule
 
@@ -51,7 +51,7 @@ def test_the_same_night_twice_changes_nothing(base, lambda_context):
 
 
 def test_tags_with_an_expiry_leave_on_time(base, lambda_context):
-    from engage.tags import TagChange
+    from engage.tagging.catalog import TagChange
 
     cid = customer(base, 4, last_interaction_at=at(0))
     expires = epoch(T0 + timedelta(days=7))

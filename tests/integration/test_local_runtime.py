@@ -594,7 +594,7 @@ def test_webhook_deliveries_that_fail_are_retried_then_dropped(client, recorders
 
 
 def test_the_local_clock_moves_the_handlers_time_and_resets(client):
-    from engage.timeutil import utcnow
+    from engage.core.time import utcnow
 
     moved = client.post("/_local/clock", params={"now": "2030-01-07T10:00:00Z"})
     assert moved.status_code == 200 and moved.json()["now"].startswith("2030-01-07T10:00")

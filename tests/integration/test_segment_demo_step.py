@@ -6,7 +6,7 @@ import json
 import random
 from typing import Any
 
-from engage.timeutil import utcnow
+from engage.core.time import utcnow
 from tests.helpers.events import http_event
 from tests.helpers.segments import base_items, random_base
 

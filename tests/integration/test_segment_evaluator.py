@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
 from engage.adapters.dynamo.memberships import membership_item
+from engage.core.time import parse_iso
 from engage.segments.evaluator import PlanCosts, evaluate
 from engage.segments.rules import to_json
 from engage.segments.text import from_text
-from engage.timeutil import parse_iso
 from tests.helpers.segments import VOCABULARY, base_items, clear, customer_id, random_base, reference, rules
 
 NOW = parse_iso("2026-11-23T10:00:00Z")

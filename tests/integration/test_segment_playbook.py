@@ -16,9 +16,9 @@ import pytest
 from engage.adapters.dynamo.audience import DynamoAudienceReader
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.memberships import membership_item
-from engage.customers import Customer
+from engage.core.time import parse_iso
+from engage.customers.profiles import Customer
 from engage.segments.service import preview
-from engage.timeutil import parse_iso
 from tests.helpers.segments import customer_id
 
 NOW = parse_iso("2026-11-23T10:00:00Z")

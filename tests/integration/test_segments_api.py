@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
 from tests.helpers.events import http_event
 from tests.helpers.segments import base_items, random_base
 

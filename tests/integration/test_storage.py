@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
 
@@ -73,7 +73,7 @@ def test_transaction_is_all_or_nothing(table):
 def test_new_customer_is_created_once_under_concurrent_webhooks(serialized_dynamodb):
     # Given eight webhooks racing for the same unknown phone number
     from engage import wiring
-    from engage.customers import resolve_customer
+    from engage.customers.profiles import resolve_customer
 
     results = []
 
@@ -92,7 +92,7 @@ def test_new_customer_is_created_once_under_concurrent_webhooks(serialized_dynam
 
 def test_identities_meet_in_one_customer_and_empty_ids_never_match(aws):
     from engage import wiring
-    from engage.customers import resolve_customer
+    from engage.customers.profiles import resolve_customer
 
     store = wiring.customers()
     by_phone, created = resolve_customer(store, wa_id="4915123456789", user_id="", now=NOW)
@@ -111,7 +111,7 @@ def test_identities_meet_in_one_customer_and_empty_ids_never_match(aws):
 
 def test_changed_number_moves_the_phone_identity(aws):
     from engage import wiring
-    from engage.customers import resolve_customer
+    from engage.customers.profiles import resolve_customer
 
     store = wiring.customers()
     customer, _ = resolve_customer(store, wa_id="4915123456789", user_id=None, now=NOW)
@@ -123,7 +123,7 @@ def test_changed_number_moves_the_phone_identity(aws):
 
 def test_memberships_are_read_from_both_sides_across_pages(aws):
     from engage import wiring
-    from engage.customers import resolve_customer
+    from engage.customers.profiles import resolve_customer
 
     members = wiring.memberships()
     ids = []
@@ -143,7 +143,7 @@ def test_memberships_are_read_from_both_sides_across_pages(aws):
 
 def test_erasing_a_customer_removes_profile_identities_and_history(aws):
     from engage import wiring
-    from engage.customers import resolve_customer
+    from engage.customers.profiles import resolve_customer
 
     store = wiring.customers()
     customer, _ = resolve_customer(store, wa_id="4915123456789", user_id="DE.100000000000001", now=NOW)

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
 from tests.conftest import load_event
 from tests.helpers.streams import history_item, stream_event
 
@@ -16,7 +16,7 @@ CID = "c_0123456789abcdef0123456789abcdef"
 @pytest.fixture
 def tagger(aws):
     from engage import wiring
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
     from functions.tagger import app
 
     wiring.customers().create(Customer(id=CID, wa_id="4915123456789", first_seen_at="2026-11-01T00:00:00Z"))

@@ -27,8 +27,8 @@ def call(api, context, method, path, body=None, groups="marketer", query=None):
 @pytest.fixture
 def asha(aws):
     from engage import wiring
-    from engage.customers import resolve_customer
-    from engage.timeutil import parse_iso
+    from engage.core.time import parse_iso
+    from engage.customers.profiles import resolve_customer
 
     customer, _ = resolve_customer(wiring.customers(), wa_id="4915123456789", user_id=None, now=parse_iso(NOW))
     return customer
@@ -124,7 +124,8 @@ def test_rename_carries_every_membership_along(api, lambda_context, asha):
 
 
 def test_a_big_rename_continues_in_batches_on_the_pass_queue(api, lambda_context, monkeypatch):
-    from engage import tagging, wiring
+    from engage import wiring
+    from engage.tagging import service as tagging
     from tests.helpers.queues import drain_pass_queue
 
     monkeypatch.setattr(tagging, "BATCH", 10)

@@ -124,7 +124,7 @@ def test_user_changed_user_id_moves_the_business_scoped_id(aws, lambda_context):
 
 @pytest.mark.parametrize(("word", "language"), [("STOP", "en"), ("stopp", "de"), ("Arrêter", "fr"), ("Стоп", "ru")])
 def test_stop_keywords_opt_out_and_queue_a_utility_confirmation(aws, lambda_context, word, language):
-    from engage.consent import DEFAULT_CONFIRMATIONS
+    from engage.customers.consent import DEFAULT_CONFIRMATIONS
 
     handle(signed_webhook_event(inbound(text(word, wamid="wamid.stop"))), lambda_context)
     asha = customer(aws, wa_id=ASHA["wa_id"])

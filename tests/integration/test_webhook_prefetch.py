@@ -19,7 +19,7 @@ def counted():
 
 
 def test_identities_and_profiles_are_read_in_two_batch_calls_and_served_once(aws):
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     customers, counter = counted()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
 from tests.conftest import load_event
 from tests.helpers.whatsapp import inbound, signed_webhook_event, text
 
@@ -22,7 +22,7 @@ def table(aws):
 def sends(aws):
     """Asha with two campaign sends: camp_bf26 (quoted by the sample reply) and a later camp_cyber."""
     from engage import wiring
-    from engage.customers import Customer
+    from engage.customers.profiles import Customer
 
     wiring.customers().create(Customer(id=CID, wa_id="4915123456789", user_id="DE.1000000000000000001"))
     for key, wamid, sent_at in (
@@ -56,7 +56,7 @@ def stream_records(aws) -> list[dict]:
 
 def attribute_all(aws) -> list:
     from engage import wiring
-    from engage.replies import attribute_stream_record, load_reply_config
+    from engage.inbound.replies import attribute_stream_record, load_reply_config
 
     store = wiring.messages()
     config = load_reply_config(store)

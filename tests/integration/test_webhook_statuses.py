@@ -22,7 +22,7 @@ def table(aws):
 def send(aws):
     """Asha (known, opted in) and the campaign send the sample statuses belong to."""
     from engage import wiring
-    from engage.customers import Consent, Customer
+    from engage.customers.profiles import Consent, Customer
 
     wiring.customers().create(
         Customer(

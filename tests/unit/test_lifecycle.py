@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from engage.lifecycle import (
+from engage.core.time import iso, parse_iso
+from engage.tagging.lifecycle import (
     Cuts,
     LifecycleConfig,
     activity_tag,
@@ -18,7 +19,6 @@ from engage.lifecycle import (
     sketch,
     strategy_group,
 )
-from engage.timeutil import iso, parse_iso
 
 pytestmark = pytest.mark.disable_socket
 

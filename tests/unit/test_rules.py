@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from engage.rules import Context, Event, default_rules, evaluate
-from engage.timeutil import epoch, iso, parse_iso
+from engage.core.time import epoch, iso, parse_iso
+from engage.tagging.rules import Context, Event, default_rules, evaluate
 
 pytestmark = pytest.mark.disable_socket
 

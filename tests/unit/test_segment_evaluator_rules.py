@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
-from engage.customers import Consent, Customer
+from engage.core.time import iso, parse_iso
+from engage.customers.profiles import Consent, Customer
 from engage.segments.evaluator import evaluate
 from engage.segments.text import from_text
-from engage.timeutil import iso, parse_iso
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from engage.errors import Invalid
+from engage.core.errors import Invalid
 from engage.segments.rules import from_json, to_json
 from engage.segments.service import parse_rule
 from engage.segments.text import from_text, to_text

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engage.rules import Event, default_rules
-from engage.tagging import Tagging, tag_event
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
+from engage.tagging.rules import Event, default_rules
+from engage.tagging.service import Tagging, tag_event
 
 pytestmark = pytest.mark.disable_socket
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from engage.errors import Invalid
-from engage.rules import contains_keyword, tokens
-from engage.tags import TagDefinition, fold, health_report, normalise_tag, slug
-from engage.timeutil import iso, parse_iso
+from engage.core.errors import Invalid
+from engage.core.time import iso, parse_iso
+from engage.tagging.catalog import TagDefinition, fold, health_report, normalise_tag, slug
+from engage.tagging.rules import contains_keyword, tokens
 
 pytestmark = pytest.mark.disable_socket
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engage.consent import normalise
-from engage.inbound import InboundConfig, consent_action
-from engage.whatsapp.models import Message
+from engage.customers.consent import normalise
+from engage.inbound.payloads import Message
+from engage.inbound.receive import InboundConfig, consent_action
 from tests.helpers.whatsapp import message, text
 
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from engage.customers import Consent, Customer
-from engage.inbound import Report, process_notification, receive
-from engage.timeutil import from_epoch, iso
-from engage.whatsapp.models import parse_notification
+from engage.core.time import from_epoch, iso
+from engage.customers.profiles import Consent, Customer
+from engage.inbound.payloads import parse_notification
+from engage.inbound.receive import Report, process_notification, receive
 from tests.helpers.webhook_fakes import World
 from tests.helpers.whatsapp import (
     ASHA,
@@ -289,7 +289,7 @@ def test_stop_keywords_opt_out_at_once_and_queue_a_confirmation_in_that_language
     [job] = world.queue.bodies
     assert job["send_key"] == "tx:consent:wamid.stop" and job["category"] == "utility"
     assert job["customer_id"] == asha.id and job["message"]["kind"] == "text"
-    from engage.consent import DEFAULT_CONFIRMATIONS
+    from engage.customers.consent import DEFAULT_CONFIRMATIONS
 
     assert job["message"]["text"] == DEFAULT_CONFIRMATIONS["opt_out"][language]
     assert world.store.writes == 2  # consent folded into the one profile update

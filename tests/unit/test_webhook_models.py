@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engage.whatsapp.models import parse_notification
+from engage.inbound.payloads import parse_notification
 from tests.helpers.whatsapp import SAMPLES, inbound, message, notification, sample, status, statuses, text
 
 ALL_SAMPLES = sorted(p.stem for p in SAMPLES.glob("*.json"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engage.replies import ReplyConfig, attribute_reply, attribute_stream_record, load_reply_config
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
+from engage.inbound.replies import ReplyConfig, attribute_reply, attribute_stream_record, load_reply_config
 from tests.helpers.webhook_fakes import World
 
 CID = "c_0123456789abcdef0123456789abcdef"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from engage.whatsapp import signature
+from engage.inbound import signature
 
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'
 

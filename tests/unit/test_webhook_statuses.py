@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engage.statuses import StatusChange, allows, fields_after, normalise
+from engage.delivery.send_status import StatusChange, allows, fields_after, normalise
 
 
 def change(status: str, at: str = "2026-11-23T10:00:00Z", **kw) -> StatusChange:

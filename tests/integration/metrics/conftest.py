@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engage.counters import add_up
+from engage.metrics.counters import add_up
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def seed(campaign_id: str | None, day: str, *, variant: str = "A", segment_id: s
     from collections import Counter
 
     from engage import wiring
-    from engage.timeutil import parse_iso
+    from engage.core.time import parse_iso
 
     store = wiring.counters()
     actions = store.counter_updates(

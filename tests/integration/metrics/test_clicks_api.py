@@ -34,7 +34,7 @@ def link(aws, monkeypatch):
     wiring.table().put(
         send_item("c_1", "cmp_1", variant="B", state="sent", status="delivered", sent_at="2026-11-22T18:00:00Z")
     )
-    from engage.timeutil import utcnow
+    from engage.core.time import utcnow
 
     url = wiring.link_shortener().shorten(
         "c_1", "cmp_1", "B", "new arrivals", "https://shop.example/new?ref=wa&utm_source=mail#top", utcnow()
@@ -129,8 +129,8 @@ def test_unknown_and_expired_codes_get_a_friendly_404_and_record_nothing(aws, li
 
 def test_bad_targets_are_refused_by_the_shortener(aws, monkeypatch):
     from engage import wiring
-    from engage.errors import Invalid
-    from engage.timeutil import utcnow
+    from engage.core.errors import Invalid
+    from engage.core.time import utcnow
 
     monkeypatch.setenv("ENGAGE_LINK_BASE_URL", "https://go.shop.example")
     with pytest.raises(Invalid):
@@ -139,8 +139,8 @@ def test_bad_targets_are_refused_by_the_shortener(aws, monkeypatch):
 
 def test_a_click_on_a_link_without_a_send_item_still_counts_the_click(aws, lambda_context):
     from engage import wiring
-    from engage.links import create_tracked_link
-    from engage.timeutil import utcnow
+    from engage.core.time import utcnow
+    from engage.metrics.links import create_tracked_link
 
     code = create_tracked_link(
         wiring.links(), customer_id="c_7", campaign_id="cmp_2", variant=None, label="x",

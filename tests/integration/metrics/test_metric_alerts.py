@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from engage.timeutil import iso, parse_iso
+from engage.core.time import iso, parse_iso
 from tests.helpers.events import http_event
 from tests.integration.metrics.conftest import seed
 

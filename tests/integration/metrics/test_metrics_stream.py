@@ -56,7 +56,7 @@ def test_duplicate_and_out_of_order_statuses_across_batches_count_exactly(aws, q
     # Then each recipient counts once per metric, split by variant
     assert campaign_counts() == {"sent": 12, "delivered": 12, "read": 12}
     from engage import wiring
-    from engage.counters import add_up
+    from engage.metrics.counters import add_up
 
     rows = wiring.counters().campaign_rows("cmp_1")
     for variant in ("A", "B"):
@@ -66,8 +66,8 @@ def test_duplicate_and_out_of_order_statuses_across_batches_count_exactly(aws, q
 def test_concurrent_workers_replaying_the_same_records_count_once(aws, serialized_moto):
     # Given 10 recipients' changes, and 4 workers that each process ALL of them in their own order
     from engage import wiring
-    from engage.counters import count_change
-    from engage.timeutil import parse_iso
+    from engage.core.time import parse_iso
+    from engage.metrics.counters import count_change
 
     changes = [pair for i in range(10) for pair in lifecycle(f"c_{i}")]
     store = wiring.counters()
@@ -121,8 +121,8 @@ def test_a_failing_record_is_reported_alone_and_counted_on_retry(aws, quiet_stre
 def test_transaction_conflicts_are_retried_and_count_once(aws, quiet_stream):
     from engage import wiring
     from engage.adapters.dynamo.counters import CounterRepository
-    from engage.counters import change_of
-    from engage.timeutil import parse_iso
+    from engage.core.time import parse_iso
+    from engage.metrics.counters import change_of
 
     table = wiring.table()
     real = table.client.transact_write_items

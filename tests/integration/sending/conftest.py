@@ -95,7 +95,7 @@ def stack(aws, lambda_context, monkeypatch, serialized_dynamodb) -> Stack:
 
     from engage import wiring
     from engage.adapters.whatsapp import WhatsAppClient
-    from engage.settings import WhatsAppSettings
+    from engage.core.settings import WhatsAppSettings
 
     graph = FakeGraph()
     client = WhatsAppClient(WhatsAppSettings.from_env(), http=httpx.Client(transport=httpx.MockTransport(graph)))

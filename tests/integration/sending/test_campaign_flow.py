@@ -27,8 +27,8 @@ def call(method: str, path: str, context, body=None) -> tuple[int, dict]:
 
 def audience(n: int, *, without_consent: int = 0) -> list[str]:
     from engage import wiring
-    from engage.customers import resolve_customer
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
+    from engage.customers.profiles import resolve_customer
 
     ids = []
     for i in range(n):
@@ -136,7 +136,7 @@ def test_pause_parks_jobs_and_resume_sends_each_once(stack):
 
 def test_errors_end_in_the_right_state_and_follow_up_offers_those_not_reached(stack):
     from engage import wiring
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
     from functions.scheduler import app as scheduler
 
     ids = audience(4)
@@ -183,9 +183,9 @@ def test_a_poison_job_fails_until_the_dlq_takes_it(stack):
 
 def test_release_deferred_requeues_due_jobs_once(stack):
     from engage import wiring
-    from engage.jobs import SendJob, TemplateMessage
-    from engage.sends import SendItem
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
+    from engage.delivery.jobs import SendJob, TemplateMessage
+    from engage.delivery.sends import SendItem
     from functions.scheduler import app as scheduler
 
     ids = audience(1)
@@ -313,7 +313,7 @@ def test_the_sender_reports_sends_waits_and_failures_by_code_as_metrics(stack, c
 
 def test_launching_marks_the_tags_its_audience_names_as_used_for_tag_health(stack):
     from engage import wiring
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
 
     status, _ = call("GET", "/v1/tags", stack.context)  # the starter catalog
     assert status == 200

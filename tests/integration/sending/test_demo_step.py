@@ -51,7 +51,7 @@ class InProcessDemo:
 
 def test_the_sending_demo_step_runs_an_ab_campaign(stack):
     from engage import wiring
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
     from local.demo_steps import sending
     from tests.integration.sending.test_campaign_flow import audience
 

@@ -40,10 +40,10 @@ class DiesAtRelease:
 def due_sends(n: int, now) -> list[str]:
     """n customers with consent, each with a deferred utility send released a minute ago."""
     from engage import wiring
-    from engage.customers import resolve_customer
-    from engage.jobs import SendJob, TemplateMessage
-    from engage.sends import SendItem
-    from engage.timeutil import iso
+    from engage.core.time import iso
+    from engage.customers.profiles import resolve_customer
+    from engage.delivery.jobs import SendJob, TemplateMessage
+    from engage.delivery.sends import SendItem
 
     ids = []
     for i in range(n):
@@ -77,8 +77,9 @@ def still_due(now) -> int:
 
 
 def test_several_pages_are_released_in_one_run_across_the_shards(stack):
-    from engage import campaign_flow, wiring
-    from engage.timeutil import utcnow
+    from engage import wiring
+    from engage.campaigns import service as campaign_flow
+    from engage.core.time import utcnow
 
     # Given 9 due sends spread over the gsi2 shards
     now = utcnow()
@@ -95,8 +96,9 @@ def test_several_pages_are_released_in_one_run_across_the_shards(stack):
 
 
 def test_the_rest_stays_due_when_the_budget_runs_out_and_the_next_run_releases_it(stack):
-    from engage import campaign_flow, wiring
-    from engage.timeutil import iso, utcnow
+    from engage import wiring
+    from engage.campaigns import service as campaign_flow
+    from engage.core.time import iso, utcnow
     from functions.scheduler import app as scheduler
 
     # Given 7 due sends and a run with no time budget (it does one page, then stops)
@@ -118,8 +120,9 @@ def test_the_rest_stays_due_when_the_budget_runs_out_and_the_next_run_releases_i
 
 
 def test_a_crash_between_queue_and_release_requeues_that_page_once_and_sends_nothing_twice(stack):
-    from engage import campaign_flow, wiring
-    from engage.timeutil import utcnow
+    from engage import wiring
+    from engage.campaigns import service as campaign_flow
+    from engage.core.time import utcnow
 
     # Given 6 due sends, pages of 2, and an invocation that dies after queueing its second page
     now = utcnow()
@@ -143,7 +146,7 @@ def test_a_crash_between_queue_and_release_requeues_that_page_once_and_sends_not
 
 def test_a_due_item_deferred_again_before_its_release_keeps_its_new_release_time(stack):
     from engage import wiring
-    from engage.timeutil import iso, utcnow
+    from engage.core.time import iso, utcnow
 
     # Given a due item read by the release job, then deferred again by the sender to tomorrow
     now = utcnow()

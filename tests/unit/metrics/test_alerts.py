@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from engage.alerts import campaign_findings, reconcile, segment_findings, weekly_segment_counts
-from engage.funnel import AlertThresholds
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
+from engage.metrics.alerts import campaign_findings, reconcile, segment_findings, weekly_segment_counts
+from engage.metrics.funnel import AlertThresholds
 
 LIMITS = AlertThresholds()
 NOW = parse_iso("2026-11-23T12:00:00Z")

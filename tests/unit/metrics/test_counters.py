@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from engage.counters import CountedChange, Transition, add_up, breakdown, change_of, count_change, transitions
-from engage.timeutil import parse_iso
+from engage.core.time import parse_iso
+from engage.metrics.counters import CountedChange, Transition, add_up, breakdown, change_of, count_change, transitions
 from tests.helpers.send_streams import lifecycle, send_item
 
 NOW = parse_iso("2026-11-23T12:00:00Z")

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from engage.errors import Invalid
-from engage.funnel import MetricsConfig, campaign_metrics, daily_metrics, day_range, health, rates
-from engage.reports import format_campaign_report
+from engage.core.errors import Invalid
+from engage.metrics.funnel import MetricsConfig, campaign_metrics, daily_metrics, day_range, health, rates
+from engage.metrics.reports import format_campaign_report
 
 CONFIG = MetricsConfig()
 ROWS = [

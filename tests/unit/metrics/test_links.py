@@ -7,8 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from engage.errors import Invalid
-from engage.links import (
+from engage.core.errors import Invalid
+from engage.core.time import parse_iso
+from engage.metrics.links import (
     Click,
     TrackedLink,
     TrackedLinkShortener,
@@ -18,7 +19,6 @@ from engage.links import (
     validate_target,
     with_utm,
 )
-from engage.timeutil import parse_iso
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
@@ -162,7 +162,7 @@ def test_unknown_malformed_and_expired_codes_record_nothing():
 def test_shortener_builds_the_public_url_and_retries_a_taken_code(monkeypatch):
     store = FakeLinkStore()
     codes = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
-    monkeypatch.setattr("engage.links.new_code", lambda: next(codes))
+    monkeypatch.setattr("engage.metrics.links.new_code", lambda: next(codes))
     shortener = TrackedLinkShortener(store, "https://go.shop.example/")
     assert (
         shortener.shorten("c_1", "cmp_1", "A", "hero", "https://shop.example", NOW)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engage.opmetrics import receipt_to_answer_ms
+from engage.core.telemetry import receipt_to_answer_ms
 
 NOW = 1_795_428_930_000
 

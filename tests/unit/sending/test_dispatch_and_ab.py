@@ -6,14 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from engage import campaign_flow, campaigns
-from engage.ab import decide_winner
-from engage.campaign_flow import FlowPorts
-from engage.campaigns import Campaign, Variant
-from engage.dispatch import DispatchPorts, dispatch_page, sample_fraction
-from engage.sendconfig import SendingConfig
-from engage.sends import SendItem
-from engage.timeutil import iso
+from engage.campaigns import campaign as campaigns
+from engage.campaigns import service as campaign_flow
+from engage.campaigns.ab import decide_winner
+from engage.campaigns.campaign import Campaign, Variant
+from engage.campaigns.dispatch import DispatchPorts, dispatch_page, sample_fraction
+from engage.campaigns.service import FlowPorts
+from engage.core.time import iso
+from engage.delivery.config import SendingConfig
+from engage.delivery.sends import SendItem
 from tests.helpers.sending_fakes import T0, FakeAudience, FakeCampaigns, FakeConfig, FakeQueue, FakeSends, FakeTier
 
 
@@ -206,7 +207,7 @@ def test_follow_up_lists_those_not_reached_with_their_reasons():
 
 
 def test_an_audience_that_cannot_be_evaluated_pauses_the_campaign_with_the_reason():
-    from engage.errors import Invalid
+    from engage.core.errors import Invalid
 
     env = Env(3)
 
@@ -221,7 +222,7 @@ def test_an_audience_that_cannot_be_evaluated_pauses_the_campaign_with_the_reaso
 
 
 def test_a_follow_up_with_nobody_left_is_refused():
-    from engage.errors import Conflict
+    from engage.core.errors import Conflict
 
     env = Env(2)
     env.campaign()

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from engage import campaign_flow
-from engage.campaign_flow import FlowPorts
-from engage.sends import SendItem
-from engage.timeutil import iso
+from engage.campaigns import service as campaign_flow
+from engage.campaigns.service import FlowPorts
+from engage.core.time import iso
+from engage.delivery.sends import SendItem
 from tests.helpers.sending_fakes import T0, FakeCampaigns, FakeConfig, FakeQueue, FakeSends
 
 

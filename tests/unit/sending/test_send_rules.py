@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engage.customers import Consent, Customer
-from engage.jobs import SendJob, TemplateMessage, TextMessage
-from engage.send_rules import PastSend, SendContext, decide
-from engage.sendconfig import CapConfig, SendingConfig
-from engage.timeutil import iso
+from engage.core.time import iso
+from engage.customers.profiles import Consent, Customer
+from engage.delivery.config import CapConfig, SendingConfig
+from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
+from engage.delivery.rules import PastSend, SendContext, decide
 from tests.helpers.sending_fakes import T0
 
 BERLIN = "4915123456789"

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from engage.campaigns import Campaign, Variant
-from engage.customers import Consent, Customer
-from engage.jobs import SendJob, TemplateMessage
-from engage.outbound import GraphError, SendResult
-from engage.sending import RetryLater
-from engage.timeutil import iso
+from engage.campaigns.campaign import Campaign, Variant
+from engage.core.time import iso
+from engage.customers.profiles import Consent, Customer
+from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.delivery.outbound import GraphError, SendResult
+from engage.delivery.sender import RetryLater
 from tests.helpers.sending_fakes import T0, World, world
 
 

@@ -14,15 +14,16 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engage import campaign_flow, campaigns
-from engage.campaign_flow import FlowPorts
-from engage.campaigns import Campaign, Variant
-from engage.customers import Consent, Customer
-from engage.dispatch import DispatchPorts, dispatch_page
-from engage.jobs import SendJob
-from engage.outbound import GraphError, Outbound, SendResult
-from engage.sending import RetryLater
-from engage.timeutil import iso, parse_iso
+from engage.campaigns import campaign as campaigns
+from engage.campaigns import service as campaign_flow
+from engage.campaigns.campaign import Campaign, Variant
+from engage.campaigns.dispatch import DispatchPorts, dispatch_page
+from engage.campaigns.service import FlowPorts
+from engage.core.time import iso, parse_iso
+from engage.customers.profiles import Consent, Customer
+from engage.delivery.jobs import SendJob
+from engage.delivery.outbound import GraphError, Outbound, SendResult
+from engage.delivery.sender import RetryLater
 from tests.helpers.sending_fakes import T0, FakeAudience, FakeTier, world
 
 DAYS = 30
@@ -93,7 +94,7 @@ def population(rng: random.Random) -> list[Customer]:
 
 
 class Checker:
-    """Re-derives every rule from DESIGN §4 numbers, independently of engage.send_rules."""
+    """Re-derives every rule from DESIGN §4 numbers, independently of engage.delivery.rules."""
 
     def __init__(self, people: dict[str, Customer], content: dict[str, str], w) -> None:
         self.people, self.content, self.w = people, content, w

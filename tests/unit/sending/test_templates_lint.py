@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engage.sendconfig import SendingConfig
-from engage.templates import Template, TemplateIn, check_parameters, lint_template, lint_text
+from engage.campaigns.templates import Template, TemplateIn, check_parameters, lint_template, lint_text
+from engage.delivery.config import SendingConfig
 
 CFG = SendingConfig()
 GOOD = "Hi {{name}}, your winter picks are here.\nUse code WINTER for 20% off.\nTap Shop now to get yours."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 
-from engage.throttle import MICRO, MemoryBuckets, Rate, Wallet
+from engage.delivery.throttle import MICRO, MemoryBuckets, Rate, Wallet
 from tests.helpers.sending_fakes import max_in_window
 
 
@@ -71,7 +71,7 @@ def test_unused_slots_at_the_end_of_a_batch_go_back_only_while_they_are_the_last
 
 
 def throttle(clock, **kw):
-    from engage.throttle import Throttle
+    from engage.delivery.throttle import Throttle
 
     return Throttle(MemoryBuckets(), clock_us=clock.us, sleep=clock.sleep, **kw)
 

@@ -7,8 +7,8 @@ import json
 import httpx
 
 from engage.adapters.whatsapp import WhatsAppClient
-from engage.outbound import ButtonParam, Outbound
-from engage.settings import WhatsAppSettings
+from engage.core.settings import WhatsAppSettings
+from engage.delivery.outbound import ButtonParam, Outbound
 
 SETTINGS = WhatsAppSettings(
     WHATSAPP_ACCESS_TOKEN="token",

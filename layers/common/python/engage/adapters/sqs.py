@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Any
 
-from engage.errors import StorageError
+from engage.core.errors import StorageError
 
 SQS_BATCH_LIMIT = 10
 MAX_DELAY_SECONDS = 900

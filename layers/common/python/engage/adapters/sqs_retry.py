@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from engage.observability import logger
+from engage.core.observability import logger
 
 MAX_VISIBILITY = 43_200
 

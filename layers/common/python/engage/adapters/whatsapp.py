@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from engage.outbound import GraphError, Outbound, SendResult
-from engage.settings import WhatsAppSettings
+from engage.core.settings import WhatsAppSettings
+from engage.delivery.outbound import GraphError, Outbound, SendResult
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from engage.errors import Forbidden, Unauthorized
+from engage.core.errors import Forbidden, Unauthorized
 
 ROLES = ("admin", "marketer")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from engage.errors import EngageError
-from engage.observability import logger
+from engage.core.errors import EngageError
+from engage.core.observability import logger
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Response:

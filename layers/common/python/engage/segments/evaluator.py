@@ -30,9 +30,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engage import phones
-from engage.customers import Customer
-from engage.ports import AudienceReader
+from engage.core import phones
+from engage.core.time import days, iso, parse_iso
+from engage.customers.profiles import Customer
+from engage.segments.ports import AudienceReader
 from engage.segments.rules import (
     PROFILE_LEAVES,
     Consent,
@@ -49,7 +50,6 @@ from engage.segments.rules import (
     tag_of,
     walk,
 )
-from engage.timeutil import days, iso, parse_iso
 
 
 class PlanCosts(BaseModel):

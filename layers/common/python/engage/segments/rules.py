@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engage.errors import Invalid
+from engage.core.errors import Invalid
 
 WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]*$")  # what the text form can spell without quoting
 Loc = int | str | None  # character offset (text) or JSON path (JSON)

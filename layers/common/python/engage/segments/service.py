@@ -2,7 +2,7 @@
 
 A rule arrives as JSON (an object) or as text (a string); either way it is parsed, validated against
 the known tag names and stored in both forms. Saving counts the audience once (`last_count`); the
-nightly segment-sizes job (engage.segments.jobs) refreshes it and keeps one size per day.
+nightly segment-sizes job (engage.schedules.segments) refreshes it and keeps one size per day.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engage.errors import Conflict, Invalid, NotFound
-from engage.ports import AudienceReader, SegmentStore, TagCatalog
+from engage.core.errors import Conflict, Invalid, NotFound
+from engage.core.time import iso
 from engage.segments.evaluator import Audience, PlanCosts, evaluate
+from engage.segments.ports import AudienceReader, SegmentStore, TagCatalog
 from engage.segments.rules import Node, from_json, to_json
 from engage.segments.text import from_text, to_text
 from engage.segments.validation import validate
-from engage.timeutil import iso
 
 SAMPLE_SIZE = 20
 RuleInput = dict[str, Any] | str

@@ -23,13 +23,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engage.errors import Invalid, NotFound
-from engage.ports import AudienceReader, SegmentStore, SnapshotStore, TagCatalog
+from engage.core.errors import Invalid, NotFound
+from engage.core.time import iso
 from engage.segments.evaluator import evaluate
+from engage.segments.ports import AudienceReader, SegmentStore, SnapshotStore, TagCatalog
 from engage.segments.rules import Lifecycle, Rfm, Tag, TagPrefix, leaves, tag_of, to_json
 from engage.segments.service import checked_rule, parse_rule
 from engage.segments.text import to_text
-from engage.timeutil import iso
 
 
 def snapshot_audience(

@@ -17,7 +17,7 @@ from typing import Any
 
 from phonenumbers import SUPPORTED_REGIONS
 
-from engage.errors import Invalid
+from engage.core.errors import Invalid
 from engage.segments.rules import (
     WORD,
     Consent,

@@ -12,7 +12,7 @@ from typing import Any
 
 from engage.adapters.dynamo.keys import ALERT_LOG_PK, ALERT_OPEN_PK
 from engage.adapters.dynamo.table import Table, Update, from_dynamo
-from engage.timeutil import iso
+from engage.core.time import iso
 
 
 def log_sk(alert: dict[str, Any]) -> str:

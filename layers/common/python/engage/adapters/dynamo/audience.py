@@ -32,8 +32,8 @@ from engage.adapters.dynamo.keys import (
     tag_index_pk,
 )
 from engage.adapters.dynamo.table import BATCH_GET_LIMIT, Table, from_dynamo
-from engage.customers import Customer
-from engage.errors import StorageError
+from engage.core.errors import StorageError
+from engage.customers.profiles import Customer
 
 PARALLEL = 16
 

@@ -1,4 +1,4 @@
-"""Token buckets (GCRA slots, see engage.throttle) as single DynamoDB items.
+"""Token buckets (GCRA slots, see engage.delivery.throttle) as single DynamoDB items.
 
 BUCKET#<name>#<shard> / BUCKET   {tat: epoch µs of the next free slot}
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from engage.adapters.dynamo.keys import bucket_pk
 from engage.adapters.dynamo.table import Table, Update
-from engage.throttle import Claim
+from engage.delivery.throttle import Claim
 
 BUCKET_SK = "BUCKET"
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from engage.adapters.dynamo.keys import campaign_pk, tier_sk
 from engage.adapters.dynamo.table import Table, Update
-from engage.campaigns import ACTIVE, Campaign
-from engage.sendconfig import SendingConfig
+from engage.campaigns.campaign import ACTIVE, Campaign
+from engage.delivery.config import SendingConfig
 
 CAMPAIGN_SK = "CAMPAIGN"
 

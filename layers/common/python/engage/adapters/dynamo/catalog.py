@@ -37,8 +37,8 @@ from engage.adapters.dynamo.keys import (
 from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
-from engage.tags import TagChange, TagDefinition, TagLogEntry
-from engage.timeutil import epoch, parse_iso
+from engage.core.time import epoch, parse_iso
+from engage.tagging.catalog import TagChange, TagDefinition, TagLogEntry
 
 LOG_RETENTION_DAYS = 400  # log items carry `expires_at`, so DynamoDB TTL trims the log after this
 MAX_DAYS_PER_PAGE = 62

@@ -35,10 +35,10 @@ from engage.adapters.dynamo.keys import (
     report_pk,
 )
 from engage.adapters.dynamo.table import Item, Table, Update
-from engage.counters import NO_DIMENSION, CountedChange, Transition
-from engage.errors import StorageError
-from engage.funnel import MetricsConfig
-from engage.timeutil import epoch, iso
+from engage.core.errors import StorageError
+from engage.core.time import epoch, iso
+from engage.metrics.counters import NO_DIMENSION, CountedChange, Transition
+from engage.metrics.funnel import MetricsConfig
 
 SHARDS = 16
 MARK_TTL = timedelta(days=40)  # > the stream's 24 h retention and any retry; see docs/metrics.md

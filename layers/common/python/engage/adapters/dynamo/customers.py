@@ -12,7 +12,7 @@ from typing import Any
 
 from engage.adapters.dynamo.keys import customer_pk
 from engage.adapters.dynamo.table import Table, Update
-from engage.customers import Customer
+from engage.customers.profiles import Customer
 
 CUSTOMER_SHARDS = 16
 PROFILE = "PROFILE"

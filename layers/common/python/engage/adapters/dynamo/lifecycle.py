@@ -15,7 +15,7 @@ from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.keys import customer_pk, expiry_index_pk, pass_pk
 from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
 from engage.adapters.dynamo.table import Table, Update
-from engage.timeutil import epoch, parse_iso
+from engage.core.time import epoch, parse_iso
 
 PASS_TTL_DAYS = 14
 

@@ -15,9 +15,9 @@ from typing import Any
 from engage.adapters.dynamo.counters import CounterRepository, shard_of
 from engage.adapters.dynamo.keys import customer_pk, event_sk, link_pk, send_sk
 from engage.adapters.dynamo.table import Table, Update, to_dynamo
-from engage.counters import NO_DIMENSION
-from engage.links import Click, TrackedLink
-from engage.timeutil import iso
+from engage.core.time import iso
+from engage.metrics.counters import NO_DIMENSION
+from engage.metrics.links import Click, TrackedLink
 
 LINK_SK = "LINK"
 

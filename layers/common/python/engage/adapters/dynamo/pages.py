@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from engage.adapters.dynamo.table import Table, from_dynamo
-from engage.errors import Invalid
+from engage.core.errors import Invalid
 
 
 def encode_cursor(value: Any) -> str | None:

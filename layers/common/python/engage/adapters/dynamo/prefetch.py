@@ -13,7 +13,7 @@ from typing import Any
 
 from engage.adapters.dynamo.customers import IDENTITY, PROFILE, CustomerRepository, identity_pk
 from engage.adapters.dynamo.keys import customer_pk
-from engage.customers import Customer
+from engage.customers.profiles import Customer
 
 
 class PrefetchingCustomers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.keys import customer_pk
 from engage.adapters.dynamo.table import Table
-from engage.customers import Customer
+from engage.customers.profiles import Customer
 
 
 class ProfileReader:

@@ -11,7 +11,7 @@ from typing import Any
 
 from engage.adapters.dynamo.keys import RULES_PK, rule_sk
 from engage.adapters.dynamo.table import Table
-from engage.rules import Rule, parse_rule
+from engage.tagging.rules import Rule, parse_rule
 
 INSTALLED_SK = "INSTALLED"
 

@@ -1,4 +1,4 @@
-"""Send items, their pointers and the pair guard (see engage.sends and docs/data-model.md).
+"""Send items, their pointers and the pair guard (see engage.delivery.sends and docs/data-model.md).
 
 CUST#<id> / SEND#<send_key>   gsi1 = CAMP#<campaign> / CUST#<id> (campaign sends)
                               gsi2 = DEFERRED#<shard> / <release iso>  (deferred with a release time)
@@ -26,8 +26,8 @@ from engage.adapters.dynamo.keys import (
     wamid_pointer_pk,
 )
 from engage.adapters.dynamo.table import Table, Update
-from engage.sends import OPEN_STATES, SendItem, stored
-from engage.timeutil import iso
+from engage.core.time import iso
+from engage.delivery.sends import OPEN_STATES, SendItem, stored
 
 DEFERRED_SHARDS = 8
 CONDITIONS = {

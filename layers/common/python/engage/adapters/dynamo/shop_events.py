@@ -15,8 +15,8 @@ from typing import Any
 from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.keys import SHOP_STATS_SK, STATS_PK, customer_pk, event_sk, shop_event_pk
 from engage.adapters.dynamo.table import Table, Update
-from engage.shop import ProfileDelta
-from engage.timeutil import epoch, parse_iso
+from engage.core.time import epoch, parse_iso
+from engage.inbound.shop_events import ProfileDelta
 
 CLAIM_DAYS = 400
 

@@ -17,7 +17,7 @@ from boto3.dynamodb.conditions import ConditionBase, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from engage.errors import StorageError
+from engage.core.errors import StorageError
 
 Item = dict[str, Any]
 

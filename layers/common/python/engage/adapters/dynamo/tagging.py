@@ -13,8 +13,8 @@ from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, PROFILE
 from engage.adapters.dynamo.keys import CONFIG_PK, SHOP_STATS_SK, STATS_PK, customer_pk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.table import Table
-from engage.rules import Event
-from engage.timeutil import iso
+from engage.core.time import iso
+from engage.tagging.rules import Event
 
 
 class TaggingReads:

@@ -6,7 +6,7 @@ from typing import Any
 
 from engage.adapters.dynamo.keys import template_pk
 from engage.adapters.dynamo.table import Table
-from engage.templates import Template
+from engage.campaigns.templates import Template
 
 
 def template_item(template: Template) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import wiring
-from engage.errors import Invalid
+from engage.core.errors import Invalid
 from engage.http.auth import require
 
 router = APIGatewayHttpRouter()

@@ -8,10 +8,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engage import campaign_flow, campaigns, wiring
-from engage.campaigns import Campaign, CampaignIn
+from engage import wiring
+from engage.campaigns import campaign as campaigns
+from engage.campaigns import service as campaign_flow
+from engage.campaigns.campaign import Campaign, CampaignIn
+from engage.core.time import utcnow
 from engage.http.auth import require
-from engage.timeutil import utcnow
 
 router = APIGatewayHttpRouter()
 

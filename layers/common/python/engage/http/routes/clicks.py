@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engage import opmetrics, wiring
-from engage.links import NOT_FOUND_PAGE, follow_link
-from engage.timeutil import from_epoch
+from engage import wiring
+from engage.core import telemetry
+from engage.core.time import from_epoch
+from engage.metrics.links import NOT_FOUND_PAGE, follow_link
 
 router = APIGatewayHttpRouter()
 
@@ -27,9 +28,9 @@ def follow(code: str) -> Response[str]:
         headers=dict(event.headers),
     )
     if outcome.location is None:
-        opmetrics.count(opmetrics.UNKNOWN_LINKS)
+        telemetry.count(telemetry.UNKNOWN_LINKS)
         return Response(status_code=404, content_type=content_types.TEXT_HTML, body=NOT_FOUND_PAGE)
-    opmetrics.count(opmetrics.BOT_CLICKS if outcome.bot else opmetrics.LINK_CLICKS)
+    telemetry.count(telemetry.BOT_CLICKS if outcome.bot else telemetry.LINK_CLICKS)
     return Response(
         status_code=302,
         headers={"Location": outcome.location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},

@@ -7,14 +7,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from engage import wiring
-from engage.customers import Customer, clean, resolve_customer
-from engage.errors import Invalid, NotFound
+from engage.core.errors import Invalid, NotFound
+from engage.core.phones import to_wa_id
+from engage.core.time import iso, utcnow
+from engage.core.types import UserId
+from engage.customers.ports import CustomerStore
+from engage.customers.profiles import Customer, clean, resolve_customer
 from engage.http.auth import require
-from engage.phones import to_wa_id
-from engage.ports import CustomerStore
-from engage.tagging import customer_tags
-from engage.timeutil import iso, utcnow
-from engage.types import UserId
+from engage.tagging.service import customer_tags
 
 router = APIGatewayHttpRouter()
 

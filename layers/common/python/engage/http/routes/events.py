@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import wiring
+from engage.core.time import utcnow
 from engage.http.auth import caller_groups, require
-from engage.shop import SIGNATURE_HEADER, parse_event, record_shop_event, verify_signature
-from engage.timeutil import utcnow
+from engage.inbound.shop_events import SIGNATURE_HEADER, parse_event, record_shop_event, verify_signature
 
 router = APIGatewayHttpRouter()
 

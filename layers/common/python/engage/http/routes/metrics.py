@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import wiring
-from engage.errors import NotFound
-from engage.funnel import campaign_metrics, daily_metrics, day_range
+from engage.core.errors import NotFound
+from engage.core.time import utcnow
 from engage.http.auth import require
-from engage.timeutil import utcnow
+from engage.metrics.funnel import campaign_metrics, daily_metrics, day_range
 
 router = APIGatewayHttpRouter()
 

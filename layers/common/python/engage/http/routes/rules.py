@@ -11,10 +11,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engage import tagging, wiring
-from engage.errors import Invalid, NotFound
+from engage import wiring
+from engage.core.errors import Invalid, NotFound
+from engage.core.time import utcnow
 from engage.http.auth import require
-from engage.timeutil import utcnow
+from engage.tagging import service as tagging
 
 router = APIGatewayHttpRouter()
 

@@ -6,10 +6,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import wiring
+from engage.core.time import utcnow
 from engage.http.auth import require
 from engage.segments import service
 from engage.segments.service import PreviewIn, SegmentChange, SegmentIn
-from engage.timeutil import utcnow
 
 router = APIGatewayHttpRouter()
 

@@ -13,12 +13,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from engage import tagging, wiring
-from engage.errors import Invalid
+from engage import wiring
+from engage.core.errors import Invalid
+from engage.core.time import parse_iso, utcnow
 from engage.http.auth import require
 from engage.http.routes.customers import find_customer
-from engage.tags import TagIn, TagPatch, health_report, normalise_tag
-from engage.timeutil import parse_iso, utcnow
+from engage.tagging import service as tagging
+from engage.tagging.catalog import TagIn, TagPatch, health_report, normalise_tag
 
 router = APIGatewayHttpRouter()
 

@@ -6,10 +6,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engage import wiring
-from engage.errors import NotFound
+from engage.campaigns.templates import Template, TemplateIn, lint_template
+from engage.core.errors import NotFound
+from engage.core.time import iso, utcnow
 from engage.http.auth import require
-from engage.templates import Template, TemplateIn, lint_template
-from engage.timeutil import iso, utcnow
 
 router = APIGatewayHttpRouter()
 

@@ -1,0 +1,259 @@
+"""Campaigns: what to send to whom, when and how fast, and the state machine around it.
+
+draft -> scheduled -> running <-> paused -> completed | cancelled. Launch queues the first
+dispatch page (or waits for `schedule.at`, started by `campaign-tick`); pause and cancel are
+read by every sender within `state_cache_seconds`; resume re-queues the parked jobs and the
+dispatch cursor, and never re-sends (the send item per (customer, campaign) is the guard).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engage.campaigns.ports import CampaignStore
+from engage.core.errors import Conflict, Invalid, NotFound
+from engage.core.ports import Queue
+from engage.core.time import iso, parse_iso
+from engage.delivery.config import SendingConfig
+from engage.delivery.jobs import TemplateMessage, TextMessage
+
+Status = Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"]
+ACTIVE = ("scheduled", "running", "paused")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "launch": ("draft",),
+    "pause": ("scheduled", "running"),
+    "resume": ("paused",),
+    "cancel": ("draft", "scheduled", "running", "paused"),
+    "complete": ("running",),
+}
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, le=9)
+    sub_type: Literal["url", "quick_reply", "copy_code"] = "url"
+    value: str = Field(min_length=1, description="A literal or an expression such as '{{link}}'.")
+
+
+class Variant(BaseModel):
+    """One message version: an approved template with its parameters, or free text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="A", pattern=r"^[A-Za-z0-9_-]{1,20}$")
+    template: str | None = None
+    language: str = "en"
+    text: str | None = Field(default=None, max_length=4096)
+    body: list[str] = Field(default_factory=list, description="Body parameters in order, e.g. '{{name}}'.")
+    buttons: list[Button] = Field(default_factory=list)
+    header_image: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Variant:
+        if bool(self.template) == bool(self.text):
+            raise ValueError("a variant has either `template` or `text`")
+        return self
+
+    def message(self) -> TemplateMessage | TextMessage:
+        if self.text:
+            return TextMessage(text=self.text)
+        variables: dict[str, Any] = {"body": self.body, "buttons": [b.model_dump() for b in self.buttons]}
+        if self.header_image:
+            variables["header_image"] = self.header_image
+        return TemplateMessage(template=self.template or "", language=self.language, variables=variables)
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["now", "at", "best_window"] = "now"
+    at: str | None = Field(default=None, description="ISO time for mode 'at'.")
+
+    @model_validator(mode="after")
+    def _at(self) -> Schedule:
+        if self.mode == "at":
+            if not self.at:
+                raise ValueError("schedule mode 'at' needs `at`")
+            parse_iso(self.at)
+        return self
+
+
+class AbSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sample_fraction: float | None = Field(default=None, gt=0, le=1)
+    window_minutes: int | None = Field(default=None, ge=1, le=1440)
+
+
+class CampaignIn(BaseModel):
+    """POST /v1/campaigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    segment_id: str | None = None
+    rule: dict[str, Any] | None = None
+    category: Literal["marketing", "utility"] = "marketing"
+    content: Literal["promotional", "useful"] = "promotional"
+    variants: list[Variant] = Field(min_length=1, max_length=2)
+    default_variant: str = "A"
+    schedule: Schedule = Field(default_factory=Schedule)
+    rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
+    fallbacks: dict[str, str] = Field(default_factory=dict, description="Value used when a variable is missing.")
+    coupon_code: str | None = None
+    link: str | None = Field(default=None, description="Target URL of the tracked link ({{link}}).")
+    ab: AbSettings = Field(default_factory=AbSettings)
+
+    @model_validator(mode="after")
+    def _audience(self) -> CampaignIn:
+        if bool(self.segment_id) == bool(self.rule):
+            raise ValueError("give either `segment_id` or `rule`")
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError("variant names must differ")
+        if self.default_variant not in names:
+            raise ValueError("`default_variant` must name a variant")
+        return self
+
+
+class Dispatch(BaseModel):
+    """Where the dispatcher is: phase `test` (A/B sample), `rollout` (the rest), `all` (no A/B)."""
+
+    phase: Literal["all", "test", "rollout"] = "all"
+    cursor: str | None = None
+    snapshotted: bool = False
+    done: bool = False
+    pages: int = 0
+    queued: int = 0
+    held: int = 0  # A/B: recipients waiting for the winner
+    waiting_until: str | None = None  # messaging-limit tier reached: resume then
+    test_done_at: str | None = None
+
+
+class Campaign(CampaignIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    status: Status = "draft"
+    created_at: str
+    created_by: str = "unknown"
+    updated_at: str | None = None
+    launched_at: str | None = None
+    started_at: str | None = None
+    paused_at: str | None = None
+    pause_reason: str | None = None
+    completed_at: str | None = None
+    cancelled_at: str | None = None
+    ends_at: str | None = None
+    urgent: bool = False
+    warnings: list[str] = Field(default_factory=list)
+    audience_count: int | None = None
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+    ab_result: dict[str, Any] | None = None
+    winner: str | None = None
+    follow_up_of: str | None = None
+    audience_ready: bool = False  # follow-ups: the snapshot is written at creation
+
+    @property
+    def is_ab(self) -> bool:
+        return len(self.variants) > 1
+
+    def variant(self, name: str | None) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        return next(v for v in self.variants if v.name == self.default_variant)
+
+    def rate(self, config: SendingConfig) -> int:
+        return self.rate_per_minute or config.throttle.campaign_rate_per_minute
+
+
+def new_campaign_id() -> str:
+    return "cmp_" + uuid.uuid4().hex[:16]
+
+
+def dispatch_message(campaign_id: str, cursor: str | None = None) -> dict[str, Any]:
+    return {"type": "dispatch", "campaign_id": campaign_id, "cursor": cursor}
+
+
+def get(store: CampaignStore, campaign_id: str) -> Campaign:
+    campaign = store.get(campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
+    return campaign
+
+
+def transition(store: CampaignStore, campaign: Campaign, action: str, now: datetime, **changes: Any) -> Campaign:
+    """Moves the campaign on when its status allows `action`; a concurrent change is a Conflict."""
+    allowed = TRANSITIONS[action]
+    if campaign.status not in allowed:
+        raise Conflict(
+            f"cannot {action} a {campaign.status} campaign (allowed from: {', '.join(allowed)})",
+            code="campaign_state",
+        )
+    before = campaign.status
+    updated = campaign.model_copy(update={**changes, "updated_at": iso(now)})
+    if not store.save(updated, expect_status=before):
+        raise Conflict("the campaign changed meanwhile; read it and try again", code="campaign_changed")
+    return updated
+
+
+def launch(
+    store: CampaignStore, dispatch_queue: Queue, campaign_id: str, now: datetime, config: SendingConfig
+) -> Campaign:
+    campaign = get(store, campaign_id)
+    start = parse_iso(campaign.schedule.at) if campaign.schedule.mode == "at" and campaign.schedule.at else now
+    ends = max(start, now) + timedelta(hours=config.campaign_horizon_hours)
+    if start > now:
+        return transition(store, campaign, "launch", now, status="scheduled", launched_at=iso(now), ends_at=iso(ends))
+    campaign = transition(
+        store, campaign, "launch", now, status="running", launched_at=iso(now), started_at=iso(now), ends_at=iso(ends)
+    )
+    dispatch_queue.send([dispatch_message(campaign.id)])
+    return campaign
+
+
+def start_scheduled(store: CampaignStore, dispatch_queue: Queue, campaign: Campaign, now: datetime) -> bool:
+    """campaign-tick: a scheduled campaign whose time has come starts running."""
+    if campaign.status != "scheduled" or not campaign.schedule.at or parse_iso(campaign.schedule.at) > now:
+        return False
+    updated = campaign.model_copy(update={"status": "running", "started_at": iso(now), "updated_at": iso(now)})
+    if not store.save(updated, expect_status="scheduled"):
+        return False
+    dispatch_queue.send([dispatch_message(campaign.id)])
+    return True
+
+
+def pause(store: CampaignStore, campaign_id: str, now: datetime, reason: str = "paused by a marketer") -> Campaign:
+    campaign = get(store, campaign_id)
+    return transition(store, campaign, "pause", now, status="paused", paused_at=iso(now), pause_reason=reason)
+
+
+def cancel(store: CampaignStore, campaign_id: str, now: datetime) -> Campaign:
+    campaign = get(store, campaign_id)
+    return transition(store, campaign, "cancel", now, status="cancelled", cancelled_at=iso(now))
+
+
+def halt(store: CampaignStore, campaign_id: str, now: datetime, reason: str) -> bool:
+    """Pauses a running or scheduled campaign from the sender (an error said so); False if it was not."""
+    campaign = store.get(campaign_id)
+    if campaign is None or campaign.status not in TRANSITIONS["pause"]:
+        return False
+    try:
+        transition(store, campaign, "pause", now, status="paused", paused_at=iso(now), pause_reason=reason)
+    except Conflict:
+        return False
+    return True
+
+
+def validate_new(body: CampaignIn, config: SendingConfig, now: datetime) -> None:
+    if body.schedule.mode == "at" and body.schedule.at and parse_iso(body.schedule.at) < now - timedelta(minutes=5):
+        raise Invalid("schedule.at is in the past", code="schedule_in_past")
+    if body.category == "marketing" and any(v.text for v in body.variants):
+        pass  # allowed: free text goes only to customers inside their service window (others are refused)
+    del config

@@ -1,0 +1,38 @@
+"""The ports the campaigns capability owns; adapters implement them, tests use fakes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engage.campaigns.campaign.campaign import Campaign
+
+
+class AudienceSource(Protocol):
+    """Campaign audiences: a snapshot at launch, then pages (engage/segments/snapshots.py)."""
+
+    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int: ...
+
+    def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]: ...
+
+
+class CampaignStore(Protocol):
+    def get(self, campaign_id: str) -> Campaign | None: ...
+
+    def save(self, campaign: Campaign, *, expect_status: str | None = None) -> bool: ...
+
+    def active(self) -> list[Campaign]: ...
+
+    def all(self) -> list[Campaign]: ...
+
+
+class TemplateStore(Protocol):
+    def get(self, name: str, language: str) -> Any: ...
+
+    def put(self, template: Any) -> None: ...
+
+    def all(self) -> list[Any]: ...
+
+    def delete(self, name: str, language: str) -> None: ...

@@ -1,0 +1,123 @@
+"""Approved WhatsApp templates campaigns may use, and the playbook's content lint.
+
+Lint findings are warnings, never errors: they are returned when a template is saved and when a
+campaign is created (DESIGN §4: 3-5 lines and at most 50 words, sentences at most 15 words, the
+name in the first 10 words, a concrete call to action at the end, urgency words in at most 2
+sends a week).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engage.delivery.config import SendingConfig
+
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+NAME_VARIABLES = {"name", "first_name", "1"}
+CTA_WORDS = (
+    "shop", "buy", "order", "tap", "click", "reply", "book", "get", "claim", "use", "visit", "see", "try",
+    "discover", "join", "call", "redeem", "start", "check", "open",
+)  # fmt: skip
+
+
+class TemplateButton(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["quick_reply", "url", "copy_code", "phone_number"] = "quick_reply"
+    text: str = Field(min_length=1, max_length=25)
+    url: str | None = None
+    opt_out: bool = Field(default=False, description="The 'Stop promotions' quick reply.")
+
+
+class TemplateIn(BaseModel):
+    """POST /v1/templates: an approved template as registered with WhatsApp."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    category: Literal["marketing", "utility"] = "marketing"
+    body: str = Field(min_length=1, max_length=1024)
+    header_media: Literal["image", "video", "document"] | None = None
+    buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
+    status: Literal["approved", "pending", "paused", "disabled"] = "approved"
+
+
+class Template(TemplateIn):
+    model_config = ConfigDict(extra="ignore")
+
+    created_at: str
+    updated_at: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def variables(self) -> list[str]:
+        return list(dict.fromkeys(VARIABLE.findall(self.body)))
+
+    @property
+    def has_opt_out(self) -> bool:
+        return any(b.opt_out for b in self.buttons)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w{}'’.-]+", VARIABLE.sub(lambda m: "{{" + m.group(1) + "}}", text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def is_urgent(text: str, config: SendingConfig) -> bool:
+    lower = text.lower()
+    return any(word in lower for word in config.urgency_words)
+
+
+def lint_text(text: str, config: SendingConfig, *, has_name: bool | None = None) -> list[str]:
+    """The content lint for one message body (template body or free text)."""
+    warnings: list[str] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    count = len(words(text))
+    if not 3 <= len(lines) <= 5:
+        warnings.append(f"length: {len(lines)} line(s); 3-5 lines read best")
+    if count > 50:
+        warnings.append(f"length: {count} words; keep it to 50 or fewer")
+    for sentence in sentences(text):
+        n = len(words(sentence))
+        if n > 15:
+            warnings.append(f"sentence of {n} words (at most 15): {sentence.strip()[:60]!r}")
+    first_ten = " ".join(words(text)[:10])
+    named = has_name if has_name is not None else any(f"{{{{{v}}}}}" in first_ten for v in NAME_VARIABLES)
+    if not named:
+        warnings.append("personal: put the customer's {{name}} in the first 10 words")
+    last = (lines[-1] if lines else "").lower()
+    if not any(re.search(rf"\b{w}\b", last) for w in CTA_WORDS):
+        warnings.append("call to action: end with a concrete action (e.g. 'Tap Shop now to get 20% off')")
+    return warnings
+
+
+def lint_template(template: TemplateIn, config: SendingConfig) -> list[str]:
+    warnings = lint_text(template.body, config)
+    if template.category == "marketing" and not any(b.opt_out for b in template.buttons):
+        warnings.append("opt-out: marketing templates should carry a 'Stop promotions' quick reply")
+    if is_urgent(template.body, config):
+        warnings.append(f"urgency words: allowed in at most {config.caps.urgent_max_per_7_days} sends a week")
+    return warnings
+
+
+def urgency_warning(recent_urgent: int, config: SendingConfig) -> list[str]:
+    limit = config.caps.urgent_max_per_7_days
+    if recent_urgent >= limit:
+        return [f"urgency words: {recent_urgent} urgent campaign(s) in the last 7 days (at most {limit} a week)"]
+    return []
+
+
+def check_parameters(template: Template, body: Iterable[str]) -> list[str]:
+    """A campaign's body parameters must match the template's variables in number."""
+    given, wanted = len(list(body)), len(template.variables)
+    if given != wanted:
+        return [f"template {template.name!r} has {wanted} body variable(s); the campaign gives {given}"]
+    return []

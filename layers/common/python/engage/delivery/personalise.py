@@ -1,0 +1,95 @@
+"""Fills `{{variables}}` for one recipient. A variable with no value and no fallback skips the
+recipient with a reason: a broken message ("Hi {{name}}", "Hi ,") is never sent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engage.customers.profiles import Customer
+from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.delivery.outbound import ButtonParam, Outbound
+from engage.delivery.ports import LinkShortener
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+
+
+class MissingVariable(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass
+class Context:
+    customer: Customer
+    campaign_id: str | None
+    variant: str | None = None
+    now: datetime | None = None
+    coupon_code: str | None = None
+    link_target: str | None = None
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    shortener: LinkShortener | None = None
+
+    def value(self, name: str) -> str | None:
+        c = self.customer
+        attrs = c.attributes or {}
+        if name in ("name", "first_name"):
+            found = (c.name or "").strip()
+            return (found.split()[0] if name == "first_name" and found else found) or None
+        if name in ("coupon", "coupon_code"):
+            return self.coupon_code or _text(attrs.get("coupon_code"))
+        if name == "link":
+            if not self.link_target or self.shortener is None or self.now is None:
+                return None
+            return self.shortener.shorten(c.id, self.campaign_id, self.variant, "link", self.link_target, self.now)
+        if name == "amount":
+            return _text(attrs.get("amount", attrs.get("cart_amount")))
+        return _text(attrs.get(name.removeprefix("attributes.")))
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def fill(text: str, ctx: Context) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = ctx.value(name)
+        if value is None:
+            value = ctx.fallbacks.get(name)
+        if value is None or not value.strip():
+            raise MissingVariable(name)
+        return value
+
+    return PLACEHOLDER.sub(one, text)
+
+
+def render(job: SendJob, ctx: Context, *, to: str, callback_data: str) -> Outbound:
+    """The message for this recipient. Raises MissingVariable."""
+    message = job.message
+    if not isinstance(message, TemplateMessage):
+        return Outbound(to=to, kind="text", text=fill(message.text, ctx), callback_data=callback_data)
+    variables = message.variables or {}
+    body = [fill(str(v), ctx) for v in variables.get("body", [])]
+    buttons = [
+        ButtonParam(index=int(b["index"]), sub_type=b.get("sub_type", "url"), value=fill(str(b["value"]), ctx))
+        for b in variables.get("buttons", [])
+    ]
+    header = variables.get("header_image")
+    return Outbound(
+        to=to,
+        kind="template",
+        template=message.template,
+        language=message.language,
+        body=body,
+        buttons=buttons,
+        header_image=fill(header, ctx) if header else None,
+        callback_data=callback_data,
+    )

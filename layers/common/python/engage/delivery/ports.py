@@ -1,0 +1,70 @@
+"""The ports the delivery capability owns; adapters implement them, tests use fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engage.delivery.config import SendingConfig
+    from engage.delivery.outbound import Outbound, SendResult
+    from engage.delivery.sends import SendItem
+
+
+class LinkShortener(Protocol):
+    def shorten(
+        self,
+        customer_id: str,
+        campaign_id: str | None,
+        variant: str | None,
+        label: str,
+        target: str,
+        now: datetime,
+    ) -> str:
+        """A short tracked URL (`<base>/r/<code>`) for `target`; raises `Invalid` for a bad target.
+
+        The link belongs to the customer's send of `campaign_id` (its send key); an optional
+        keyword `send_key=` names another send."""
+        ...
+
+
+class WhatsAppSender(Protocol):
+    def send(self, message: Outbound) -> SendResult: ...
+
+
+class SendLedger(Protocol):
+    def history(self, customer_id: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Every send item of the customer and the pair guard's last_sent_at."""
+        ...
+
+    def save(self, item: SendItem, *, when: str = "open") -> bool:
+        """Writes the item when the stored one is absent or open ("open"), an intent ("intent"), or always."""
+        ...
+
+    def mark_sent(self, item: SendItem) -> None: ...
+
+    def claim_pair(self, customer_id: str, now: datetime, seconds: float) -> bool: ...
+
+    def due(self, now: datetime, page_size: int) -> Iterator[SendItem]:
+        """Deferred items whose release time has come, read lazily (`page_size` a read); an item
+        already yielded is not yielded again by the same iterator."""
+        ...
+
+    def release(self, item: SendItem, now: datetime) -> bool:
+        """Takes it off its index once its job is queued again; False (nothing written) when it is off
+        the index already or, read as due, has been deferred again since (another release time)."""
+        ...
+
+    def parked(self, campaign_id: str) -> Iterator[SendItem]: ...
+
+    def of_campaign(self, campaign_id: str) -> Iterator[SendItem]: ...
+
+
+class ConfigSource(Protocol):
+    def sending(self) -> SendingConfig: ...
+
+
+class RetryDelay(Protocol):
+    def delay(self, receipt_handle: str, seconds: int) -> None: ...

@@ -1,0 +1,319 @@
+"""The rules a send must pass, as pure functions of (job, customer, history, config, now).
+
+`decide` answers send, defer (with the earliest time it may go) or refuse (with a reason). Windows
+and caps defer; only what can never become true (no consent, undeliverable, free text outside the
+service window, a cap that clears too late) refuses. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engage.core import phones
+from engage.core.time import parse_iso
+from engage.customers.profiles import Customer
+from engage.delivery.config import SendingConfig, Window
+from engage.delivery.jobs import SendJob, TextMessage
+
+Content = Literal["promotional", "useful", "transactional"]
+COUNTED_STATES = ("sent", "intent")
+
+
+@dataclass(frozen=True)
+class PastSend:
+    """One earlier send to the customer, as the caps see it."""
+
+    send_key: str
+    category: str
+    at: datetime
+    content: str = "promotional"
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What the campaign adds to a job: the kind of content and how it is scheduled."""
+
+    content: Content = "promotional"
+    urgent: bool = False
+    best_window: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["send", "defer", "refuse"]
+    reason: str = ""
+    until: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+SEND = Decision("send")
+
+
+def past_sends(items: Iterable[dict], *, exclude_key: str | None = None) -> list[PastSend]:
+    """Send items (stored dicts) that count against caps: sent, or in flight."""
+    found = []
+    for item in items:
+        if item.get("send_key") == exclude_key or item.get("state") not in COUNTED_STATES:
+            continue
+        at = item.get("sent_at") or item.get("intent_at")
+        if not at:
+            continue
+        found.append(
+            PastSend(
+                send_key=item["send_key"],
+                category=item.get("category", "marketing"),
+                at=parse_iso(at),
+                content=item.get("content", "promotional"),
+                urgent=bool(item.get("urgent")),
+            )
+        )
+    return sorted(found, key=lambda p: p.at)
+
+
+# ---------------------------------------------------------------- refusals
+def refusal(job: SendJob, customer: Customer, config: SendingConfig, now: datetime) -> str | None:
+    if customer.undeliverable:
+        return "undeliverable"
+    if not customer.wa_id and not customer.user_id:
+        return "no_address"
+    if job.category == "marketing" and not customer.consent.marketing:
+        return "no_consent"
+    if isinstance(job.message, TextMessage) and not in_service_window(customer, config, now):
+        return "needs_template"
+    return None
+
+
+def in_service_window(customer: Customer, config: SendingConfig, now: datetime) -> bool:
+    if not customer.last_inbound_at:
+        return False
+    return now - parse_iso(customer.last_inbound_at) < timedelta(hours=config.service_window_hours)
+
+
+# ---------------------------------------------------------------- local time and windows
+def zone_of(customer: Customer) -> ZoneInfo:
+    name = customer.timezone or (phones.timezone_of(customer.wa_id) if customer.wa_id else None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def country_of(customer: Customer) -> str | None:
+    return customer.country or (phones.region_of(customer.wa_id) if customer.wa_id else None)
+
+
+def windows_for(customer: Customer, config: SendingConfig, local_day: datetime) -> list[Window]:
+    w = config.windows
+    if (country_of(customer) or "") in w.middle_east_countries:
+        chosen = w.middle_east
+    elif str(zone_of(customer)).startswith(("Europe/", "America/")):
+        chosen = w.europe_americas
+    else:
+        chosen = w.weekday
+    if local_day.weekday() >= 5 and w.weekend is not None:
+        chosen = w.weekend
+    return chosen
+
+
+def minus_quiet(window: Window, config: SendingConfig) -> Window | None:
+    """The part of `window` outside quiet hours (quiet wraps midnight: [quiet_start, 24) + [0, quiet_end))."""
+    q = config.windows
+    start, end = max(window.start, q.quiet_end), min(window.end, q.quiet_start)
+    return Window(start=start, end=end) if start < end else None
+
+
+def preferred(customer: Customer, chosen: list[Window], zone: ZoneInfo) -> list[Window]:
+    """Best-window schedule: the window holding the hour the customer last read at, if any."""
+    if not customer.last_read_at:
+        return chosen
+    hour = parse_iso(customer.last_read_at).astimezone(zone).hour
+    matching = [w for w in chosen if w.start <= hour < w.end]
+    return matching or chosen
+
+
+def allowed_windows(
+    job: SendJob, customer: Customer, context: SendContext, config: SendingConfig, local_day: datetime
+) -> list[Window]:
+    quiet_free = Window(start=config.windows.quiet_end, end=config.windows.quiet_start)
+    if job.category in ("service", "authentication"):
+        return [Window(start=0, end=24)]
+    if job.category != "marketing":
+        return [quiet_free]
+    chosen = [w for w in (minus_quiet(w, config) for w in windows_for(customer, config, local_day)) if w]
+    if context.best_window:
+        chosen = preferred(customer, chosen, zone_of(customer))
+    return sorted(chosen, key=lambda w: w.start)
+
+
+def next_window_time(
+    job: SendJob, customer: Customer, context: SendContext, config: SendingConfig, moment: datetime
+) -> datetime:
+    """The earliest time >= moment inside an allowed window, in the customer's local time."""
+    zone = zone_of(customer)
+    local = moment.astimezone(zone)
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
+        for window in allowed_windows(job, customer, context, config, day):
+            start = day.replace(hour=window.start) if window.start < 24 else day + timedelta(days=1)
+            end = day.replace(hour=window.end) if window.end < 24 else day + timedelta(days=1)
+            if local < end:
+                return max(local, start).astimezone(moment.tzinfo)
+    return moment + timedelta(days=7)  # no window configured at all: try again in a week
+
+
+# ---------------------------------------------------------------- caps
+def is_new(customer: Customer, config: SendingConfig, at: datetime) -> bool:
+    first = customer.first_order_at
+    return bool(first) and at - parse_iso(first) <= timedelta(days=config.caps.new_customer_days)  # type: ignore[arg-type]
+
+
+def activity(customer: Customer, config: SendingConfig, at: datetime) -> str:
+    last = customer.last_interaction_at or customer.last_inbound_at or customer.last_order_at
+    if not last:
+        return "unknown"
+    idle = at - parse_iso(last)
+    if idle <= timedelta(days=config.caps.active_days):
+        return "active"
+    if idle >= timedelta(days=config.caps.dormant_after_days):
+        return "dormant"
+    return "idle"
+
+
+def window_count_clear(sends: list[PastSend], at: datetime, days: float, limit: int) -> datetime:
+    """Earliest time >= at when fewer than `limit` of `sends` fall in the trailing `days`."""
+    span = timedelta(days=days)
+    recent = [s.at for s in sends if s.at > at - span]
+    if len(recent) < limit:
+        return at
+    return recent[len(recent) - limit] + span
+
+
+def gap_clear(sends: list[PastSend], at: datetime, days: float) -> datetime:
+    if not sends:
+        return at
+    return max(at, sends[-1].at + timedelta(days=days))
+
+
+CapCheck = Callable[[list[PastSend], SendContext, Customer, SendingConfig, datetime], datetime]
+
+
+def cap_promo(marketing: list[PastSend], ctx: SendContext, c: Customer, cfg: SendingConfig, at: datetime) -> datetime:
+    if ctx.content != "promotional":
+        return at
+    promos = [s for s in marketing if s.content == "promotional"]
+    if is_new(c, cfg, at):
+        return window_count_clear(promos, at, 1, cfg.caps.new_customer_max_per_day)
+    gap = gap_clear(promos, at, cfg.caps.promo_min_gap_days)
+    return max(gap, window_count_clear(promos, at, 30, cfg.caps.promo_max_per_30_days))
+
+
+def cap_useful(marketing: list[PastSend], ctx: SendContext, c: Customer, cfg: SendingConfig, at: datetime) -> datetime:
+    if ctx.content != "useful":
+        return at
+    useful = [s for s in marketing if s.content == "useful"]
+    return window_count_clear(useful, at, 7, cfg.caps.useful_max_per_7_days)
+
+
+def cap_activity(
+    marketing: list[PastSend], ctx: SendContext, c: Customer, cfg: SendingConfig, at: datetime
+) -> datetime:
+    state = activity(c, cfg, at)
+    if state == "active":
+        return window_count_clear(marketing, at, 7, cfg.caps.active_max_per_7_days)
+    if state == "dormant":
+        return gap_clear(marketing, at, cfg.caps.dormant_min_gap_days)
+    return at
+
+
+def cap_urgent(marketing: list[PastSend], ctx: SendContext, c: Customer, cfg: SendingConfig, at: datetime) -> datetime:
+    if not ctx.urgent:
+        return at
+    return window_count_clear([s for s in marketing if s.urgent], at, 7, cfg.caps.urgent_max_per_7_days)
+
+
+def cap_burst(marketing: list[PastSend], ctx: SendContext, c: Customer, cfg: SendingConfig, at: datetime) -> datetime:
+    """No more than `max_consecutive_days` days in a row with a marketing send (UTC days)."""
+    days = {s.at.date() for s in marketing}
+    n = cfg.caps.max_consecutive_days
+    today = at.date()
+    if today in days:
+        return at  # today already counts; the gap and per-week caps govern a second send
+    if all(today - timedelta(days=k) in days for k in range(1, n + 1)):
+        return at.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return at
+
+
+CAPS: dict[str, CapCheck] = {
+    "cap:promotional": cap_promo,
+    "cap:useful": cap_useful,
+    "cap:activity": cap_activity,
+    "cap:urgent": cap_urgent,
+    "cap:consecutive_days": cap_burst,
+}
+
+
+def cap_clear(
+    history: list[PastSend], ctx: SendContext, customer: Customer, config: SendingConfig, at: datetime
+) -> tuple[datetime, str]:
+    """Earliest time >= at that every cap allows, and the cap that bound it ("" if none)."""
+    marketing = [s for s in history if s.category == "marketing"]
+    latest, reason = at, ""
+    for name, check in CAPS.items():
+        clear = check(marketing, ctx, customer, config, at)
+        if clear > latest:
+            latest, reason = clear, name
+    return latest, reason
+
+
+def pair_clear(history: list[PastSend], config: SendingConfig, at: datetime, last_sent: datetime | None) -> datetime:
+    times = [s.at for s in history] + ([last_sent] if last_sent else [])
+    if not times:
+        return at
+    return max(at, max(times) + timedelta(seconds=config.pair_limit_seconds))
+
+
+# ---------------------------------------------------------------- the decision
+def decide(
+    job: SendJob,
+    customer: Customer,
+    history: list[PastSend],
+    config: SendingConfig,
+    now: datetime,
+    *,
+    context: SendContext | None = None,
+    last_sent: datetime | None = None,
+) -> Decision:
+    """Send now, defer until a time (windows, caps, pair limit), or refuse for good."""
+    context = context or SendContext(content="promotional" if job.category == "marketing" else "transactional")
+    reason = refusal(job, customer, config, now)
+    if reason:
+        return Decision("refuse", reason)
+    at, why = now, ""
+    for _ in range(6):  # windows and caps settle in a few rounds (each only moves time forward)
+        capped, cap_reason = (
+            cap_clear(history, context, customer, config, at) if job.category == "marketing" else (at, "")
+        )
+        windowed = next_window_time(job, customer, context, config, capped)
+        paired = pair_clear(history, config, windowed, last_sent)
+        if paired == at:
+            break
+        why = why or cap_reason or ("send_window" if windowed > capped else "pair_limit")
+        at = paired
+    if at <= now:
+        return SEND
+    if why.startswith("cap:") and at - now > timedelta(hours=config.max_defer_hours):
+        return Decision("refuse", why, until=at)
+    if why == "send_window" and is_quiet(customer, config, now):
+        why = "quiet_hours"
+    return Decision("defer", why, until=at)
+
+
+def is_quiet(customer: Customer, config: SendingConfig, now: datetime) -> bool:
+    hour = now.astimezone(zone_of(customer)).hour
+    q = config.windows
+    return hour >= q.quiet_start or hour < q.quiet_end

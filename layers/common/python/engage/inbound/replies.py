@@ -1,0 +1,147 @@
+"""Reply attribution: which of our sends an inbound message answers. Runs downstream of the webhook.
+
+The tagger calls `attribute_reply(store, event_item, now)` for every INSERTed message history
+item (`CUST#<id>` / `EVT#...#message#<wamid>`), or `attribute_stream_record` with the raw
+DynamoDB stream record. Rules:
+
+1. the message quotes one of our sends (`data.context_id` is a wamid we sent, found through
+   the `WAMID#<wamid>` / `SEND` pointer, and that send belongs to the same customer): that send;
+2. otherwise the customer's latest campaign send that was sent (and did not fail) within the
+   attribution window before the message (default 72 hours, CONFIG / replies).
+
+The send item gets `replied_at` (and `opted_out_at` when the message was an opt-out keyword)
+with `if_not_exists`, so stream retries and later replies change nothing; the metrics consumer
+counts the change of the send item. System messages and reactions removed are not replies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engage.core.observability import logger
+from engage.core.time import parse_iso
+from engage.delivery.send_status import FAILED, SendRef
+from engage.inbound.ports import SendStore
+
+CONFIG_AREA = "replies"
+NOT_REPLIES = {"system", "unsupported", "unknown"}
+
+
+class ReplyConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    attribution_window_hours: float = 72
+
+
+def load_reply_config(store: Any) -> ReplyConfig:
+    """CONFIG / replies over the defaults (`store` has `config(area)`); load once per batch."""
+    try:
+        return ReplyConfig.model_validate(store.config(CONFIG_AREA) or {})
+    except ValidationError:
+        logger.warning("invalid replies config, using defaults")
+        return ReplyConfig()
+
+
+@dataclass(frozen=True)
+class Attribution:
+    ref: SendRef
+    campaign_id: str | None
+    how: Literal["context", "window"]
+    recorded: bool  # False when the send item vanished in between
+
+
+def is_reply(event_item: dict[str, Any]) -> bool:
+    data = event_item.get("data") or {}
+    if event_item.get("kind") != "message" or data.get("type") in NOT_REPLIES:
+        return False
+    return not (data.get("type") == "reaction" and not data.get("emoji"))
+
+
+def attribute_reply(
+    store: SendStore, event_item: dict[str, Any], now: datetime, *, config: ReplyConfig | None = None
+) -> Attribution | None:
+    """Attributes one message history item to a send and records `replied_at` on it."""
+    if not is_reply(event_item) or not event_item.get("customer_id"):
+        return None
+    config = config or ReplyConfig()
+    customer_id = str(event_item["customer_id"])
+    data = event_item.get("data") or {}
+    occurred = event_item.get("occurred_at") or now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    found = by_context(store, customer_id, data.get("context_id"))
+    how: Literal["context", "window"] = "context"
+    if found is None:
+        window = timedelta(hours=config.attribution_window_hours)
+        found = latest_campaign_send(store, customer_id, parse_iso(occurred), window)
+        how = "window"
+    if found is None:
+        return None
+    ref, send = found
+    opted_out = data.get("consent_action") == "opt_out"
+    recorded = store.mark_replied(ref, at=occurred, opted_out=opted_out)
+    return Attribution(ref=ref, campaign_id=send.get("campaign_id"), how=how, recorded=recorded)
+
+
+def by_context(store: SendStore, customer_id: str, context_id: str | None) -> tuple[SendRef, dict] | None:
+    if not context_id:
+        return None
+    ref = store.send_for_wamid(context_id)
+    if ref is None or ref.customer_id != customer_id:
+        return None
+    send = store.get_send(ref)
+    return (ref, send) if send is not None else None
+
+
+def latest_campaign_send(
+    store: SendStore, customer_id: str, occurred: datetime, window: timedelta
+) -> tuple[SendRef, dict] | None:
+    """The campaign send sent last before `occurred`, no earlier than `occurred - window`."""
+    best: dict[str, Any] | None = None
+    for send in store.customer_sends(customer_id):
+        sent_at = send.get("sent_at")
+        if not send.get("campaign_id") or not sent_at or send.get("status") == FAILED:
+            continue
+        moment = parse_iso(sent_at)
+        if occurred - window <= moment <= occurred and (best is None or sent_at > best["sent_at"]):
+            best = send
+    if best is None:
+        return None
+    return SendRef(customer_id, str(best["send_key"])), best
+
+
+# ---------------------------------------------------------------- stream records
+def stream_image(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The NewImage of an INSERT record of a history item, as plain Python values."""
+    if record.get("eventName") != "INSERT":
+        return None
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    item = {key: attribute_value(value) for key, value in image.items()}
+    return item if str(item.get("sk", "")).startswith("EVT#") else None
+
+
+def attribute_value(value: dict[str, Any]) -> Any:
+    """DynamoDB JSON (`{"S": ...}`, `{"M": {...}}`, ...) to plain values; numbers become int/float."""
+    (kind, inner), *_ = value.items()
+    if kind == "M":
+        return {k: attribute_value(v) for k, v in inner.items()}
+    if kind == "L":
+        return [attribute_value(v) for v in inner]
+    if kind == "N":
+        number = float(inner)
+        return int(number) if number.is_integer() and "." not in inner and "e" not in inner.lower() else number
+    if kind == "NS":
+        return {attribute_value({"N": n}) for n in inner}
+    if kind == "NULL":
+        return None
+    return inner  # S, BOOL, SS, B, BS
+
+
+def attribute_stream_record(
+    store: SendStore, record: dict[str, Any], now: datetime, *, config: ReplyConfig | None = None
+) -> Attribution | None:
+    """`attribute_reply` for a Lambda DynamoDB stream record (anything else is ignored)."""
+    item = stream_image(record)
+    return attribute_reply(store, item, now, config=config) if item else None

@@ -1,1 +1,0 @@
-"""WhatsApp Cloud API: inbound notification models and payload signatures (no I/O here)."""
