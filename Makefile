@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/common/python/engage
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint infra/template.yaml
 
 fmt: $(STAMP)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from engage.campaigns.campaign.campaign import Campaign
+    from engage.campaigns.campaign import Campaign
 
 
 class AudienceSource(Protocol):
@@ -36,3 +36,15 @@ class TemplateStore(Protocol):
     def all(self) -> list[Any]: ...
 
     def delete(self, name: str, language: str) -> None: ...
+
+
+class TierLedger(Protocol):
+    def used(self, now: datetime) -> tuple[int, str | None]: ...
+
+    def add(self, now: datetime, count: int) -> None: ...
+
+
+class AudienceWriter(Protocol):
+    def write(
+        self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
+    ) -> int: ...

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
     from engage.delivery.send_status import Outcome, SendRef, StatusChange
     from engage.inbound.receive.receive import HistoryEvent, ProfileTouch
+    from engage.inbound.shop_events import ProfileDelta
 
 
 class SendStore(Protocol):
@@ -49,3 +50,9 @@ class InboundStore(SendStore, Protocol):
         ...
 
     def config(self, area: str) -> dict[str, Any] | None: ...
+
+
+class ShopEventWriter(Protocol):
+    def record(self, item: dict[str, Any], delta: ProfileDelta, shop_add: dict[str, float]) -> bool:
+        """Claims the event id and writes history item, profile delta and shop stats at once; False if seen."""
+        ...

@@ -31,7 +31,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engage.adapters.dynamo.keys import parse_callback_data
 from engage.core import phones
 from engage.core.observability import logger
 from engage.core.ports import Queue
@@ -40,6 +39,7 @@ from engage.core.types import TagName
 from engage.customers import consent
 from engage.customers.ports import IdentityStore
 from engage.customers.profiles import Consent, Customer, clean, resolve_customer
+from engage.delivery.callback_data import parse_callback_data
 from engage.delivery.jobs import SendJob, TextMessage
 from engage.delivery.send_status import (
     STOPPED_MARKETING,
@@ -689,10 +689,7 @@ def process_status(run: Run, status: Status) -> None:
 
 
 def send_ref(store: InboundStore, status: Status) -> SendRef | None:
-    parsed = parse_callback_data(status.biz_opaque_callback_data)
-    if parsed:
-        return SendRef(*parsed)
-    return store.send_for_wamid(status.id)
+    return parse_callback_data(status.biz_opaque_callback_data) or store.send_for_wamid(status.id)
 
 
 def _recipient(run: Run, status: Status) -> str | None:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -21,6 +21,7 @@ from engage.core.phones import to_wa_id
 from engage.core.time import iso
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, resolve_customer
+from engage.inbound.ports import ShopEventWriter
 
 SIGNATURE_HEADER = "x-engage-signature"
 Money = Annotated[float, Field(ge=0, le=10_000_000)]
@@ -150,12 +151,6 @@ class ProfileDelta:
     set: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
     order_time: str | None = None
-
-
-class ShopEventWriter(Protocol):
-    def record(self, item: dict[str, Any], delta: ProfileDelta, shop_add: dict[str, float]) -> bool:
-        """Claims the event id and writes history item, profile delta and shop stats at once; False if seen."""
-        ...
 
 
 def later(a: str | None, b: str) -> str:

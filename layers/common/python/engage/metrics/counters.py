@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from engage.core.time import from_epoch, iso, utcnow
+from engage.metrics.ports import CounterStore
 
 Image = Mapping[str, Any]
 
@@ -147,12 +148,6 @@ def change_of(old: Image | None, new: Image | None, at: datetime) -> CountedChan
         day=cohort_day(image, found, at),
         transitions=tuple(found),
     )
-
-
-class CounterStore(Protocol):
-    def apply(self, change: CountedChange, now: datetime) -> list[str]:
-        """Counts each transition of `change` unless already counted; returns the metrics counted now."""
-        ...
 
 
 def count_change(store: CounterStore, old: Image | None, new: Image | None, *, at: datetime) -> list[str]:

@@ -36,20 +36,6 @@ def wamid_pointer_pk(wamid: str) -> str:
     return f"WAMID#{wamid}"
 
 
-def callback_data(customer_id: str, send_key: str) -> str:
-    """`biz_opaque_callback_data` put on every send, so a status webhook finds its send item directly."""
-    return f"{customer_id}|{send_key}"
-
-
-def parse_callback_data(value: str | None) -> tuple[str, str] | None:
-    if not value or "|" not in value:
-        return None
-    customer_id, send_key = value.split("|", 1)
-    if not customer_id.startswith("c_") or not send_key:
-        return None
-    return customer_id, send_key
-
-
 def wamid_pointer_sk() -> str:
     return "SEND"
 
