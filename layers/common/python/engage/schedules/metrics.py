@@ -14,7 +14,6 @@ from engage.core.observability import logger
 from engage.core.ports import Alerts
 from engage.core.time import iso, parse_iso
 from engage.metrics.alerts import (
-    AlertStore,
     Findings,
     campaign_findings,
     cohort_days,
@@ -24,7 +23,7 @@ from engage.metrics.alerts import (
 )
 from engage.metrics.counters import add_up
 from engage.metrics.funnel import MetricsConfig, campaign_metrics
-from engage.metrics.ports import MetricsReader
+from engage.metrics.ports import AlertStore, MetricsReader
 from engage.metrics.reports import format_campaign_report
 
 

@@ -12,6 +12,11 @@ def event_sk(occurred_at: str, kind: str, event_id: str) -> str:
     return f"EVT#{occurred_at}#{kind}#{event_id}"
 
 
+def is_event_sk(sk: object) -> bool:
+    """A customer's history item (`EVT#...`)."""
+    return str(sk or "").startswith("EVT#")
+
+
 def tag_sk(tag: str) -> str:
     return f"TAG#{tag}"
 
@@ -24,6 +29,21 @@ def tag_index_pk(tag: str) -> str:
 def send_sk(send_key: str) -> str:
     """One send per (customer, send key); the send key is the campaign id for campaign sends."""
     return f"SEND#{send_key}"
+
+
+def is_send_sk(sk: object) -> bool:
+    """A send item (`SEND#<send_key>`)."""
+    return str(sk or "").startswith("SEND#")
+
+
+def customer_id_of(pk: object) -> str:
+    """`CUST#<id>` -> `<id>`."""
+    return str(pk).removeprefix("CUST#")
+
+
+def send_key_of(sk: object) -> str:
+    """`SEND#<send_key>` -> `<send_key>`."""
+    return str(sk).removeprefix("SEND#")
 
 
 def campaign_index_pk(campaign_id: str) -> str:
@@ -61,6 +81,7 @@ RULES_PK = "RULES"
 STATS_PK = "STATS"
 SHOP_STATS_SK = "SHOP"
 CONFIG_PK = "CONFIG"
+TAG_HEALTH_SK = "HEALTH"  # CATALOG / HEALTH: the latest tag health report (the nightly job writes it)
 
 
 def tag_def_sk(tag: str) -> str:
