@@ -106,7 +106,9 @@ class SegmentAudience:
     def __init__(self, ports: SnapshotPorts):
         self.ports = ports
 
-    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int:
+    def snapshot_audience(
+        self, campaign_id: str, segment_id_or_rule: str | dict[str, Any] | None, now: datetime
+    ) -> int:
         if isinstance(segment_id_or_rule, str) and segment_id_or_rule.startswith("seg_"):
             summary = snapshot_audience(campaign_id, segment_id=segment_id_or_rule, now=now, ports=self.ports)
         else:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
     from engage.tagging.catalog import TagChange, TagDefinition, TagLogEntry
-    from engage.tagging.rules import Rule
+    from engage.tagging.rules import Event, Rule
 
 
 class TagCatalogStore(Protocol):
@@ -56,7 +59,35 @@ class TagChangeWriter(Protocol):
 
 
 class MembershipReader(Protocol):
-    def of_customer(self, customer_id: str) -> list[dict[str, Any]]: ...
+    def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's memberships (`name`, `since`, `source`, `expires_at`, ...)."""
+        ...
+
+    def members(self, tag: str) -> Iterable[str]:
+        """The ids of every customer holding `tag`."""
+        ...
+
+    def count(self, tag: str) -> int: ...
+
+
+class EventReader(Protocol):
+    """What the rules read besides the event itself."""
+
+    def history(self, customer_id: str, since: datetime, until: datetime) -> list[Event]:
+        """The customer's history events with since <= occurred_at <= until."""
+        ...
+
+    def aggregates(self, customer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(profile, shop totals) of the customer, for attribute rules."""
+        ...
+
+
+class MembershipBatches(Protocol):
+    """Moves memberships a page at a time (renames and deletes of tags with many members)."""
+
+    def move(self, old: str, new: str, *, limit: int) -> int: ...
+
+    def drop(self, tag: str, *, limit: int) -> int: ...
 
 
 class PassStore(Protocol):

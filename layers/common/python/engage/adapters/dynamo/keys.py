@@ -224,6 +224,14 @@ def template_pk(name: str) -> str:
     return f"TEMPLATE#{name}"
 
 
+def template_sk(language: str) -> str:
+    """TEMPLATE#<name> / LANG#<language>: one language of a template."""
+    return f"LANG#{language}"
+
+
+TEMPLATES_INDEX_PK = "TEMPLATES"  # gsi2pk of every template (gsi2sk = <name>#<language>)
+
+
 def tier_sk(hour_iso: str) -> str:
     """TIER / HOUR#<yyyy-mm-ddThh>: business-initiated recipients planned in that hour."""
     return f"HOUR#{hour_iso}"
