@@ -1,7 +1,7 @@
 """Shop events (POST /v1/events): strict models, signature check, and recording them once.
 
-An event is stored as a history item of its customer (`EVT#<occurred_at>#<type>#<id>`, the
-contract the tagger consumes). Idempotency is by the shop's event id: a `SHOPEVT#<id>` claim is
+An event is stored as a history item of its customer (kind = the event's type, ordered by
+`occurred_at`: the contract the tagger consumes). Idempotency is by the shop's event id: a claim of it is
 written in the same transaction as the history item and the order aggregates, so a retried or
 duplicated event changes nothing, and an order is counted exactly once.
 """
