@@ -42,12 +42,16 @@ class TemplateStore(Protocol):
 
 
 class TierLedger(Protocol):
+    """Business-initiated recipients planned per hour, against the messaging tier."""
+
     def used(self, now: datetime) -> tuple[int, str | None]: ...
 
     def add(self, now: datetime, count: int) -> None: ...
 
 
 class AudienceWriter(Protocol):
+    """Writes an explicit audience (a follow-up to those not reached)."""
+
     def write(
         self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
     ) -> int: ...

@@ -73,10 +73,14 @@ class RetryDelay(Protocol):
 
 
 class ProfileBatch(Protocol):
+    """Profiles read many at a time (the sender prefetches a batch's recipients)."""
+
     def get_many(self, customer_ids: list[str]) -> dict[str, Customer]: ...
 
 
 class BucketStore(Protocol):
+    """Shared token buckets (GCRA): slots claimed and given back atomically."""
+
     def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim: ...
 
     def give_back(self, key: str, *, count: int, interval_us: int, end_us: int) -> bool:

@@ -77,20 +77,21 @@ def apply_identity_change(run: Run, message: Message) -> Customer | None:
     if customer_id is None or (customer := store.get(customer_id)) is None:
         return customer_for(run, Sender(wa_id=new_wa or old_wa, user_id=new_user or old_user))
     if new_wa and new_wa != customer.wa_id:
-        move_identity(run, customer, "wa_id", new_wa)
+        _move(run, customer, "wa_id", new_wa)
     if new_user and new_user != customer.user_id:
-        move_identity(run, customer, "user_id", new_user)
+        _move(run, customer, "user_id", new_user)
     return customer
 
 
 def first_id(store: IdentityStore, candidates: Iterable[tuple[str, str | None]]) -> str | None:
+    """The customer id of the first candidate identity (kind, value) that is known."""
     for kind, value in candidates:
         if value and (found := store.find_id(**{kind: value})):
             return found
     return None
 
 
-def move_identity(run: Run, customer: Customer, kind: str, value: str) -> None:
+def _move(run: Run, customer: Customer, kind: str, value: str) -> None:
     old = {kind: getattr(customer, kind)}
     if run.ports.customers.move_identity(customer.id, old=old, new={kind: value}):
         setattr(customer, kind, value)

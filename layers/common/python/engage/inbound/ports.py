@@ -57,6 +57,8 @@ class InboundStore(SendStore, Protocol):
 
 
 class ShopEventWriter(Protocol):
+    """Records a shop event once, with its profile delta and shop totals."""
+
     def record(self, item: dict[str, Any], delta: ProfileDelta, shop_add: dict[str, float]) -> bool:
         """Claims the event id and writes history item, profile delta and shop stats at once; False if seen."""
         ...

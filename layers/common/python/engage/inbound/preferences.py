@@ -58,7 +58,7 @@ def store_preference(run: Run, customer: Customer, preference: UserPreference, a
     if run.ports.store.put_event(event):
         run.count("preferences")
     else:
-        run.count("duplicates")  # still confirmed below: see store_group
+        run.count("duplicates")  # still confirmed below: see messages.store_group
     if window_open(customer, run.now, run.config.service_window_hours):
         queue_confirmation(run, customer.id, event.event_id, action, run.config.default_language)
 

@@ -13,12 +13,16 @@ if TYPE_CHECKING:
 
 
 class CounterStore(Protocol):
+    """Exactly-once counters of send-item transitions (engage.adapters.dynamo.counters)."""
+
     def apply(self, change: CountedChange, now: datetime) -> list[str]:
         """Counts each transition of `change` unless already counted; returns the metrics counted now."""
         ...
 
 
 class LinkStore(Protocol):
+    """Tracked links and their clicks (engage.adapters.dynamo.links)."""
+
     def create(self, link: TrackedLink) -> bool:
         """Stores a new link; False when the code is taken."""
         ...
@@ -37,6 +41,8 @@ class LinkStore(Protocol):
 
 
 class AlertStore(Protocol):
+    """Open metric alerts and their log (engage.adapters.dynamo.alerts)."""
+
     def open_alerts(self) -> dict[str, dict[str, Any]]: ...
 
     def open(self, alert: dict[str, Any]) -> bool:
@@ -49,6 +55,8 @@ class AlertStore(Protocol):
 
 
 class MetricsReader(Protocol):
+    """What the hourly alert and 24-hour report jobs read and write (counters, campaigns, reports)."""
+
     def config(self) -> MetricsConfig: ...
 
     def active_campaigns(self, days: list[str]) -> dict[str, str]: ...

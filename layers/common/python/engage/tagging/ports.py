@@ -91,6 +91,8 @@ class MembershipBatches(Protocol):
 
 
 class PassStore(Protocol):
+    """State of the nightly lifecycle pass: pages of profiles, per-shard stats, the run, expiring tags."""
+
     def profiles(self, shard: int, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
 
     def put_stats(self, run_id: str, shard: int, page: int, stats: dict[str, Any]) -> None: ...
