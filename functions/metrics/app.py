@@ -9,9 +9,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
+from engage.adapters.dynamo.streams import send_item_change
 from engage.core import telemetry
 from engage.core.observability import logger, metrics, tracer
-from engage.metrics.counters import CounterStore, count_record
+from engage.metrics.counters import count_record
+from engage.metrics.ports import CounterStore
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -20,9 +22,9 @@ def record_handler(record: DynamoDBRecord, store: CounterStore | None = None) ->
     stream = record.dynamodb
     if stream is None:
         return []
-    counted, replayed = count_record(
-        store or wiring.counters(), stream.old_image, stream.new_image, stream.approximate_creation_date_time
-    )
+    change = send_item_change(stream.old_image, stream.new_image)
+    old, new = change or (None, None)
+    counted, replayed = count_record(store or wiring.counters(), old, new, stream.approximate_creation_date_time)
     telemetry.count(telemetry.COUNTED_TRANSITIONS, len(counted))
     telemetry.count(telemetry.REPLAYED_TRANSITIONS, replayed)
     return counted

@@ -1,4 +1,4 @@
-"""The tagger: DynamoDB stream consumer for new history items (EVT#...).
+"""The tagger: DynamoDB stream consumer for new history items.
 
 Each record goes through PROCESSORS in order; a processor raising fails that record only
 (ReportBatchItemFailures), and the stream retries from it. Every processor must be idempotent:
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
-from engage.adapters.dynamo.table import from_dynamo
+from engage.adapters.dynamo.streams import history_item
 from engage.core.observability import logger, metrics, tracer
 from engage.core.time import utcnow
 from engage.inbound import replies
@@ -38,15 +38,6 @@ def attribute_reply(item: dict[str, Any]) -> None:
 
 # Steps run for every new history item, in order.
 PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules, attribute_reply]
-
-
-def history_item(record: DynamoDBRecord) -> dict[str, Any] | None:
-    if record.event_name is None or record.event_name.name != "INSERT":
-        return None
-    image = record.dynamodb.new_image if record.dynamodb else {}
-    if not str(image.get("sk", "")).startswith("EVT#") or image.get("type") != "event":
-        return None
-    return from_dynamo(image)
 
 
 def record_handler(record: DynamoDBRecord) -> None:

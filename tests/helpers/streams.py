@@ -88,3 +88,13 @@ def table_stream_event(stream_arn: str, *, after: str | None = None) -> tuple[di
         if record["eventName"] == "INSERT" and body["Keys"]["sk"]["S"].startswith("EVT#"):
             out.append({**record, "dynamodb": body, "eventSourceARN": stream_arn})
     return {"Records": out}, last
+
+
+def attribute_stream_record(store: Any, record: dict[str, Any], now: Any, *, config: Any = None) -> Any:
+    """What the tagger does with a raw stream record: the edge turns it into a history item, then
+    reply attribution runs on it (anything but a new history item is ignored)."""
+    from engage.adapters.dynamo.streams import history_item_of
+    from engage.inbound.replies import attribute_reply
+
+    item = history_item_of(record)
+    return attribute_reply(store, item, now, config=config) if item else None

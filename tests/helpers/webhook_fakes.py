@@ -7,7 +7,8 @@ from typing import Any
 
 from engage.customers.profiles import Customer
 from engage.delivery.send_status import Outcome, SendRef, StatusChange, allows, fields_after
-from engage.inbound.receive import HistoryEvent, InboundPorts, ProfileTouch
+from engage.inbound.history import HistoryEvent, ProfileTouch
+from engage.inbound.ports import InboundPorts
 
 
 class FakeCustomers:

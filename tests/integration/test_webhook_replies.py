@@ -56,7 +56,8 @@ def stream_records(aws) -> list[dict]:
 
 def attribute_all(aws) -> list:
     from engage import wiring
-    from engage.inbound.replies import attribute_stream_record, load_reply_config
+    from engage.inbound.replies import load_reply_config
+    from tests.helpers.streams import attribute_stream_record
 
     store = wiring.messages()
     config = load_reply_config(store)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engage.customers.consent import normalise
+from engage.inbound.config import InboundConfig
+from engage.inbound.messages import consent_action
 from engage.inbound.payloads import Message
-from engage.inbound.receive import InboundConfig, consent_action
 from tests.helpers.whatsapp import message, text
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from engage.campaigns.campaign import Campaign, dispatch_message, halt
-from engage.campaigns.ports import AudienceSource, CampaignStore
+from engage.campaigns.ports import AudienceSource, CampaignStore, TierLedger
 from engage.core.errors import EngageError
 from engage.core.observability import logger
 from engage.core.ports import Queue
@@ -25,12 +25,6 @@ from engage.core.time import iso, parse_iso
 from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import SendJob
 from engage.delivery.ports import ConfigSource
-
-
-class TierLedger(Protocol):
-    def used(self, now: datetime) -> tuple[int, str | None]: ...
-
-    def add(self, now: datetime, count: int) -> None: ...
 
 
 @dataclass

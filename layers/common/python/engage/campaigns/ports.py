@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from engage.campaigns.campaign.campaign import Campaign
+    from engage.campaigns.campaign import Campaign
+    from engage.campaigns.templates import Template
 
 
 class AudienceSource(Protocol):
     """Campaign audiences: a snapshot at launch, then pages (engage/segments/snapshots.py)."""
 
-    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int: ...
+    def snapshot_audience(
+        self, campaign_id: str, segment_id_or_rule: str | dict[str, Any] | None, now: datetime
+    ) -> int: ...
 
     def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]: ...
 
@@ -29,10 +32,26 @@ class CampaignStore(Protocol):
 
 
 class TemplateStore(Protocol):
-    def get(self, name: str, language: str) -> Any: ...
+    def get(self, name: str, language: str) -> Template | None: ...
 
-    def put(self, template: Any) -> None: ...
+    def put(self, template: Template) -> None: ...
 
-    def all(self) -> list[Any]: ...
+    def all(self) -> list[Template]: ...
 
     def delete(self, name: str, language: str) -> None: ...
+
+
+class TierLedger(Protocol):
+    """Business-initiated recipients planned per hour, against the messaging tier."""
+
+    def used(self, now: datetime) -> tuple[int, str | None]: ...
+
+    def add(self, now: datetime, count: int) -> None: ...
+
+
+class AudienceWriter(Protocol):
+    """Writes an explicit audience (a follow-up to those not reached)."""
+
+    def write(
+        self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
+    ) -> int: ...

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any
 
 from engage.campaigns import ab
 from engage.campaigns.campaign import (
@@ -21,7 +21,7 @@ from engage.campaigns.campaign import (
     start_scheduled,
     transition,
 )
-from engage.campaigns.ports import AudienceSource, CampaignStore, TemplateStore
+from engage.campaigns.ports import AudienceSource, AudienceWriter, CampaignStore, TemplateStore
 from engage.campaigns.templates import Template, check_parameters, is_urgent, lint_text, urgency_warning
 from engage.core.errors import Conflict, Invalid
 from engage.core.ports import Queue
@@ -31,12 +31,6 @@ from engage.delivery.ports import ConfigSource, SendLedger
 from engage.delivery.sends import SendItem
 
 FOLLOW_UP_REFUSALS = ("deferred_past_end", "campaign_cancelled", "campaign_not_found")
-
-
-class AudienceWriter(Protocol):
-    def write(
-        self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
-    ) -> int: ...
 
 
 @dataclass

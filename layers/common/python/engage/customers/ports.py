@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from engage.customers.profiles.profiles import Customer
+    from engage.customers.profiles import Customer
 
 
 class CustomerStore(Protocol):

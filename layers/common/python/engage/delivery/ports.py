@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from engage.customers.profiles import Customer
     from engage.delivery.config import SendingConfig
     from engage.delivery.outbound import Outbound, SendResult
     from engage.delivery.sends import SendItem
+    from engage.delivery.throttle import Claim
 
 
 class LinkShortener(Protocol):
@@ -68,3 +70,19 @@ class ConfigSource(Protocol):
 
 class RetryDelay(Protocol):
     def delay(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class ProfileBatch(Protocol):
+    """Profiles read many at a time (the sender prefetches a batch's recipients)."""
+
+    def get_many(self, customer_ids: list[str]) -> dict[str, Customer]: ...
+
+
+class BucketStore(Protocol):
+    """Shared token buckets (GCRA): slots claimed and given back atomically."""
+
+    def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim: ...
+
+    def give_back(self, key: str, *, count: int, interval_us: int, end_us: int) -> bool:
+        """Moves `tat` back by `count` slots if it still is `end_us` (they are the last booked)."""
+        ...

@@ -26,7 +26,7 @@ Outcome = Literal["applied", "stale", "missing"]
 
 @dataclass(frozen=True)
 class SendRef:
-    """Where a send item lives: `CUST#<customer_id>` / `SEND#<send_key>`."""
+    """Which send item: one per (customer, send key)."""
 
     customer_id: str
     send_key: str

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from engage.campaigns import campaign as campaign_ops
 from engage.campaigns.campaign import Campaign
@@ -30,11 +30,12 @@ from engage.core.ports import Alerts, Queue
 from engage.core.time import iso, parse_iso
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer
+from engage.delivery.callback_data import callback_data
 from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import SendJob
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.personalise import Context, MissingVariable, render
-from engage.delivery.ports import ConfigSource, LinkShortener, SendLedger, WhatsAppSender
+from engage.delivery.ports import ConfigSource, LinkShortener, ProfileBatch, SendLedger, WhatsAppSender
 from engage.delivery.rules import SendContext, decide, past_sends
 from engage.delivery.sends import DONE_STATES, SendItem, stored
 from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
@@ -43,10 +44,6 @@ from engage.delivery.whatsapp_errors import Action, account_wide, classify
 SQS_MAX_DELAY = 900
 LAST_RECEIVE = 4  # the SendQueue's maxReceiveCount is 5: decide an unknown outcome before the DLQ
 UNKNOWN_RECHECK_SECONDS = 120
-
-
-class ProfileBatch(Protocol):
-    def get_many(self, customer_ids: list[str]) -> dict[str, Customer]: ...
 
 
 class RetryLater(Exception):
@@ -464,6 +461,4 @@ ERROR_HANDLERS: dict[Action, Callable[[Sender, SendJob, SendItem, GraphError, da
 
 
 def callback(job: SendJob) -> str:
-    from engage.adapters.dynamo.keys import callback_data  # the one place the format is spelled
-
     return callback_data(job.customer_id, job.send_key)

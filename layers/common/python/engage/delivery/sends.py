@@ -50,6 +50,7 @@ class SendItem(BaseModel):
 
 
 def stored(item: dict[str, Any] | None) -> SendItem | None:
+    """A send item read back (its storage keys already left behind by the store), or None."""
     if not item:
         return None
-    return SendItem.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")})
+    return SendItem.model_validate(item)

@@ -23,7 +23,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from engage.delivery.ports import BucketStore
 
 if TYPE_CHECKING:
     from engage.delivery.config import ThrottleConfig
@@ -38,14 +40,6 @@ class Claim:
 
     first: int | None
     retry_at: int = 0
-
-
-class BucketStore(Protocol):
-    def claim(self, key: str, *, now_us: int, count: int, interval_us: int, lookahead_us: int) -> Claim: ...
-
-    def give_back(self, key: str, *, count: int, interval_us: int, end_us: int) -> bool:
-        """Moves `tat` back by `count` slots if it still is `end_us` (they are the last booked)."""
-        ...
 
 
 class MemoryBuckets:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
     from datetime import datetime
 
+    from engage.core.ports import Queue
+    from engage.customers.ports import IdentityStore
     from engage.delivery.send_status import Outcome, SendRef, StatusChange
-    from engage.inbound.receive.receive import HistoryEvent, ProfileTouch
+    from engage.inbound.history import HistoryEvent, ProfileTouch
+    from engage.inbound.shop_events import ProfileDelta
 
 
 class SendStore(Protocol):
@@ -49,3 +54,21 @@ class InboundStore(SendStore, Protocol):
         ...
 
     def config(self, area: str) -> dict[str, Any] | None: ...
+
+
+class ShopEventWriter(Protocol):
+    """Records a shop event once, with its profile delta and shop totals."""
+
+    def record(self, item: dict[str, Any], delta: ProfileDelta, shop_add: dict[str, float]) -> bool:
+        """Claims the event id and writes history item, profile delta and shop stats at once; False if seen."""
+        ...
+
+
+@dataclass
+class InboundPorts:
+    """What the webhook's processing of one notification uses."""
+
+    customers: IdentityStore
+    store: InboundStore
+    queue: Queue
+    pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)

@@ -1,13 +1,12 @@
 """Reply attribution: which of our sends an inbound message answers. Runs downstream of the webhook.
 
-The tagger calls `attribute_reply(store, event_item, now)` for every INSERTed message history
-item (`CUST#<id>` / `EVT#...#message#<wamid>`), or `attribute_stream_record` with the raw
-DynamoDB stream record. Rules:
+The tagger calls `attribute_reply(store, event_item, now)` for every new message history item
+(its edge turns the stream record into the item: engage.adapters.dynamo.streams). Rules:
 
 1. the message quotes one of our sends (`data.context_id` is a wamid we sent, found through
-   the `WAMID#<wamid>` / `SEND` pointer, and that send belongs to the same customer): that send;
+   the store's wamid pointer, and that send belongs to the same customer): that send;
 2. otherwise the customer's latest campaign send that was sent (and did not fail) within the
-   attribution window before the message (default 72 hours, CONFIG / replies).
+   attribution window before the message (default 72 hours, the `replies` config area).
 
 The send item gets `replied_at` (and `opted_out_at` when the message was an opt-out keyword)
 with `if_not_exists`, so stream retries and later replies change nothing; the metrics consumer
@@ -110,38 +109,3 @@ def latest_campaign_send(
     if best is None:
         return None
     return SendRef(customer_id, str(best["send_key"])), best
-
-
-# ---------------------------------------------------------------- stream records
-def stream_image(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The NewImage of an INSERT record of a history item, as plain Python values."""
-    if record.get("eventName") != "INSERT":
-        return None
-    image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    item = {key: attribute_value(value) for key, value in image.items()}
-    return item if str(item.get("sk", "")).startswith("EVT#") else None
-
-
-def attribute_value(value: dict[str, Any]) -> Any:
-    """DynamoDB JSON (`{"S": ...}`, `{"M": {...}}`, ...) to plain values; numbers become int/float."""
-    (kind, inner), *_ = value.items()
-    if kind == "M":
-        return {k: attribute_value(v) for k, v in inner.items()}
-    if kind == "L":
-        return [attribute_value(v) for v in inner]
-    if kind == "N":
-        number = float(inner)
-        return int(number) if number.is_integer() and "." not in inner and "e" not in inner.lower() else number
-    if kind == "NS":
-        return {attribute_value({"N": n}) for n in inner}
-    if kind == "NULL":
-        return None
-    return inner  # S, BOOL, SS, B, BS
-
-
-def attribute_stream_record(
-    store: SendStore, record: dict[str, Any], now: datetime, *, config: ReplyConfig | None = None
-) -> Attribution | None:
-    """`attribute_reply` for a Lambda DynamoDB stream record (anything else is ignored)."""
-    item = stream_image(record)
-    return attribute_reply(store, item, now, config=config) if item else None

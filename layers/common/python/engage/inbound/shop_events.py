@@ -1,7 +1,7 @@
 """Shop events (POST /v1/events): strict models, signature check, and recording them once.
 
-An event is stored as a history item of its customer (`EVT#<occurred_at>#<type>#<id>`, the
-contract the tagger consumes). Idempotency is by the shop's event id: a `SHOPEVT#<id>` claim is
+An event is stored as a history item of its customer (kind = the event's type, ordered by
+`occurred_at`: the contract the tagger consumes). Idempotency is by the shop's event id: a claim of it is
 written in the same transaction as the history item and the order aggregates, so a retried or
 duplicated event changes nothing, and an order is counted exactly once.
 """
@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -21,6 +21,7 @@ from engage.core.phones import to_wa_id
 from engage.core.time import iso
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, resolve_customer
+from engage.inbound.ports import ShopEventWriter
 
 SIGNATURE_HEADER = "x-engage-signature"
 Money = Annotated[float, Field(ge=0, le=10_000_000)]
@@ -150,12 +151,6 @@ class ProfileDelta:
     set: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
     order_time: str | None = None
-
-
-class ShopEventWriter(Protocol):
-    def record(self, item: dict[str, Any], delta: ProfileDelta, shop_add: dict[str, float]) -> bool:
-        """Claims the event id and writes history item, profile delta and shop stats at once; False if seen."""
-        ...
 
 
 def later(a: str | None, b: str) -> str:

@@ -20,12 +20,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from engage.core.ports import Alerts
 from engage.core.time import iso
 from engage.metrics.counters import add_up
 from engage.metrics.funnel import AlertThresholds
+from engage.metrics.ports import AlertStore
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,6 @@ class Finding:
 
 # key -> a Finding (condition holds), or None (evaluated and clear). Absent: not judged this run.
 Findings = dict[str, Finding | None]
-
-
-class AlertStore(Protocol):
-    def open_alerts(self) -> dict[str, dict[str, Any]]: ...
-
-    def open(self, alert: dict[str, Any]) -> bool:
-        """Stores a new open alert; False when one with the same key is already open."""
-        ...
-
-    def close(self, key: str, now: datetime, reason: str) -> dict[str, Any] | None: ...
-
-    def mark_published(self, key: str, at: datetime) -> None: ...
 
 
 def _ratio(numerator: int, denominator: int) -> float:

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from engage.core.time import from_epoch, iso, utcnow
+from engage.metrics.ports import CounterStore
 
 Image = Mapping[str, Any]
 
@@ -124,35 +125,24 @@ def cohort_day(image: Image, found: list[Transition], at: datetime) -> str:
     return iso(at)[:10]
 
 
-def is_send_item(image: Image | None) -> bool:
-    return bool(image) and str((image or {}).get("sk", "")).startswith("SEND#")
-
-
 def change_of(old: Image | None, new: Image | None, at: datetime) -> CountedChange | None:
-    """The counted change of one stream record, or None when it counts nothing."""
-    if not is_send_item(new):
-        return None
+    """The counted change of one send item (`old` -> `new`), or None when it counts nothing.
+
+    Both are send items (`customer_id`, `send_key`, ...): the stream's edge picks them out of the
+    table's changes (engage.adapters.dynamo.streams.send_item_change)."""
     found = transitions(old, new)
-    if not found:
+    if not found or not new:
         return None
-    image = new or {}
-    customer_id = str(image.get("customer_id") or str(image["pk"]).removeprefix("CUST#"))
-    send_key = str(image.get("send_key") or str(image["sk"]).removeprefix("SEND#"))
+    image = new
     return CountedChange(
-        customer_id=customer_id,
-        send_key=send_key,
+        customer_id=str(image["customer_id"]),
+        send_key=str(image["send_key"]),
         campaign_id=image.get("campaign_id") or None,
         variant=str(image.get("variant") or NO_DIMENSION),
         segment_id=str(image.get("segment_id") or NO_DIMENSION),
         day=cohort_day(image, found, at),
         transitions=tuple(found),
     )
-
-
-class CounterStore(Protocol):
-    def apply(self, change: CountedChange, now: datetime) -> list[str]:
-        """Counts each transition of `change` unless already counted; returns the metrics counted now."""
-        ...
 
 
 def count_change(store: CounterStore, old: Image | None, new: Image | None, *, at: datetime) -> list[str]:
@@ -166,7 +156,7 @@ def count_change(store: CounterStore, old: Image | None, new: Image | None, *, a
 def count_record(
     store: CounterStore, old: Image | None, new: Image | None, approximate_epoch: int | None
 ) -> tuple[list[str], int]:
-    """One stream record: (metrics counted now, transitions found already counted)."""
+    """One send-item change of the stream: (metrics counted now, transitions found already counted)."""
     at = from_epoch(approximate_epoch) if approximate_epoch else utcnow()
     change = change_of(old, new, at)
     if change is None:

@@ -18,13 +18,13 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
 from engage.core.errors import Invalid
 from engage.core.time import epoch, iso
+from engage.metrics.ports import LinkStore
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 8  # 62^8 = 2.2e14 codes: collisions are retried, guessing is hopeless
@@ -99,24 +99,6 @@ class Redirect:
     location: str | None
     counted: bool = False
     bot: bool = False
-
-
-class LinkStore(Protocol):
-    def create(self, link: TrackedLink) -> bool:
-        """Stores a new link; False when the code is taken."""
-        ...
-
-    def get(self, code: str) -> TrackedLink | None: ...
-
-    def mark_clicked(self, customer_id: str, send_key: str, at: datetime) -> dict[str, Any] | None:
-        """Sets clicked_at on the send item if it has none; returns the send item (None if no such send)."""
-        ...
-
-    def record_click(self, click: Click) -> bool:
-        """History event + total-click counters, once per click id. False when already recorded."""
-        ...
-
-    def record_bot_hit(self, code: str, at: datetime) -> None: ...
 
 
 # ---------------------------------------------------------------- creating links

@@ -7,14 +7,13 @@ adapters come from `engage.wiring` unless given (tests and the local runtime pas
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from engage.core import telemetry
 from engage.core.observability import logger
 from engage.core.ports import Alerts
 from engage.core.time import iso, parse_iso
 from engage.metrics.alerts import (
-    AlertStore,
     Findings,
     campaign_findings,
     cohort_days,
@@ -24,23 +23,8 @@ from engage.metrics.alerts import (
 )
 from engage.metrics.counters import add_up
 from engage.metrics.funnel import MetricsConfig, campaign_metrics
+from engage.metrics.ports import AlertStore, MetricsReader
 from engage.metrics.reports import format_campaign_report
-
-
-class MetricsReader(Protocol):
-    def config(self) -> MetricsConfig: ...
-
-    def active_campaigns(self, days: list[str]) -> dict[str, str]: ...
-
-    def campaign_rows(self, campaign_id: str) -> list[dict[str, Any]]: ...
-
-    def daily_rows(self, from_day: str, to_day: str) -> list[dict[str, Any]]: ...
-
-    def campaign_meta(self, campaign_id: str) -> dict[str, Any] | None: ...
-
-    def get_report(self, campaign_id: str) -> dict[str, Any] | None: ...
-
-    def put_report(self, campaign_id: str, report: dict[str, Any]) -> bool: ...
 
 
 def started_at(meta: dict[str, Any] | None, first_seen: str) -> datetime:

@@ -49,13 +49,13 @@ def lifecycle_expiry(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def tag_health(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Weekly: the health report, logged (warnings at warning level) and stored as CATALOG / HEALTH."""
+    """Weekly: the health report, logged (warnings at warning level) and stored with the catalog."""
     t = _ready(now)
     definitions = list(t.catalog.all(fresh=True).values())
     counts = {d.name: t.memberships.count(d.name) for d in definitions}
     config = HealthConfig.model_validate(_config().get("health") or {})
     report = health_report(definitions, counts, wiring.tagging_reads().customer_count(), now, config)
-    wiring.table().put({"pk": "CATALOG", "sk": "HEALTH", "type": "tag_health", "report": report, "at": iso(now)})
+    wiring.catalog().save_health(report, at=iso(now))
     for warning in report["warnings"]:
         logger.warning("tag health", extra={"warning": warning})
     return {k: report[k] for k in ("catalog_size", "status", "warnings")}

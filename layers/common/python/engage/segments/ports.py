@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from engage.customers.profiles.profiles import Customer
+from engage.customers.profiles import Customer
+from engage.tagging.ports import TagCatalogStore
 
 
-class TagCatalog(Protocol):
-    """The tag names a rule may use. Swappable: the tag catalog's own adapter can stand in."""
+class TagNames(Protocol):
+    """Only the tag names a rule may use: the catalog's definitions plus every tag that has members
+    (`bought:<yyyy-mm>:<product>` tags are memberships, not catalogued one by one). A read-only view of
+    names, not the tag catalog itself: that is tagging's `TagCatalogStore`."""
 
     def names(self) -> set[str]: ...
 
@@ -73,3 +76,14 @@ class SnapshotStore(Protocol):
     def remove_members(self, campaign_id: str, customer_ids: Iterable[str]) -> None: ...
 
     def page(self, campaign_id: str, after: str | None, limit: int) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SnapshotPorts:
+    """What a campaign audience snapshot reads and writes; the wiring builds it."""
+
+    snapshots: SnapshotStore
+    segments: SegmentStore
+    reader: AudienceReader
+    tag_names: TagNames
+    catalog: TagCatalogStore  # the launch marks the tags its audience names as used (tag health)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engage.core.errors import Conflict, Invalid, NotFound
 from engage.core.time import iso
 from engage.segments.evaluator import Audience, PlanCosts, evaluate
-from engage.segments.ports import AudienceReader, SegmentStore, TagCatalog
+from engage.segments.ports import AudienceReader, SegmentStore, TagNames
 from engage.segments.rules import Node, from_json, to_json
 from engage.segments.text import from_text, to_text
 from engage.segments.validation import validate
@@ -56,7 +56,7 @@ def parse_rule(raw: Any) -> Node:
     raise Invalid("a rule is a JSON object or a text", code="invalid_rule")
 
 
-def checked_rule(raw: Any, catalog: TagCatalog) -> tuple[Node, set[str]]:
+def checked_rule(raw: Any, catalog: TagNames) -> tuple[Node, set[str]]:
     """Parsed and validated; returns the tree and the known tag names it was checked against."""
     node = parse_rule(raw)
     known = catalog.names()
@@ -68,7 +68,7 @@ def preview(
     raw: Any,
     *,
     reader: AudienceReader,
-    catalog: TagCatalog,
+    catalog: TagNames,
     now: datetime,
     costs: PlanCosts | None = None,
 ) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def create_segment(
     *,
     store: SegmentStore,
     reader: AudienceReader,
-    catalog: TagCatalog,
+    catalog: TagNames,
     caller: str,
     now: datetime,
 ) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def update_segment(
     *,
     store: SegmentStore,
     reader: AudienceReader,
-    catalog: TagCatalog,
+    catalog: TagNames,
     caller: str,
     now: datetime,
 ) -> dict[str, Any]:
@@ -195,7 +195,7 @@ def list_segments(*, store: SegmentStore) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- nightly sizes
 
 
-def record_sizes(*, store: SegmentStore, reader: AudienceReader, catalog: TagCatalog, now: datetime) -> dict[str, Any]:
+def record_sizes(*, store: SegmentStore, reader: AudienceReader, catalog: TagNames, now: datetime) -> dict[str, Any]:
     """Counts every saved segment, stores today's size and refreshes `last_count`.
 
     Also stores the base-size estimate the planner uses (`SEGMENTS / STATS`), from a scan that

@@ -1,18 +1,18 @@
 """Campaign audiences, frozen at launch: who was targeted, and why.
 
-For the campaigns/dispatch area. Two calls:
+For the campaigns/dispatch area. Two calls (their ports are given: `SnapshotPorts`, built by the wiring):
 
-    summary = snapshot_audience(campaign_id, segment_id="seg_...", now=now)   # or rule={...} / "text"
-    ids, cursor = audience_page(campaign_id, None, 500)
-    while cursor: ids, cursor = audience_page(campaign_id, cursor, 500)
+    summary = snapshot_audience(campaign_id, segment_id="seg_...", now=now, ports=ports)   # or rule=
+    ids, cursor = audience_page(campaign_id, None, 500, snapshots=ports.snapshots)
+    while cursor: ids, cursor = audience_page(campaign_id, cursor, 500, snapshots=ports.snapshots)
 
-`snapshot_audience` evaluates the segment (or the rule) at `now` and writes one item per customer,
-`CAMP#<campaign_id> / AUD#<customer_id>` with `{customer_id, why: [matched tags]}` (batched writes),
-then the summary `CAMP#<campaign_id> / AUDIENCE` = `{campaign_id, count, segment_id, rule, text,
-taken_at, plan}`. The summary is written last and only once: calling again for the same campaign
-returns the existing summary without evaluating anything, so a retried launch targets exactly the
-audience of the first one. A run that died before its summary is redone from scratch (members of the
-unfinished run that are no longer in the audience are removed).
+`snapshot_audience` evaluates the segment (or the rule) at `now` and writes one member per customer,
+`{customer_id, why: [matched tags]}` (batched writes), then the campaign's audience summary
+`{campaign_id, count, segment_id, rule, text, taken_at, plan}`. The summary is written last and only
+once: calling again for the same campaign returns the existing summary without evaluating anything,
+so a retried launch targets exactly the audience of the first one. A run that died before its
+summary is redone from scratch (members of the unfinished run that are no longer in the audience
+are removed).
 
 `audience_page` returns up to `limit` customer ids in id order after `cursor` (None to start), and
 the cursor for the next page (None when this page is the last). Strongly consistent reads.
@@ -26,10 +26,11 @@ from typing import Any
 from engage.core.errors import Invalid, NotFound
 from engage.core.time import iso
 from engage.segments.evaluator import evaluate
-from engage.segments.ports import AudienceReader, SegmentStore, SnapshotStore, TagCatalog
+from engage.segments.ports import SnapshotPorts, SnapshotStore
 from engage.segments.rules import Lifecycle, Rfm, Tag, TagPrefix, leaves, tag_of, to_json
 from engage.segments.service import checked_rule, parse_rule
 from engage.segments.text import to_text
+from engage.tagging.ports import TagCatalogStore
 
 
 def snapshot_audience(
@@ -38,27 +39,24 @@ def snapshot_audience(
     segment_id: str | None = None,
     rule: dict[str, Any] | str | None = None,
     now: datetime,
-    snapshots: SnapshotStore | None = None,
-    segments: SegmentStore | None = None,
-    reader: AudienceReader | None = None,
-    catalog: TagCatalog | None = None,
+    ports: SnapshotPorts,
 ) -> dict[str, Any]:
     """Writes (once) and returns the campaign's audience summary. Give a saved `segment_id` or a `rule`."""
     if (segment_id is None) == (rule is None):
         raise Invalid("give either a segment_id or a rule", code="invalid_audience")
-    snapshots, segments, reader, catalog = _adapters(snapshots, segments, reader, catalog)
+    snapshots = ports.snapshots
     existing = snapshots.summary(campaign_id)
     if existing is not None:
         return existing
     if segment_id is not None:
-        segment = segments.get(segment_id)
+        segment = ports.segments.get(segment_id)
         if segment is None:
             raise NotFound(f"no segment {segment_id!r}", code="segment_not_found")
         node = parse_rule(segment["rule"])
-        known = catalog.names()
+        known = ports.tag_names.names()
     else:
-        node, known = checked_rule(rule, catalog)
-    audience = evaluate(node, reader, known, now=now)
+        node, known = checked_rule(rule, ports.tag_names)
+    audience = evaluate(node, ports.reader, known, now=now)
     stale = snapshots.member_ids(campaign_id) - set(audience.ids)
     if stale:
         snapshots.remove_members(campaign_id, stale)
@@ -78,22 +76,18 @@ def snapshot_audience(
 
 
 def audience_page(
-    campaign_id: str, cursor: str | None, limit: int = 500, *, snapshots: SnapshotStore | None = None
+    campaign_id: str, cursor: str | None, limit: int = 500, *, snapshots: SnapshotStore
 ) -> tuple[list[str], str | None]:
     """(customer ids, next cursor) of the campaign's snapshot; next cursor None on the last page."""
     if limit < 1:
         raise Invalid("limit must be at least 1", code="invalid_limit")
-    store = snapshots or _adapters(None, None, None, None)[0]
-    ids = store.page(campaign_id, cursor, limit)
+    ids = snapshots.page(campaign_id, cursor, limit)
     return ids, (ids[-1] if len(ids) == limit else None)
 
 
-def mark_tags_used(rule: dict[str, Any], now: datetime) -> list[str]:
+def mark_tags_used(rule: dict[str, Any], now: datetime, *, catalog: TagCatalogStore) -> list[str]:
     """The catalog's tags a campaign's audience names (a prefix counts for every tag under it) are
     marked used now: tag health's "silent" means no campaign has used a tag for 30 days."""
-    from engage import wiring
-
-    catalog = wiring.catalog()
     known = catalog.all()
     used: set[str] = set()
     for leaf in leaves(parse_rule(rule)):
@@ -109,23 +103,28 @@ def mark_tags_used(rule: dict[str, Any], now: datetime) -> list[str]:
 class SegmentAudience:
     """The dispatcher's audience source and the follow-up's writer, over these snapshots."""
 
-    def snapshot_audience(self, campaign_id: str, segment_id_or_rule: Any, now: datetime) -> int:
+    def __init__(self, ports: SnapshotPorts):
+        self.ports = ports
+
+    def snapshot_audience(
+        self, campaign_id: str, segment_id_or_rule: str | dict[str, Any] | None, now: datetime
+    ) -> int:
         if isinstance(segment_id_or_rule, str) and segment_id_or_rule.startswith("seg_"):
-            summary = snapshot_audience(campaign_id, segment_id=segment_id_or_rule, now=now)
+            summary = snapshot_audience(campaign_id, segment_id=segment_id_or_rule, now=now, ports=self.ports)
         else:
-            summary = snapshot_audience(campaign_id, rule=segment_id_or_rule, now=now)
+            summary = snapshot_audience(campaign_id, rule=segment_id_or_rule, now=now, ports=self.ports)
         if summary.get("rule"):
-            mark_tags_used(summary["rule"], now)
+            mark_tags_used(summary["rule"], now, catalog=self.ports.catalog)
         return int(summary["count"])
 
     def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
-        return audience_page(campaign_id, cursor, limit)
+        return audience_page(campaign_id, cursor, limit, snapshots=self.ports.snapshots)
 
     def write(
         self, campaign_id: str, customer_ids: list[str], now: datetime, reasons: dict[str, str] | None = None
     ) -> int:
         """An explicit audience (a follow-up run to those not reached), with each one's reason."""
-        store = _adapters(None, None, None, None)[0]
+        store = self.ports.snapshots
         reasons = reasons or {}
         store.write_members(campaign_id, {cid: [reasons[cid]] if cid in reasons else [] for cid in customer_ids})
         store.put_summary(
@@ -141,19 +140,3 @@ class SegmentAudience:
             },
         )
         return len(customer_ids)
-
-
-def _adapters(
-    snapshots: SnapshotStore | None,
-    segments: SegmentStore | None,
-    reader: AudienceReader | None,
-    catalog: TagCatalog | None,
-) -> tuple[SnapshotStore, SegmentStore, AudienceReader, TagCatalog]:
-    from engage import wiring
-
-    return (
-        snapshots or wiring.snapshots(),
-        segments or wiring.segments(),
-        reader or wiring.audience(),
-        catalog or wiring.tag_catalog(),
-    )

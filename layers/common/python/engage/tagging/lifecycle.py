@@ -15,13 +15,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from engage.core.ports import Queue
 from engage.core.time import epoch, iso, parse_iso
 from engage.tagging.catalog import TagChange
+from engage.tagging.ports import PassStore
 from engage.tagging.service import Tagging, apply_changes
 
 SHARDS = 16
@@ -271,24 +272,6 @@ def clock_changes(customer_id: str, held: set[str], wanted: set[str], run_id: st
 
 
 # ---------------------------------------------------------------------------- orchestration
-class PassStore(Protocol):
-    def profiles(self, shard: int, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
-
-    def put_stats(self, run_id: str, shard: int, page: int, stats: dict[str, Any]) -> None: ...
-
-    def shard_done(self, run_id: str, shard: int) -> int: ...
-
-    def all_stats(self, run_id: str) -> list[dict[str, Any]]: ...
-
-    def start_run(self, run_id: str, fields: dict[str, Any]) -> None: ...
-
-    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
-
-    def mark_run(self, run_id: str, fields: dict[str, Any]) -> None: ...
-
-    def save_profile(self, customer_id: str, clock_tags: list[str], scores: dict[str, Any] | None) -> None: ...
-
-    def expiring(self, shard: int, until: int, limit: int) -> list[dict[str, Any]]: ...
 
 
 def run_id_of(now: datetime) -> str:

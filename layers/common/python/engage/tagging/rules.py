@@ -157,7 +157,7 @@ def validate_rule(rule: Rule, static_tags: Iterable[str] = ()) -> Rule:
 # ---------------------------------------------------------------------------- evaluation
 @dataclass(frozen=True)
 class Event:
-    """One history item (EVT#...) as the rules see it."""
+    """One history item of a customer as the rules see it."""
 
     customer_id: str
     kind: str

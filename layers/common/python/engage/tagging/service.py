@@ -30,7 +30,14 @@ from engage.tagging.catalog import (
     normalise_tag,
     slug,
 )
-from engage.tagging.ports import RuleStore, TagCatalogStore, TagChangeWriter
+from engage.tagging.ports import (
+    EventReader,
+    MembershipBatches,
+    MembershipReader,
+    RuleStore,
+    TagCatalogStore,
+    TagChangeWriter,
+)
 from engage.tagging.rules import (
     AttributeRule,
     Context,
@@ -53,9 +60,9 @@ class Tagging:
     catalog: TagCatalogStore
     rules: RuleStore
     writer: TagChangeWriter
-    memberships: Any  # MembershipRepository: of_customer, members, count
-    reads: Any  # TaggingReads: history, aggregates
-    batches: Any  # MembershipBatches: move, drop
+    memberships: MembershipReader
+    reads: EventReader
+    batches: MembershipBatches
     queue: Queue | None = None  # continuation pages of big renames/deletes (PassQueue)
     installed: bool = False
 

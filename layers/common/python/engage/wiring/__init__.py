@@ -29,7 +29,7 @@ from engage.adapters.dynamo.tagging import MembershipBatches, TaggingReads
 from engage.adapters.sns import SnsAlerts
 from engage.adapters.sqs import SqsQueue
 from engage.core.settings import AlertSettings, ApiSettings, LinkSettings, QueueSettings, TableSettings, WebhookSettings
-from engage.segments.ports import TagCatalog
+from engage.segments.ports import SnapshotPorts, TagNames
 from engage.tagging.service import Tagging
 
 
@@ -182,7 +182,7 @@ def audience() -> DynamoAudienceReader:
 
 
 @lru_cache
-def tag_catalog() -> TagCatalog:
+def tag_catalog() -> TagNames:
     """Known tag names for segment rules; swap for the tag catalog's adapter when it exists."""
     return TableTagCatalog(table())
 
@@ -240,7 +240,14 @@ def campaign_audience() -> Any:
     """Campaign audiences: snapshots of a segment at launch, paged by the dispatcher."""
     from engage.segments.snapshots import SegmentAudience
 
-    return SegmentAudience()
+    return SegmentAudience(snapshot_ports())
+
+
+def snapshot_ports() -> SnapshotPorts:
+    """What campaign audience snapshots read and write."""
+    return SnapshotPorts(
+        snapshots=snapshots(), segments=segments(), reader=audience(), tag_names=tag_catalog(), catalog=catalog()
+    )
 
 
 @lru_cache

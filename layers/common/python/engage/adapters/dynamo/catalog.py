@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo.keys import (
     CATALOG_PK,
+    TAG_HEALTH_SK,
     catalog_log_sk,
     customer_pk,
     expiry_index_sk,
@@ -129,6 +130,10 @@ class CatalogRepository:
                 CATALOG_PK, tag_def_sk(name), Update().set(last_used_at=now), condition="attribute_exists(pk)"
             )
         self._cache = None
+
+    def save_health(self, report: dict[str, Any], *, at: str) -> None:
+        """The latest tag health report (CATALOG / HEALTH), replaced each time."""
+        self.table.put({"pk": CATALOG_PK, "sk": TAG_HEALTH_SK, "type": "tag_health", "report": report, "at": at})
 
     def log(self, entry: TagLogEntry) -> None:
         self.table.put(log_item(entry))

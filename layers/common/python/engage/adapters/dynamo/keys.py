@@ -12,6 +12,11 @@ def event_sk(occurred_at: str, kind: str, event_id: str) -> str:
     return f"EVT#{occurred_at}#{kind}#{event_id}"
 
 
+def is_event_sk(sk: object) -> bool:
+    """A customer's history item (`EVT#...`)."""
+    return str(sk or "").startswith("EVT#")
+
+
 def tag_sk(tag: str) -> str:
     return f"TAG#{tag}"
 
@@ -26,6 +31,21 @@ def send_sk(send_key: str) -> str:
     return f"SEND#{send_key}"
 
 
+def is_send_sk(sk: object) -> bool:
+    """A send item (`SEND#<send_key>`)."""
+    return str(sk or "").startswith("SEND#")
+
+
+def customer_id_of(pk: object) -> str:
+    """`CUST#<id>` -> `<id>`."""
+    return str(pk).removeprefix("CUST#")
+
+
+def send_key_of(sk: object) -> str:
+    """`SEND#<send_key>` -> `<send_key>`."""
+    return str(sk).removeprefix("SEND#")
+
+
 def campaign_index_pk(campaign_id: str) -> str:
     """gsi1pk of a send item: the campaign's recipients."""
     return f"CAMP#{campaign_id}"
@@ -34,20 +54,6 @@ def campaign_index_pk(campaign_id: str) -> str:
 def wamid_pointer_pk(wamid: str) -> str:
     """WAMID#<wamid> / SEND -> (customer_id, send_key), for statuses without callback data."""
     return f"WAMID#{wamid}"
-
-
-def callback_data(customer_id: str, send_key: str) -> str:
-    """`biz_opaque_callback_data` put on every send, so a status webhook finds its send item directly."""
-    return f"{customer_id}|{send_key}"
-
-
-def parse_callback_data(value: str | None) -> tuple[str, str] | None:
-    if not value or "|" not in value:
-        return None
-    customer_id, send_key = value.split("|", 1)
-    if not customer_id.startswith("c_") or not send_key:
-        return None
-    return customer_id, send_key
 
 
 def wamid_pointer_sk() -> str:
@@ -75,6 +81,7 @@ RULES_PK = "RULES"
 STATS_PK = "STATS"
 SHOP_STATS_SK = "SHOP"
 CONFIG_PK = "CONFIG"
+TAG_HEALTH_SK = "HEALTH"  # CATALOG / HEALTH: the latest tag health report (the nightly job writes it)
 
 
 def tag_def_sk(tag: str) -> str:
@@ -215,6 +222,14 @@ def audience_sk(customer_id: str) -> str:
 
 def template_pk(name: str) -> str:
     return f"TEMPLATE#{name}"
+
+
+def template_sk(language: str) -> str:
+    """TEMPLATE#<name> / LANG#<language>: one language of a template."""
+    return f"LANG#{language}"
+
+
+TEMPLATES_INDEX_PK = "TEMPLATES"  # gsi2pk of every template (gsi2sk = <name>#<language>)
 
 
 def tier_sk(hour_iso: str) -> str:

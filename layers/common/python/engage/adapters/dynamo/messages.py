@@ -26,7 +26,7 @@ from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.core.time import epoch, iso
 from engage.delivery.send_status import FAILED, Outcome, SendRef, StatusChange
-from engage.inbound.receive import HistoryEvent, ProfileTouch
+from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.tagging.catalog import TagChange
 
 MAX_KEPT_CHARS = 350_000  # stays under DynamoDB's 400 KB item limit (content is ASCII JSON)

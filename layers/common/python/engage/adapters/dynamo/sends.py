@@ -20,6 +20,7 @@ from engage.adapters.dynamo.keys import (
     campaign_index_pk,
     customer_pk,
     deferred_index_pk,
+    is_send_sk,
     paused_index_pk,
     send_guard_sk,
     send_sk,
@@ -52,6 +53,15 @@ def send_item(item: SendItem) -> dict[str, Any]:
     return body
 
 
+def without_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """A send item's attributes without the table's keys and index keys."""
+    return {k: v for k, v in raw.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
+
+
+def read_send(raw: dict[str, Any] | None) -> SendItem | None:
+    return stored(without_keys(raw)) if raw else None
+
+
 class SendRepository:
     def __init__(self, table: Table):
         self.table = table
@@ -59,10 +69,10 @@ class SendRepository:
     def history(self, customer_id: str) -> tuple[list[dict[str, Any]], str | None]:
         items = list(self.table.query(customer_pk(customer_id), sk_prefix="SEND", consistent=True))
         guard = next((i for i in items if i["sk"] == send_guard_sk()), None)
-        return [i for i in items if i["sk"].startswith("SEND#")], (guard or {}).get("last_sent_at")
+        return [without_keys(i) for i in items if is_send_sk(i["sk"])], (guard or {}).get("last_sent_at")
 
     def get(self, customer_id: str, send_key: str) -> SendItem | None:
-        return stored(self.table.get(customer_pk(customer_id), send_sk(send_key)))
+        return read_send(self.table.get(customer_pk(customer_id), send_sk(send_key)))
 
     def save(self, item: SendItem, *, when: str = "open") -> bool:
         if when == "always":
@@ -107,7 +117,7 @@ class SendRepository:
             for raw in self.table.query(
                 deferred_index_pk(shard), index="gsi2", sk_between=("0000", iso(now)), page_size=page_size
             ):
-                item = stored(raw)
+                item = read_send(raw)
                 if item:
                     yield item
 
@@ -127,12 +137,12 @@ class SendRepository:
 
     def parked(self, campaign_id: str) -> Iterator[SendItem]:
         for raw in self.table.query(paused_index_pk(campaign_id), index="gsi2"):
-            item = stored(raw)
+            item = read_send(raw)
             if item:
                 yield item
 
     def of_campaign(self, campaign_id: str) -> Iterator[SendItem]:
         for raw in self.table.query(campaign_index_pk(campaign_id), index="gsi1", filter=Attr("type").eq("send")):
-            item = stored(raw)
+            item = read_send(raw)
             if item:
                 yield item

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from engage.adapters.dynamo.keys import template_pk
+from engage.adapters.dynamo.keys import TEMPLATES_INDEX_PK, template_pk, template_sk
 from engage.adapters.dynamo.table import Table
 from engage.campaigns.templates import Template
 
 
 def template_item(template: Template) -> dict[str, Any]:
     body = template.model_dump(mode="json", exclude_none=True)
-    body.update(pk=template_pk(template.name), sk=f"LANG#{template.language}", type="template")
-    body["gsi2pk"], body["gsi2sk"] = "TEMPLATES", f"{template.name}#{template.language}"
+    body.update(pk=template_pk(template.name), sk=template_sk(template.language), type="template")
+    body["gsi2pk"], body["gsi2sk"] = TEMPLATES_INDEX_PK, f"{template.name}#{template.language}"
     return body
 
 
@@ -29,13 +29,13 @@ class TemplateRepository:
         self.table = table
 
     def get(self, name: str, language: str) -> Template | None:
-        return to_template(self.table.get(template_pk(name), f"LANG#{language}"))
+        return to_template(self.table.get(template_pk(name), template_sk(language)))
 
     def put(self, template: Template) -> None:
         self.table.put(template_item(template))
 
     def all(self) -> list[Template]:
-        return [t for t in (to_template(i) for i in self.table.query("TEMPLATES", index="gsi2")) if t]
+        return [t for t in (to_template(i) for i in self.table.query(TEMPLATES_INDEX_PK, index="gsi2")) if t]
 
     def delete(self, name: str, language: str) -> None:
-        self.table.delete(template_pk(name), f"LANG#{language}")
+        self.table.delete(template_pk(name), template_sk(language))

@@ -1,0 +1,119 @@
+"""Who wrote: a notification's sender resolved to one customer, and identity changes (new number, new user id)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from engage.core import phones
+from engage.core.observability import logger
+from engage.customers.ports import IdentityStore
+from engage.customers.profiles import Customer, clean, resolve_customer
+from engage.inbound.payloads import Message, Value
+from engage.inbound.run import Run
+
+
+@dataclass
+class Sender:
+    wa_id: str | None
+    user_id: str | None
+    name: str | None = None
+    username: str | None = None
+    country: str | None = None
+
+
+def sender_of(value: Value, wa_id: str | None, user_id: str | None) -> Sender:
+    wa_id, user_id = clean(wa_id), clean(user_id)
+    contact = value.contact_for(wa_id or "", user_id or "")
+    if contact is None:
+        return Sender(wa_id=wa_id, user_id=user_id)
+    return Sender(
+        wa_id=wa_id or clean(contact.wa_id),
+        user_id=user_id or clean(contact.user_id),
+        name=clean(contact.profile.name),
+        username=clean(contact.profile.username),
+        country=clean(contact.profile.country_code),
+    )
+
+
+def customer_for(run: Run, sender: Sender, seen: datetime | None = None) -> Customer | None:
+    """The sender's customer, created (first seen at `seen`) when unknown; None without an identity."""
+    if not sender.wa_id and not sender.user_id:
+        return None
+    key = (sender.wa_id, sender.user_id)
+    if key not in run.customers:
+        customer, _ = resolve_customer(
+            run.ports.customers, wa_id=sender.wa_id, user_id=sender.user_id, name=sender.name, now=seen or run.now
+        )
+        run.customers[key] = customer
+    return run.customers[key]
+
+
+CHANGED_FROM = re.compile(r"changed from\s+(\S+)\s+to\s+(\S+)", re.IGNORECASE)
+
+
+def previous_identity(body: str | None) -> str | None:
+    """`User A changed from <old> to <new>` -> `<old>` (bidi marks removed)."""
+    match = CHANGED_FROM.search((body or "").replace("\u200e", "").replace("\u200f", ""))
+    return match.group(1) if match else None
+
+
+def apply_identity_change(run: Run, message: Message) -> Customer | None:
+    """`user_changed_number` / `user_changed_user_id`: move the customer's identities to the new ones."""
+    system = message.system
+    if system is None:
+        return None
+    store = run.ports.customers
+    old_wa, old_user = clean(message.from_), clean(message.from_user_id)
+    new_wa, new_user = clean(system.wa_id or system.new_wa_id), clean(system.user_id)
+    previous = previous_identity(system.body)
+    if system.type == "user_changed_user_id" and not old_user and previous and not previous.isdigit():
+        old_user = previous
+    if system.type == "user_changed_number" and not old_wa and previous and previous.isdigit():
+        old_wa = previous
+    customer_id = first_id(store, [("user_id", old_user), ("wa_id", old_wa), ("user_id", new_user), ("wa_id", new_wa)])
+    if customer_id is None or (customer := store.get(customer_id)) is None:
+        return customer_for(run, Sender(wa_id=new_wa or old_wa, user_id=new_user or old_user))
+    if new_wa and new_wa != customer.wa_id:
+        _move(run, customer, "wa_id", new_wa)
+    if new_user and new_user != customer.user_id:
+        _move(run, customer, "user_id", new_user)
+    return customer
+
+
+def first_id(store: IdentityStore, candidates: Iterable[tuple[str, str | None]]) -> str | None:
+    """The customer id of the first candidate identity (kind, value) that is known."""
+    for kind, value in candidates:
+        if value and (found := store.find_id(**{kind: value})):
+            return found
+    return None
+
+
+def _move(run: Run, customer: Customer, kind: str, value: str) -> None:
+    old = {kind: getattr(customer, kind)}
+    if run.ports.customers.move_identity(customer.id, old=old, new={kind: value}):
+        setattr(customer, kind, value)
+        if kind == "wa_id":
+            customer.country, customer.timezone = phones.region_of(value), phones.timezone_of(value)
+            run.ports.customers.update(customer.id, country=customer.country, timezone=customer.timezone)
+    else:
+        logger.warning("identity belongs to another customer", extra={"customer_id": customer.id, "kind": kind})
+        run.keep("identity_conflict", {"customer_id": customer.id, kind: value}, key=f"{kind}#{value}")
+
+
+def prefetch(run: Run, value: Value) -> None:
+    """Lets a store that can (one BatchGetItem) read every identity of this value at once."""
+    fetch = getattr(run.ports.customers, "prefetch", None)
+    if fetch is None:
+        return
+    wa_ids = [c.wa_id for c in value.contacts] + [p.wa_id for p in value.user_preferences]
+    user_ids = [c.user_id for c in value.contacts] + [p.user_id for p in value.user_preferences]
+    for message in value.messages:
+        wa_ids.append(message.from_)
+        user_ids.append(message.from_user_id)
+        if message.system:
+            wa_ids.append(message.system.wa_id or message.system.new_wa_id or "")
+            user_ids.append(message.system.user_id or "")
+    fetch(wa_ids=[w for w in wa_ids if w], user_ids=[u for u in user_ids if u])
