@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engage.core.time import parse_iso
 from engage.inbound.replies import ReplyConfig, attribute_reply, attribute_stream_record, load_reply_config
-from tests.helpers.webhook_fakes import World
+from tests.fakes.inbound import World
 
 CID = "c_0123456789abcdef0123456789abcdef"
 NOW = parse_iso("2026-11-23T10:15:30Z")
