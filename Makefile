@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
-.PHONY: install test lint fmt demo dev bench clean
+.PHONY: install test lint fmt events demo dev bench clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ fmt: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# events/webhook/*.json are built from events/whatsapp/*.json (tests/integration/infra/test_event_files.py checks it).
+events: $(STAMP)
+	$(BIN)/python -m events.build
 
 demo: $(STAMP)
 	$(BIN)/python -m local.demo

@@ -42,7 +42,7 @@ def bucket_benchmark(senders: int = 50, rate: float = 1000, seconds: float = 10,
     from engage import wiring
     from engage.adapters.dynamo.buckets import DynamoBuckets
     from engage.delivery.throttle import Rate, Wallet, shards_for
-    from tests.helpers.sending_fakes import max_in_window
+    from tests.fakes.sending import max_in_window
 
     with moto_stack() as (_, counter):
         rate_spec = Rate("bench-number", rate, shards_for(rate, 0))
@@ -163,7 +163,7 @@ def _end_to_end(
     import httpx
 
     from local.runtime import LocalRuntime
-    from tests.helpers.sending_fakes import max_in_window
+    from tests.fakes.sending import max_in_window
 
     with LocalRuntime(sender_workers=senders, log_level="ERROR") as runtime:
         runtime.fake.set_behaviour({"read_rate": 0, "reply_rate": 0, "deliver": False})  # type: ignore[union-attr]
@@ -280,7 +280,7 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
     from engage.delivery.jobs import SendJob, TemplateMessage
     from engage.delivery.sender import RetryLater, Sender, SenderPorts
     from engage.delivery.throttle import MemoryBuckets, Throttle
-    from tests.helpers.sending_fakes import (
+    from tests.fakes.sending import (
         FakeAlerts,
         FakeCampaigns,
         FakeConfig,

@@ -2,14 +2,13 @@
 
 `signed_webhook_event(body)` wraps a notification (dict, str or bytes) into the HTTP API v2
 event of `POST /webhook`, signed like Meta does. Reused by the local runtime's fake WhatsApp.
-`python -m tests.helpers.whatsapp` regenerates events/webhook/*.json from events/whatsapp/*.json.
+events/build.py builds events/webhook/*.json from events/whatsapp/*.json with it (`make events`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from engage.inbound.signature import sign
@@ -179,22 +178,3 @@ def preference(value: str, *, ts: int = T0, wa_id: str = ASHA["wa_id"], user_id:
 def sample(name: str) -> dict[str, Any]:
     """A raw notification body from events/whatsapp/<name>.json."""
     return json.loads((SAMPLES / f"{name}.json").read_text())
-
-
-def write_events() -> list[Path]:
-    """events/webhook/<name>.json for every events/whatsapp/<name>.json, plus the verification GET."""
-    WEBHOOK_EVENTS.mkdir(exist_ok=True)
-    written = []
-    for path in sorted(SAMPLES.glob("*.json")):
-        target = WEBHOOK_EVENTS / path.name
-        target.write_text(json.dumps(signed_webhook_event(json.loads(path.read_text())), indent=2) + "\n")
-        written.append(target)
-    target = WEBHOOK_EVENTS / "verify.json"
-    target.write_text(json.dumps(verification_event(), indent=2) + "\n")
-    written.append(target)
-    return written
-
-
-if __name__ == "__main__":
-    for written in write_events():
-        print(written.relative_to(EVENTS.parent))

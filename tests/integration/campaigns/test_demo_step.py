@@ -53,7 +53,7 @@ def test_the_sending_demo_step_runs_an_ab_campaign(stack):
     from engage import wiring
     from engage.core.time import iso, utcnow
     from local.demo_steps import sending
-    from tests.integration.sending.test_campaign_flow import audience
+    from tests.integration.campaigns.test_campaign_flow import audience
 
     for customer_id in audience(40, without_consent=4):
         wiring.memberships().add(customer_id, "value:vip", since=iso(utcnow()), source="import")

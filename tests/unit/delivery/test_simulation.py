@@ -24,7 +24,7 @@ from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob
 from engage.delivery.outbound import GraphError, Outbound, SendResult
 from engage.delivery.sender import RetryLater
-from tests.helpers.sending_fakes import T0, FakeAudience, FakeTier, world
+from tests.fakes.sending import T0, FakeAudience, FakeTier, world
 
 DAYS = 30
 PEOPLE = 2000

@@ -15,7 +15,7 @@ from engage.campaigns.service import FlowPorts
 from engage.core.time import iso
 from engage.delivery.config import SendingConfig
 from engage.delivery.sends import SendItem
-from tests.helpers.sending_fakes import T0, FakeAudience, FakeCampaigns, FakeConfig, FakeQueue, FakeSends, FakeTier
+from tests.fakes.sending import T0, FakeAudience, FakeCampaigns, FakeConfig, FakeQueue, FakeSends, FakeTier
 
 
 class Env:

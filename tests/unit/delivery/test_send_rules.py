@@ -11,7 +11,7 @@ from engage.customers.profiles import Consent, Customer
 from engage.delivery.config import CapConfig, SendingConfig
 from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
 from engage.delivery.rules import PastSend, SendContext, decide
-from tests.helpers.sending_fakes import T0
+from tests.fakes.sending import T0
 
 BERLIN = "4915123456789"
 RIYADH = "966501234567"

@@ -10,7 +10,7 @@ from engage.core.time import from_epoch, iso
 from engage.customers.profiles import Consent, Customer
 from engage.inbound.payloads import parse_notification
 from engage.inbound.receive import Report, process_notification, receive
-from tests.helpers.webhook_fakes import World
+from tests.fakes.inbound import World
 from tests.helpers.whatsapp import (
     ASHA,
     T0,

@@ -12,7 +12,7 @@ from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.sender import RetryLater
-from tests.helpers.sending_fakes import T0, World, world
+from tests.fakes.sending import T0, World, world
 
 
 def campaign(w: World, cid: str = "cmp_1", **kw) -> Campaign:

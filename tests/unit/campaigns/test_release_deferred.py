@@ -11,7 +11,7 @@ from engage.campaigns import service as campaign_flow
 from engage.campaigns.service import FlowPorts
 from engage.core.time import iso
 from engage.delivery.sends import SendItem
-from tests.helpers.sending_fakes import T0, FakeCampaigns, FakeConfig, FakeQueue, FakeSends
+from tests.fakes.sending import T0, FakeCampaigns, FakeConfig, FakeQueue, FakeSends
 
 
 class StepClock:

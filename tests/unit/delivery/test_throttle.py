@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 
 from engage.delivery.throttle import MICRO, MemoryBuckets, Rate, Wallet
-from tests.helpers.sending_fakes import max_in_window
+from tests.fakes.sending import max_in_window
 
 
 def run(senders: int, rate: float, seconds: float, block: int = 10) -> list[int]:
@@ -77,7 +77,7 @@ def throttle(clock, **kw):
 
 
 def test_a_slot_is_booked_a_lead_ahead_and_the_call_waits_for_it():
-    from tests.helpers.sending_fakes import Clock
+    from tests.fakes.sending import Clock
 
     clock = Clock()
     t = throttle(clock, lead_us=100_000)
@@ -91,7 +91,7 @@ def test_a_slot_is_booked_a_lead_ahead_and_the_call_waits_for_it():
 
 
 def test_a_job_that_would_wait_past_max_wait_gets_no_slot():
-    from tests.helpers.sending_fakes import Clock
+    from tests.fakes.sending import Clock
 
     clock = Clock()
     t = throttle(clock, lead_us=0, max_wait_us=2 * MICRO)
@@ -101,7 +101,7 @@ def test_a_job_that_would_wait_past_max_wait_gets_no_slot():
 
 
 def test_a_busy_number_moves_the_send_to_a_later_campaign_slot_never_between_two():
-    from tests.helpers.sending_fakes import Clock
+    from tests.fakes.sending import Clock
 
     clock = Clock()
     t = throttle(clock, lead_us=100_000, block=1)
@@ -115,7 +115,7 @@ def test_a_busy_number_moves_the_send_to_a_later_campaign_slot_never_between_two
 
 
 def test_a_number_booked_past_the_wait_gives_up_within_max_wait():
-    from tests.helpers.sending_fakes import Clock
+    from tests.fakes.sending import Clock
 
     clock = Clock()
     t = throttle(clock, lead_us=100_000, max_wait_us=8 * MICRO)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from engage.core.time import parse_iso
 from engage.inbound.replies import ReplyConfig, attribute_reply, load_reply_config
+from tests.fakes.inbound import World
 from tests.helpers.streams import attribute_stream_record
-from tests.helpers.webhook_fakes import World
 
 CID = "c_0123456789abcdef0123456789abcdef"
 NOW = parse_iso("2026-11-23T10:15:30Z")
