@@ -13,7 +13,8 @@ import io
 import random
 import warnings
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
+from unittest.mock import patch
 
 from bench.common import moto_stack, stopwatch, table_row
 
@@ -116,6 +117,7 @@ def run_counting(lambda_context: Any, counter: Any) -> None:
 def run_stubbed(lambda_context: Any) -> None:
     from engage import wiring
     from engage.adapters.dynamo.counters import CounterRepository
+    from engage.adapters.dynamo.table import Table
 
     stub = StubClient()
 
@@ -126,15 +128,13 @@ def run_stubbed(lambda_context: Any) -> None:
         def update(self, *args: Any, **kwargs: Any) -> bool:
             return True
 
-    wiring.counters.cache_clear()
-    real = wiring.counters
-    wiring.counters = lambda: CounterRepository(StubTable())  # type: ignore[assignment,method-assign,arg-type]
-    try:
+    def stubbed() -> CounterRepository:  # a new one per record, as wiring.metrics.counters builds them
+        return CounterRepository(cast(Table, StubTable()))  # duck-typed: only `name`, `client` and `update`
+
+    with patch.object(wiring.metrics, "counters", stubbed):
         batches = stream_batches(STUB_SENDS)
         with stopwatch() as clock:
             process(batches, lambda_context)
-    finally:
-        wiring.counters = real  # type: ignore[method-assign]
     events = STUB_SENDS * 3
     print(row("stub: own code only", events, clock["seconds"], events / clock["seconds"], stub.calls, 1.0))
 
@@ -145,7 +145,7 @@ def seed_daily() -> None:
     from engage.adapters.dynamo.counters import DAY_SCOPE, campaign_scope
     from engage.adapters.dynamo.keys import counter_pk
 
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     counts = {"sent": 50, "delivered": 49, "read": 30, "replied": 8, "clicked": 6, "clicks": 9, "opted_out": 1}
     counts.update({"failed": 1, "failed:131026": 1})
     items = []
@@ -164,7 +164,7 @@ def seed_daily() -> None:
                     {"pk": counter_pk(campaign_scope(f"cmp_{segment}"), shard), "sk": f"{day}#{variant}",
                      "variant": variant, "campaign_id": f"cmp_{segment}", **common}
                 )  # fmt: skip
-    wiring.table().batch_put(items)
+    wiring.aws.table().batch_put(items)
 
 
 def item_bytes(item: dict[str, Any]) -> int:
@@ -190,7 +190,7 @@ def run_reading(counter: Any) -> None:
     from engage.metrics.funnel import MetricsConfig, campaign_metrics, daily_metrics
 
     seed_daily()
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     config = MetricsConfig()
     print(f"\nreading: {DAYS} days x {SEGMENTS} segments, {store.shards} shards per counter")
     print(row("report", "requests", "items", "bytes", "RCU", "ms"))

@@ -19,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
-    summary = dispatch_page(record.json_body, utcnow(), wiring.dispatch_ports())
+    summary = dispatch_page(record.json_body, utcnow(), wiring.campaigns.dispatch_ports())
     logger.info("dispatch page", extra=summary)
     return summary
 

@@ -25,14 +25,14 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def run_rules(item: dict[str, Any]) -> None:
-    changes = tagging.tag_event(tagging.ready(wiring.tagging(), utcnow()), item)
+    changes = tagging.tag_event(tagging.ready(wiring.tagging.ports(), utcnow()), item)
     if changes:
         logger.info("tags changed", extra={"customer_id": item["customer_id"], "changes": len(changes)})
 
 
 def attribute_reply(item: dict[str, Any]) -> None:
     if replies.is_reply(item):
-        store = wiring.messages()
+        store = wiring.inbound.messages()
         replies.attribute_reply(store, item, utcnow(), config=replies.load_reply_config(store))
 
 

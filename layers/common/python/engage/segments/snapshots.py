@@ -93,7 +93,7 @@ def mark_tags_used(rule: dict[str, Any], now: datetime) -> list[str]:
     marked used now: tag health's "silent" means no campaign has used a tag for 30 days."""
     from engage import wiring
 
-    catalog = wiring.catalog()
+    catalog = wiring.tagging.catalog()
     known = catalog.all()
     used: set[str] = set()
     for leaf in leaves(parse_rule(rule)):
@@ -152,8 +152,8 @@ def _adapters(
     from engage import wiring
 
     return (
-        snapshots or wiring.snapshots(),
-        segments or wiring.segments(),
-        reader or wiring.audience(),
-        catalog or wiring.tag_catalog(),
+        snapshots or wiring.segments.snapshots(),
+        segments or wiring.segments.repository(),
+        reader or wiring.segments.audience(),
+        catalog or wiring.segments.tag_catalog(),
     )

@@ -23,4 +23,4 @@ def list_alerts() -> dict[str, Any]:
     raw_limit = event.get_query_string_value("limit") or "100"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
         raise Invalid("limit must be 1-500", code="invalid_limit")
-    return {"alerts": wiring.alert_store().history(status=status, limit=int(raw_limit))}
+    return {"alerts": wiring.metrics.alert_store().history(status=status, limit=int(raw_limit))}

@@ -18,7 +18,7 @@ def follow(code: str) -> Response[str]:
     event = router.current_event
     http = event.request_context.http
     outcome = follow_link(
-        wiring.links(),
+        wiring.metrics.links(),
         code,
         method=http.method,
         user_agent=event.headers.get("user-agent") or http.user_agent,

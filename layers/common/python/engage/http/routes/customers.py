@@ -38,8 +38,8 @@ def find_customer(store: CustomerStore, ref: str) -> Customer:
 @router.get("/v1/customers/<ref>")
 def get_customer(ref: str) -> dict:
     require(router.current_event, "marketer")
-    customer = find_customer(wiring.customers(), ref)
-    return {**customer.model_dump(), "tags": customer_tags(wiring.tagging(), customer.id, utcnow())}
+    customer = find_customer(wiring.customers.repository(), ref)
+    return {**customer.model_dump(), "tags": customer_tags(wiring.tagging.ports(), customer.id, utcnow())}
 
 
 class CustomerIn(BaseModel):
@@ -72,7 +72,7 @@ def upsert_customer(body: CustomerIn) -> Response[dict]:
         raise Invalid("give a phone number or a user_id", code="missing_identity")
     now = utcnow()
     wa_id = to_wa_id(body.phone) if body.phone else None
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer, created = resolve_customer(store, wa_id=wa_id, user_id=body.user_id, name=body.name, now=now)
     fields: dict = {}
     if body.name:
@@ -91,7 +91,7 @@ def upsert_customer(body: CustomerIn) -> Response[dict]:
 def set_consent(ref: str, body: ConsentIn) -> dict:
     """Records marketing consent given or withdrawn outside WhatsApp (a form, a call, the shop)."""
     by = require(router.current_event, "marketer")
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer = find_customer(store, ref)
     store.update(customer.id, **consent_fields(body.marketing, f"{body.source}:{by}", iso(utcnow())))
     saved = store.get(customer.id)
@@ -102,7 +102,7 @@ def set_consent(ref: str, body: ConsentIn) -> dict:
 def erase_customer(ref: str) -> dict:
     """GDPR erasure: the profile, both identities, tags, history and sends. Admin only."""
     require(router.current_event, "admin")
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer = find_customer(store, ref)
     store.delete(customer)
     return {"erased": customer.id}

@@ -33,9 +33,9 @@ def post_event() -> Response[dict]:
     raw = raw_body()
     header = (event.headers or {}).get(SIGNATURE_HEADER)
     if header or not caller_groups(event):
-        verify_signature(header, raw, wiring.events_secrets())
+        verify_signature(header, raw, wiring.inbound.events_secrets())
     else:
         require(event, "marketer")
-    result = record_shop_event(wiring.customers(), wiring.shop_events(), parse_event(raw), utcnow())
+    result = record_shop_event(wiring.customers.repository(), wiring.inbound.shop_events(), parse_event(raw), utcnow())
     status = 200 if result["duplicate"] else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result)

@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 @router.get("/v1/campaigns/<campaign_id>/metrics")
 def get_campaign_metrics(campaign_id: str) -> dict[str, Any]:
     require(router.current_event, "marketer")
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     rows = store.campaign_rows(campaign_id)
     meta = store.campaign_meta(campaign_id)
     if not rows and not meta:
@@ -33,7 +33,7 @@ def get_campaign_metrics(campaign_id: str) -> dict[str, Any]:
 def get_daily_metrics() -> dict[str, Any]:
     require(router.current_event, "marketer")
     event = router.current_event
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     config = store.config()
     from_day, to_day = day_range(
         event.get_query_string_value("from"), event.get_query_string_value("to"), utcnow().date(), config.daily_max_days

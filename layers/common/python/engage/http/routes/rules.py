@@ -21,7 +21,7 @@ router = APIGatewayHttpRouter()
 
 
 def service() -> tagging.Tagging:
-    return tagging.ready(wiring.tagging(), utcnow())
+    return tagging.ready(wiring.tagging.ports(), utcnow())
 
 
 def body() -> dict[str, Any]:

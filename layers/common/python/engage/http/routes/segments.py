@@ -17,13 +17,15 @@ router = APIGatewayHttpRouter()
 @router.post("/v1/segments/preview")
 def preview_segment(body: PreviewIn) -> dict:
     require(router.current_event, "marketer")
-    return service.preview(body.rule, reader=wiring.audience(), catalog=wiring.tag_catalog(), now=utcnow())
+    return service.preview(
+        body.rule, reader=wiring.segments.audience(), catalog=wiring.segments.tag_catalog(), now=utcnow()
+    )
 
 
 @router.get("/v1/segments")
 def list_segments() -> dict:
     require(router.current_event, "marketer")
-    return {"segments": service.list_segments(store=wiring.segments())}
+    return {"segments": service.list_segments(store=wiring.segments.repository())}
 
 
 @router.post("/v1/segments")
@@ -31,9 +33,9 @@ def create_segment(body: SegmentIn) -> Response[dict]:
     caller = require(router.current_event, "marketer")
     segment = service.create_segment(
         body,
-        store=wiring.segments(),
-        reader=wiring.audience(),
-        catalog=wiring.tag_catalog(),
+        store=wiring.segments.repository(),
+        reader=wiring.segments.audience(),
+        catalog=wiring.segments.tag_catalog(),
         caller=caller,
         now=utcnow(),
     )
@@ -43,7 +45,7 @@ def create_segment(body: SegmentIn) -> Response[dict]:
 @router.get("/v1/segments/<segment_id>")
 def get_segment(segment_id: str) -> dict:
     require(router.current_event, "marketer")
-    return service.get_segment(segment_id, store=wiring.segments())
+    return service.get_segment(segment_id, store=wiring.segments.repository())
 
 
 @router.put("/v1/segments/<segment_id>")
@@ -52,9 +54,9 @@ def update_segment(segment_id: str, body: SegmentChange) -> dict:
     return service.update_segment(
         segment_id,
         body,
-        store=wiring.segments(),
-        reader=wiring.audience(),
-        catalog=wiring.tag_catalog(),
+        store=wiring.segments.repository(),
+        reader=wiring.segments.audience(),
+        catalog=wiring.segments.tag_catalog(),
         caller=caller,
         now=utcnow(),
     )
@@ -63,5 +65,5 @@ def update_segment(segment_id: str, body: SegmentChange) -> dict:
 @router.delete("/v1/segments/<segment_id>")
 def delete_segment(segment_id: str) -> Response[None]:
     require(router.current_event, "marketer")
-    service.delete_segment(segment_id, store=wiring.segments())
+    service.delete_segment(segment_id, store=wiring.segments.repository())
     return Response(status_code=204)

@@ -25,7 +25,7 @@ router = APIGatewayHttpRouter()
 
 
 def service() -> tagging.Tagging:
-    return tagging.ready(wiring.tagging(), utcnow())
+    return tagging.ready(wiring.tagging.ports(), utcnow())
 
 
 def created(body: Any) -> Response[dict]:
@@ -68,7 +68,7 @@ def tag_health() -> dict:
     t = service()
     definitions = list(t.catalog.all(fresh=True).values())
     counts = {d.name: t.memberships.count(d.name) for d in definitions}
-    return health_report(definitions, counts, wiring.tagging_reads().customer_count(), utcnow())
+    return health_report(definitions, counts, wiring.tagging.reads().customer_count(), utcnow())
 
 
 @router.get("/v1/tags/log")
@@ -76,7 +76,9 @@ def tag_log() -> dict:
     require(router.current_event, "marketer")
     now = utcnow()
     tag = normalise_tag(unquote(query("tag") or "")) if query("tag") else None
-    customer_id = find_customer(wiring.customers(), query("customer") or "").id if query("customer") else None
+    customer_id = (
+        find_customer(wiring.customers.repository(), query("customer") or "").id if query("customer") else None
+    )
     try:
         since = parse_iso(query("since") or "") if query("since") else now - timedelta(days=30)
         until = parse_iso(query("until") or "") if query("until") else now
@@ -85,7 +87,7 @@ def tag_log() -> dict:
         raise Invalid(f"bad query parameter: {error}", code="bad_query") from error
     if not 1 <= limit <= 500:
         raise Invalid("limit must be between 1 and 500", code="bad_query")
-    rows, cursor = wiring.tag_log().entries(
+    rows, cursor = wiring.tagging.log().entries(
         since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
     )
     return {"entries": rows, "cursor": cursor}
@@ -96,7 +98,7 @@ def bulk_tags(body: tagging.BulkIn) -> dict:
     who = require(router.current_event, "marketer")
 
     def resolve(ref: str) -> str:
-        return find_customer(wiring.customers(), ref).id
+        return find_customer(wiring.customers.repository(), ref).id
 
     return tagging.bulk(service(), body, resolve, by=who, now=utcnow())
 
@@ -132,14 +134,14 @@ class HandTagIn(BaseModel):
 @router.get("/v1/customers/<ref>/tags")
 def get_customer_tags(ref: str) -> dict:
     require(router.current_event, "marketer")
-    customer = find_customer(wiring.customers(), unquote(ref))
+    customer = find_customer(wiring.customers.repository(), unquote(ref))
     return {"customer_id": customer.id, "tags": tagging.customer_tags(service(), customer.id, utcnow())}
 
 
 @router.post("/v1/customers/<ref>/tags")
 def add_customer_tag(ref: str, body: HandTagIn) -> Response[dict]:
     who = require(router.current_event, "marketer")
-    customer = find_customer(wiring.customers(), unquote(ref))
+    customer = find_customer(wiring.customers.repository(), unquote(ref))
     change, applied = tagging.hand_change(
         service(), customer.id, body.tag, action="add", by=who, reason=body.reason, now=utcnow()
     )
@@ -153,7 +155,7 @@ def add_customer_tag(ref: str, body: HandTagIn) -> Response[dict]:
 @router.delete("/v1/customers/<ref>/tags/<tag>")
 def remove_customer_tag(ref: str, tag: str) -> dict:
     who = require(router.current_event, "marketer")
-    customer = find_customer(wiring.customers(), unquote(ref))
+    customer = find_customer(wiring.customers.repository(), unquote(ref))
     change, applied = tagging.hand_change(
         service(), customer.id, unquote(tag), action="remove", by=who, reason=query("reason") or "", now=utcnow()
     )

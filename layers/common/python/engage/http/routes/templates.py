@@ -17,16 +17,16 @@ router = APIGatewayHttpRouter()
 @router.get("/v1/templates")
 def list_templates() -> dict:
     require(router.current_event, "marketer")
-    return {"templates": [t.model_dump(mode="json") for t in wiring.templates().all()]}
+    return {"templates": [t.model_dump(mode="json") for t in wiring.campaigns.templates().all()]}
 
 
 @router.post("/v1/templates")
 def save_template(body: TemplateIn) -> Response[dict]:
     require(router.current_event, "marketer")
-    store = wiring.templates()
+    store = wiring.campaigns.templates()
     old = store.get(body.name, body.language)
     now = iso(utcnow())
-    warnings = lint_template(body, wiring.sending_config().sending())
+    warnings = lint_template(body, wiring.delivery.config().sending())
     template = Template(
         **body.model_dump(), created_at=old.created_at if old else now, updated_at=now, warnings=warnings
     )
@@ -39,7 +39,9 @@ def save_template(body: TemplateIn) -> Response[dict]:
 
 def find(name: str) -> Template:
     language = router.current_event.get_query_string_value("language", "") or ""
-    matches = [t for t in wiring.templates().all() if t.name == name and (not language or t.language == language)]
+    matches = [
+        t for t in wiring.campaigns.templates().all() if t.name == name and (not language or t.language == language)
+    ]
     if not matches:
         raise NotFound(f"no template {name!r}", code="template_not_found")
     return matches[0]
@@ -55,5 +57,5 @@ def get_template(name: str) -> dict:
 def delete_template(name: str) -> dict:
     require(router.current_event, "marketer")
     template = find(name)
-    wiring.templates().delete(template.name, template.language)
+    wiring.campaigns.templates().delete(template.name, template.language)
     return {"deleted": template.name, "language": template.language}
