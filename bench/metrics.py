@@ -12,6 +12,7 @@ import contextlib
 import io
 import random
 import warnings
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, cast
 from unittest.mock import patch
@@ -52,7 +53,7 @@ def recreate_without_stream(table_name: str) -> None:
 
 
 def stream_batches(sends: int) -> list[dict[str, Any]]:
-    from tests.helpers.streams import lifecycle, stream_event, stream_record
+    from tests.helpers.send_streams import lifecycle, stream_event, stream_record
 
     records = [stream_record(old, new) for i in range(sends) for old, new in lifecycle(f"c_{i:05d}")[1:]]
     random.Random(1).shuffle(records)
@@ -172,7 +173,7 @@ def item_bytes(item: dict[str, Any]) -> int:
     return sum(len(k) + len(str(v)) + 1 for k, v in item.items())
 
 
-def read_cost(label: str, counter: Any, read: Any) -> None:
+def read_cost(label: str, counter: Any, read: Callable[[], tuple[list, dict]]) -> dict:
     counter.reset()
     with stopwatch() as clock:
         rows, out = read()

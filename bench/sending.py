@@ -354,7 +354,7 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
 
         with ThreadPoolExecutor(max_workers=10) as pool:
             while outstanding[0] > 0:
-                batch = []
+                batch: list[SendJob] = []
                 while len(batch) < 10:
                     try:
                         batch.append(jobs.get(timeout=0.05 if not batch else 0))
@@ -424,7 +424,7 @@ def print_end_to_end(label: str, result: dict[str, Any]) -> None:
         f"duplicates: {result['duplicates']}; invocations: {result['lambda']['invocations']:,} "
         f"({result['lambda']['failed']:,} jobs retried); dispatch took {result['dispatch_seconds']:.1f} s"
     )
-    by_service = Counter()
+    by_service: Counter[str] = Counter()
     for key, value in calls.items():
         by_service[key.split(".")[0]] += value
     for service, total in sorted(by_service.items()):

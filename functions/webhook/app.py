@@ -38,7 +38,7 @@ def verify() -> Response[str]:
 def receive() -> dict:
     started = time.perf_counter()
     event = app.current_event
-    body = signature.raw_body(event.body, event.is_base64_encoded)
+    body = signature.raw_body(event.body, bool(event.is_base64_encoded))
     header = signature.header_value(event.headers)
     if not signature.verify(body, header, wiring.aws.webhook_settings().app_secrets):
         raise Unauthorized("missing or invalid X-Hub-Signature-256", code="invalid_signature")
