@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
 
 from engage import wiring
 from engage.core.time import utcnow
-from engage.http.auth import require
+from engage.http.auth import Marketer
 from engage.segments import service
 from engage.segments.service import PreviewIn, SegmentChange, SegmentIn
 
 router = APIGatewayHttpRouter()
 
 
+class SegmentsOut(BaseModel):
+    segments: list[dict[str, Any]]
+
+
 @router.post("/v1/segments/preview")
-def preview_segment(body: PreviewIn) -> dict:
-    require(router.current_event, "marketer")
+def preview_segment(body: PreviewIn, caller: Marketer) -> dict[str, Any]:
     return service.preview(
         body.rule, reader=wiring.segments.audience(), catalog=wiring.segments.tag_catalog(), now=utcnow()
     )
 
 
 @router.get("/v1/segments")
-def list_segments() -> dict:
-    require(router.current_event, "marketer")
-    return {"segments": service.list_segments(store=wiring.segments.repository())}
+def list_segments(caller: Marketer) -> SegmentsOut:
+    return SegmentsOut(segments=service.list_segments(store=wiring.segments.repository()))
 
 
 @router.post("/v1/segments")
-def create_segment(body: SegmentIn) -> Response[dict]:
-    caller = require(router.current_event, "marketer")
+def create_segment(body: SegmentIn, caller: Marketer) -> Response[dict]:
     segment = service.create_segment(
         body,
         store=wiring.segments.repository(),
@@ -43,14 +47,12 @@ def create_segment(body: SegmentIn) -> Response[dict]:
 
 
 @router.get("/v1/segments/<segment_id>")
-def get_segment(segment_id: str) -> dict:
-    require(router.current_event, "marketer")
+def get_segment(segment_id: str, caller: Marketer) -> dict[str, Any]:
     return service.get_segment(segment_id, store=wiring.segments.repository())
 
 
 @router.put("/v1/segments/<segment_id>")
-def update_segment(segment_id: str, body: SegmentChange) -> dict:
-    caller = require(router.current_event, "marketer")
+def update_segment(segment_id: str, body: SegmentChange, caller: Marketer) -> dict[str, Any]:
     return service.update_segment(
         segment_id,
         body,
@@ -63,7 +65,6 @@ def update_segment(segment_id: str, body: SegmentChange) -> dict:
 
 
 @router.delete("/v1/segments/<segment_id>")
-def delete_segment(segment_id: str) -> Response[None]:
-    require(router.current_event, "marketer")
+def delete_segment(segment_id: str, caller: Marketer) -> Response[None]:
     service.delete_segment(segment_id, store=wiring.segments.repository())
     return Response(status_code=204)
