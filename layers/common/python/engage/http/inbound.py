@@ -3,7 +3,8 @@
 In AWS the route has no JWT authorizer: the shop signs the raw body with EVENTS_WEBHOOK_SECRET
 (`X-Engage-Signature: sha256=<hex>`). A marketer or admin token is accepted instead where an
 authorizer (or the local runtime) supplies group claims. Authentication is checked before the
-body is parsed, so an unsigned request learns nothing about the schema.
+body is parsed, so an unsigned request learns nothing about the schema. It is the one route whose
+role check sits in its body (a signature stands in for the role), not in a `Marketer` parameter.
 """
 
 from __future__ import annotations
