@@ -12,8 +12,10 @@ import contextlib
 import io
 import random
 import warnings
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
+from unittest.mock import patch
 
 from bench.common import moto_stack, stopwatch, table_row
 
@@ -51,7 +53,7 @@ def recreate_without_stream(table_name: str) -> None:
 
 
 def stream_batches(sends: int) -> list[dict[str, Any]]:
-    from tests.helpers.streams import lifecycle, stream_event, stream_record
+    from tests.helpers.send_streams import lifecycle, stream_event, stream_record
 
     records = [stream_record(old, new) for i in range(sends) for old, new in lifecycle(f"c_{i:05d}")[1:]]
     random.Random(1).shuffle(records)
@@ -116,6 +118,7 @@ def run_counting(lambda_context: Any, counter: Any) -> None:
 def run_stubbed(lambda_context: Any) -> None:
     from engage import wiring
     from engage.adapters.dynamo.counters import CounterRepository
+    from engage.adapters.dynamo.table import Table
 
     stub = StubClient()
 
@@ -126,15 +129,13 @@ def run_stubbed(lambda_context: Any) -> None:
         def update(self, *args: Any, **kwargs: Any) -> bool:
             return True
 
-    wiring.counters.cache_clear()
-    real = wiring.counters
-    wiring.counters = lambda: CounterRepository(StubTable())  # type: ignore[assignment,method-assign,arg-type]
-    try:
+    def stubbed() -> CounterRepository:  # a new one per record, as wiring.metrics.counters builds them
+        return CounterRepository(cast(Table, StubTable()))  # duck-typed: only `name`, `client` and `update`
+
+    with patch.object(wiring.metrics, "counters", stubbed):
         batches = stream_batches(STUB_SENDS)
         with stopwatch() as clock:
             process(batches, lambda_context)
-    finally:
-        wiring.counters = real  # type: ignore[method-assign]
     events = STUB_SENDS * 3
     print(row("stub: own code only", events, clock["seconds"], events / clock["seconds"], stub.calls, 1.0))
 
@@ -145,7 +146,7 @@ def seed_daily() -> None:
     from engage.adapters.dynamo.counters import DAY_SCOPE, campaign_scope
     from engage.adapters.dynamo.keys import counter_pk
 
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     counts = {"sent": 50, "delivered": 49, "read": 30, "replied": 8, "clicked": 6, "clicks": 9, "opted_out": 1}
     counts.update({"failed": 1, "failed:131026": 1})
     items = []
@@ -164,7 +165,7 @@ def seed_daily() -> None:
                     {"pk": counter_pk(campaign_scope(f"cmp_{segment}"), shard), "sk": f"{day}#{variant}",
                      "variant": variant, "campaign_id": f"cmp_{segment}", **common}
                 )  # fmt: skip
-    wiring.table().batch_put(items)
+    wiring.aws.table().batch_put(items)
 
 
 def item_bytes(item: dict[str, Any]) -> int:
@@ -172,7 +173,7 @@ def item_bytes(item: dict[str, Any]) -> int:
     return sum(len(k) + len(str(v)) + 1 for k, v in item.items())
 
 
-def read_cost(label: str, counter: Any, read: Any) -> None:
+def read_cost(label: str, counter: Any, read: Callable[[], tuple[list, dict]]) -> dict:
     counter.reset()
     with stopwatch() as clock:
         rows, out = read()
@@ -190,7 +191,7 @@ def run_reading(counter: Any) -> None:
     from engage.metrics.funnel import MetricsConfig, campaign_metrics, daily_metrics
 
     seed_daily()
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     config = MetricsConfig()
     print(f"\nreading: {DAYS} days x {SEGMENTS} segments, {store.shards} shards per counter")
     print(row("report", "requests", "items", "bytes", "RCU", "ms"))

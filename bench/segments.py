@@ -340,7 +340,7 @@ def run() -> None:
         from engage.segments.service import parse_rule, preview
 
         meter = ReadMeter()
-        table = wiring.table()
+        table = wiring.aws.table()
         started = time.perf_counter()
         loader = Table(boto3.resource("dynamodb", config=Config(parameter_validation=False)).Table(table.name))
         with without_streams():
@@ -353,7 +353,7 @@ def run() -> None:
         session.events.register("before-call.dynamodb.*", meter.before)
         session.events.register("after-call.dynamodb.*", meter.after)
         wiring.reset()
-        table = wiring.table()
+        table = wiring.aws.table()
         total_bytes = sum(meter.sizes.values())
         history_bytes = sum(size for (_, sk), size in meter.sizes.items() if sk.startswith("EVT#"))
         print(

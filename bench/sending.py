@@ -47,7 +47,7 @@ def bucket_benchmark(senders: int = 50, rate: float = 1000, seconds: float = 10,
     with moto_stack() as (_, counter):
         rate_spec = Rate("bench-number", rate, shards_for(rate, 0))
         # one adapter per sender: each Lambda container keeps its own view of the bucket
-        wallets = [Wallet(rate_spec, DynamoBuckets(wiring.table()), block=block) for _ in range(senders)]
+        wallets = [Wallet(rate_spec, DynamoBuckets(wiring.aws.table()), block=block) for _ in range(senders)]
         for i, w in enumerate(wallets):
             w._turn = i  # senders start on different shards
         counter.reset()
@@ -100,7 +100,7 @@ def seed_customers(recipients: int) -> None:
 
     always = [{"start": 0, "end": 24}]
     windows = {"weekday": always, "middle_east": always, "europe_americas": always, "quiet_start": 24, "quiet_end": 0}
-    wiring.sending_config().put_sending(
+    wiring.delivery.config().put_sending(
         {
             "windows": windows,
             "throttle": {"number_throughput_per_second": 1000, "inbound_headroom": 0.1},
@@ -112,7 +112,7 @@ def seed_customers(recipients: int) -> None:
         customer = Customer(id=f"c_{i:08x}", wa_id=f"4915{i:09d}", name=f"Kim{i}", consent=Consent(marketing=True))
         items.append(CustomerRepository.profile_item(customer))
         items.append(membership_item(customer.id, "bench", since=iso(utcnow()), source="import"))
-    wiring.table().batch_put(items)
+    wiring.aws.table().batch_put(items)
 
 
 def count_aws_requests(counter: Counter[str]) -> Any:
@@ -354,7 +354,7 @@ def senders_alone(recipients: int, rate_per_second: float, senders: int = 4, lat
 
         with ThreadPoolExecutor(max_workers=10) as pool:
             while outstanding[0] > 0:
-                batch = []
+                batch: list[SendJob] = []
                 while len(batch) < 10:
                     try:
                         batch.append(jobs.get(timeout=0.05 if not batch else 0))
@@ -424,7 +424,7 @@ def print_end_to_end(label: str, result: dict[str, Any]) -> None:
         f"duplicates: {result['duplicates']}; invocations: {result['lambda']['invocations']:,} "
         f"({result['lambda']['failed']:,} jobs retried); dispatch took {result['dispatch_seconds']:.1f} s"
     )
-    by_service = Counter()
+    by_service: Counter[str] = Counter()
     for key, value in calls.items():
         by_service[key.split(".")[0]] += value
     for service, total in sorted(by_service.items()):

@@ -64,12 +64,12 @@ def bench_tagger() -> None:
         from tests.helpers.streams import stream_event
 
         n_customers = max(1, n_events // 10)
-        wiring.table().batch_put(
-            wiring.customers().profile_item(Customer(id=f"c_{n:032x}", first_seen_at="2026-11-01T00:00:00Z"))
+        wiring.aws.table().batch_put(
+            wiring.customers.repository().profile_item(Customer(id=f"c_{n:032x}", first_seen_at="2026-11-01T00:00:00Z"))
             for n in range(n_customers)
         )
         items = history_mix(n_events, n_customers, parse_iso("2026-11-20T00:00:00Z"))
-        wiring.table().batch_put(items)
+        wiring.aws.table().batch_put(items)
         context = FakeLambdaContext()
         app.lambda_handler(stream_event(items[:1]), context)  # cold start: imports, defaults installed
         counter.reset()
@@ -78,7 +78,7 @@ def bench_tagger() -> None:
                 result = app.lambda_handler(stream_event(items[start : start + 100]), context)
                 assert not result["batchItemFailures"], result
         seconds, requests, calls = watch["seconds"], counter.total(), counter.calls.most_common()
-        changes = sum(1 for _ in wiring.table().scan() if str(_.get("sk", "")).startswith("TAGLOG#"))
+        changes = sum(1 for _ in wiring.aws.table().scan() if str(_.get("sk", "")).startswith("TAGLOG#"))
         print("tagger (DynamoDB stream batches of 100, in process on moto)")
         print(table_row("events", "seconds", "events/s", "AWS req", "req/event", widths=(22,)))
         print(table_row(len(items), seconds, len(items) / seconds, requests, requests / len(items),
@@ -127,8 +127,8 @@ def bench_pass() -> None:
                 fields.update(orders=orders, total_spent=round(rng.uniform(10, 80) * orders, 2),
                               first_order_at=iso(last - timedelta(days=rng.uniform(0, 200))), last_order_at=iso(last),
                               order_times=[iso(last - timedelta(days=7 * k)) for k in range(orders)])  # fmt: skip
-            profiles.append(wiring.customers().profile_item(Customer(id=f"c_{i:032x}", **fields)))
-        wiring.table().batch_put(profiles)
+            profiles.append(wiring.customers.repository().profile_item(Customer(id=f"c_{i:032x}", **fields)))
+        wiring.aws.table().batch_put(profiles)
         context = FakeLambdaContext()
         app.lambda_handler({"schedule": "tag-health", "now": iso(now)}, context)  # cold start + defaults
         print("\nnightly lifecycle pass (schedule + every PassQueue page, one after another in process on moto)")

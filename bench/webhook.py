@@ -33,10 +33,12 @@ def seed(send_key: str) -> None:
     from engage import wiring
     from engage.customers.profiles import Customer
 
-    table = wiring.table()
+    table = wiring.aws.table()
     for n in range(CUSTOMERS):
         cid = customer_id(n)
-        wiring.customers().create(Customer(id=cid, wa_id=f"49151{n:08d}", user_id=f"DE.{n:019d}", name=f"C{n}"))
+        wiring.customers.repository().create(
+            Customer(id=cid, wa_id=f"49151{n:08d}", user_id=f"DE.{n:019d}", name=f"C{n}")
+        )
         table.put(
             {
                 "pk": f"CUST#{cid}",

@@ -29,7 +29,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from local.functions import LocalFunction
 from local.patterns import compile_filters, passes
@@ -92,6 +92,16 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+class ConsumerSettings(TypedDict):
+    """What both kinds of consumer read from an event source mapping."""
+
+    name: str
+    function: LocalFunction
+    batch_size: int
+    reports_failures: bool
+    filters: list[dict[str, Any]]
+
+
 @dataclass
 class SqsConsumer:
     """One `SQS` event of a function: the queue it polls and how it batches."""
@@ -151,7 +161,8 @@ class SqsConsumer:
     def _filter(self, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if not self.filters:
             return records, []
-        kept, dropped = [], []
+        kept: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
         for record in records:
             shaped = dict(record)
             try:
@@ -418,7 +429,7 @@ def consumers_from_template(
             if kind not in ("SQS", "DynamoDB"):
                 continue
             props = resolve(event.get("Properties", {}))
-            common = {
+            common: ConsumerSettings = {
                 "name": f"{logical}/{event_name}",
                 "function": function,
                 "batch_size": int(props.get("BatchSize", 10 if kind == "SQS" else 100)),

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -427,7 +427,7 @@ class FakeWhatsApp:
         self, phone_number_id: str, body: dict[str, Any], to: str, kind: str, contact: Contact, fault: Fault | None
     ) -> dict[str, Any]:
         wamid = self._wamid(contact.user_id or contact.wa_id or to)
-        entry = {
+        entry: dict[str, Any] = {
             "to": to,
             "wa_id": contact.wa_id,
             "user_id": contact.user_id,
@@ -601,7 +601,7 @@ class FakeWhatsApp:
     def set_behaviour(self, data: dict[str, Any]) -> Behaviour:
         fields = {k: data[k] for k in ("read_rate", "reply_rate", "reply_text", "deliver") if k in data}
         with self._lock:
-            self.behaviour = Behaviour(**{**asdict(self.behaviour), **fields})
+            self.behaviour = replace(self.behaviour, **fields)
         return self.behaviour
 
     def messages(self) -> list[dict[str, Any]]:

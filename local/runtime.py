@@ -511,7 +511,7 @@ class LocalRuntime:
         `max_wait` seconds, the drain sleeps until then and goes on; later ones are left for later.
         """
         started = time.monotonic()
-        totals: dict[str, Stats] = {c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]}
+        totals: dict[str, Stats] = {c.name: Stats() for c in self._consumers()}
         webhooks = {"delivered": 0, "failed": 0}
         rounds, idle, waited, quiet = 0, False, 0.0, 0
         # With the background poller running, one of its batches may finish just after our round
@@ -540,13 +540,15 @@ class LocalRuntime:
             "delayed_later": WAKEUPS.pending(),
             "consumers": {name: stats.as_dict() for name, stats in totals.items()},
             "whatsapp_webhooks": webhooks | {"pending": len(self._fake().pending)},
-            "skipped": sorted({c.name for c in [*self.sqs_consumers, *self.stream_consumers] if not c.function.exists}),
+            "skipped": sorted({c.name for c in self._consumers() if not c.function.exists}),
         }
+
+    def _consumers(self) -> list[SqsConsumer | StreamConsumer]:
+        return [*self.sqs_consumers, *self.stream_consumers]
 
     def _round(self, totals: dict[str, Stats], webhooks: dict[str, int]) -> int:
         work = 0
-        consumers: list[SqsConsumer | StreamConsumer] = [*self.sqs_consumers, *self.stream_consumers]
-        for consumer in consumers:
+        for consumer in self._consumers():
             stats = consumer.drain()
             totals[consumer.name].add(stats)
             work += stats.batches
@@ -559,7 +561,7 @@ class LocalRuntime:
         while not self._stop.wait(interval):
             try:
                 self._round(
-                    {c.name: Stats() for c in [*self.sqs_consumers, *self.stream_consumers]},
+                    {c.name: Stats() for c in self._consumers()},
                     {"delivered": 0, "failed": 0},
                 )
             except Exception:
@@ -666,7 +668,7 @@ def _handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
 
         def _read_body(self) -> bytes:
             if "chunked" in self.headers.get("transfer-encoding", "").lower():
-                chunks = []
+                chunks: list[bytes] = []
                 while True:
                     size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
                     if size == 0:

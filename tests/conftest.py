@@ -110,7 +110,7 @@ def serialized_dynamodb(aws: Any) -> Any:
     from engage import wiring
 
     lock = threading.RLock()
-    events = wiring.table().client.meta.events
+    events = wiring.aws.table().client.meta.events
 
     def acquire(**_: Any) -> None:  # a handler that returns a value would replace the response
         lock.acquire()

@@ -18,16 +18,21 @@ from engage.metrics.ports import CounterStore
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def record_handler(record: DynamoDBRecord, store: CounterStore | None = None) -> list[str]:
+def record_handler(record: DynamoDBRecord, store: CounterStore) -> list[str]:
     stream = record.dynamodb
     if stream is None:
         return []
     change = send_item_change(stream.old_image, stream.new_image)
     old, new = change or (None, None)
-    counted, replayed = count_record(store or wiring.counters(), old, new, stream.approximate_creation_date_time)
+    counted, replayed = count_record(store, old, new, stream.approximate_creation_date_time)
     telemetry.count(telemetry.COUNTED_TRANSITIONS, len(counted))
     telemetry.count(telemetry.REPLAYED_TRANSITIONS, replayed)
     return counted
+
+
+def count(record: DynamoDBRecord) -> list[str]:
+    """One record, counted into the table (a new counter store per record: see wiring.metrics.counters)."""
+    return record_handler(record, wiring.metrics.counters())
 
 
 @logger.inject_lambda_context
@@ -35,4 +40,4 @@ def record_handler(record: DynamoDBRecord, store: CounterStore | None = None) ->
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     # A batch that fails entirely raises (the default), so Lambda bisects it and retries.
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(event=event, record_handler=count, processor=processor, context=context)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,7 +15,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    run_job(PAGES, record.json_body, importlib.import_module)
+    run_job(PAGES, record.json_body)
 
 
 @logger.inject_lambda_context
@@ -27,4 +26,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
-    return run_job(JOBS, event, importlib.import_module)
+    return run_job(JOBS, event)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
@@ -41,7 +42,7 @@ class PoisonJob(Exception):
 
 
 def sender() -> Sender:
-    return wiring.sender(ENVIRONMENT)  # type: ignore[no-any-return]
+    return wiring.delivery.sender(ENVIRONMENT)
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -49,13 +50,13 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         job = SendJob.model_validate_json(record.body)
     except ValidationError as error:
         logger.error("poison send job", extra={"message_id": record.message_id, "reason": str(error)[:500]})
-        wiring.send_retry_delay().delay(record.receipt_handle, 0)
+        wiring.delivery.retry_delay().delay(record.receipt_handle, 0)
         raise PoisonJob(str(error)[:200]) from error
     try:
         outcome = sender().handle(job, receive_count=int(record.attributes.approximate_receive_count or 1))
     except RetryLater as retry:
         telemetry.send_retried(retry.reason)
-        wiring.send_retry_delay().delay(record.receipt_handle, retry.delay)
+        wiring.delivery.retry_delay().delay(record.receipt_handle, retry.delay)
         raise
     telemetry.send_outcome(outcome.action, outcome.reason, outcome.throttle_wait_ms)
     logger.debug("send job done", extra={"send_key": job.send_key, "outcome": outcome.action, "reason": outcome.reason})
@@ -69,7 +70,7 @@ async def parallel_record_handler(record: SQSRecord) -> dict[str, Any]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender().expect_bodies([r.get("body", "") for r in event.get("Records", [])])
     try:
         return async_process_partial_response(

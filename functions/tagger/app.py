@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,14 +26,14 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def run_rules(item: dict[str, Any]) -> None:
-    changes = tagging.tag_event(tagging.ready(wiring.tagging(), utcnow()), item)
+    changes = tagging.tag_event(tagging.ready(wiring.tagging.ports(), utcnow()), item)
     if changes:
         logger.info("tags changed", extra={"customer_id": item["customer_id"], "changes": len(changes)})
 
 
 def attribute_reply(item: dict[str, Any]) -> None:
     if replies.is_reply(item):
-        store = wiring.messages()
+        store = wiring.inbound.messages()
         replies.attribute_reply(store, item, utcnow(), config=replies.load_reply_config(store))
 
 
@@ -50,5 +51,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

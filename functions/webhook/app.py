@@ -15,7 +15,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
-from engage.adapters.dynamo.prefetch import PrefetchingCustomers
 from engage.core import telemetry
 from engage.core.errors import Forbidden, Unauthorized
 from engage.core.observability import logger, metrics, tracer
@@ -27,17 +26,9 @@ from engage.inbound import signature
 app = build_resolver()
 
 
-def ports() -> inbound.InboundPorts:
-    """Per request: the customer lookups of one notification are prefetched in two batch reads."""
-    customers = PrefetchingCustomers(wiring.customers())
-    return inbound.InboundPorts(
-        customers=customers, store=wiring.messages(), queue=wiring.send_queue(), pool=wiring.webhook_pool()
-    )
-
-
 @app.get("/webhook")
 def verify() -> Response[str]:
-    answer = signature.challenge(app.current_event.query_string_parameters, wiring.webhook_settings().verify_token)
+    answer = signature.challenge(app.current_event.query_string_parameters, wiring.aws.webhook_settings().verify_token)
     if answer is None:
         raise Forbidden("webhook verification failed", code="verification_failed")
     return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=answer)
@@ -47,13 +38,13 @@ def verify() -> Response[str]:
 def receive() -> dict:
     started = time.perf_counter()
     event = app.current_event
-    body = signature.raw_body(event.body, event.is_base64_encoded)
+    body = signature.raw_body(event.body, bool(event.is_base64_encoded))
     header = signature.header_value(event.headers)
-    if not signature.verify(body, header, wiring.webhook_settings().app_secrets):
+    if not signature.verify(body, header, wiring.aws.webhook_settings().app_secrets):
         raise Unauthorized("missing or invalid X-Hub-Signature-256", code="invalid_signature")
     epoch_ms = event.request_context.time_epoch
     now = from_epoch(epoch_ms / 1000) if epoch_ms else utcnow()
-    report = inbound.receive(body, now=now, ports=ports())
+    report = inbound.receive(body, now=now, ports=wiring.inbound.ports())
     telemetry.count(telemetry.WEBHOOK_MESSAGES, report.messages)
     telemetry.count(telemetry.WEBHOOK_STATUSES, report.statuses)
     telemetry.request_latency(telemetry.WEBHOOK_LATENCY, epoch_ms, started)

@@ -17,12 +17,12 @@ def customer(wiring, n: int, **fields):
     from engage.customers.profiles import Customer
 
     c = Customer(id=f"c_{n:032x}", wa_id=f"49151000{n:05d}", first_seen_at=at(-1), **fields)
-    wiring.customers().create(c)
+    wiring.customers.repository().create(c)
     return c.id
 
 
 def tags(wiring, cid):
-    return {m["name"] for m in wiring.memberships().of_customer(cid)}
+    return {m["name"] for m in wiring.tagging.memberships().of_customer(cid)}
 
 
 def clock(wiring, cid, dimension):

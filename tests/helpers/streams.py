@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -83,7 +84,7 @@ def table_stream_event(stream_arn: str, *, after: str | None = None) -> tuple[di
     for record in records:
         body = dict(record["dynamodb"])
         created = body.get("ApproximateCreationDateTime")
-        if hasattr(created, "timestamp"):
+        if isinstance(created, datetime):
             body["ApproximateCreationDateTime"] = int(created.timestamp())
         if record["eventName"] == "INSERT" and body["Keys"]["sk"]["S"].startswith("EVT#"):
             out.append({**record, "dynamodb": body, "eventSourceARN": stream_arn})

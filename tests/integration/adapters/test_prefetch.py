@@ -15,7 +15,7 @@ def counted():
     boto3.setup_default_session()
     boto3.DEFAULT_SESSION.events.register("before-call.*.*", counter)  # type: ignore[union-attr]
     wiring.reset()
-    return PrefetchingCustomers(wiring.customers()), counter
+    return PrefetchingCustomers(wiring.customers.repository()), counter
 
 
 def test_identities_and_profiles_are_read_in_two_batch_calls_and_served_once(aws):

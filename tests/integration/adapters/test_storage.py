@@ -15,7 +15,7 @@ NOW = parse_iso("2026-11-23T10:00:00Z")
 def table(aws):
     from engage import wiring
 
-    return wiring.table()
+    return wiring.aws.table()
 
 
 def test_query_returns_every_item_past_the_1mb_page(table):
@@ -78,7 +78,9 @@ def test_new_customer_is_created_once_under_concurrent_webhooks(serialized_dynam
     results = []
 
     def resolve():
-        results.append(resolve_customer(wiring.customers(), wa_id="4915123456789", user_id=None, now=NOW)[0].id)
+        results.append(
+            resolve_customer(wiring.customers.repository(), wa_id="4915123456789", user_id=None, now=NOW)[0].id
+        )
 
     threads = [threading.Thread(target=resolve) for _ in range(8)]
     for thread in threads:
@@ -87,14 +89,14 @@ def test_new_customer_is_created_once_under_concurrent_webhooks(serialized_dynam
         thread.join()
     # Then they all meet in one customer
     assert len(set(results)) == 1
-    assert sum(1 for _ in wiring.customers().all()) == 1
+    assert sum(1 for _ in wiring.customers.repository().all()) == 1
 
 
 def test_identities_meet_in_one_customer_and_empty_ids_never_match(aws):
     from engage import wiring
     from engage.customers.profiles import resolve_customer
 
-    store = wiring.customers()
+    store = wiring.customers.repository()
     by_phone, created = resolve_customer(store, wa_id="4915123456789", user_id="", now=NOW)
     assert created and by_phone.user_id is None
     # A webhook with both ids attaches the user id to the phone's customer
@@ -113,7 +115,7 @@ def test_changed_number_moves_the_phone_identity(aws):
     from engage import wiring
     from engage.customers.profiles import resolve_customer
 
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer, _ = resolve_customer(store, wa_id="4915123456789", user_id=None, now=NOW)
     assert store.move_identity(customer.id, old={"wa_id": "4915123456789"}, new={"wa_id": "4915198765432"})
     assert store.find_id(wa_id="4915198765432") == customer.id
@@ -125,10 +127,12 @@ def test_memberships_are_read_from_both_sides_across_pages(aws):
     from engage import wiring
     from engage.customers.profiles import resolve_customer
 
-    members = wiring.memberships()
+    members = wiring.tagging.memberships()
     ids = []
     for i in range(30):
-        customer, _ = resolve_customer(wiring.customers(), wa_id=f"49151234567{i:02d}", user_id=None, now=NOW)
+        customer, _ = resolve_customer(
+            wiring.customers.repository(), wa_id=f"49151234567{i:02d}", user_id=None, now=NOW
+        )
         ids.append(customer.id)
         assert members.add(customer.id, "interest:cosmetics", since="2026-11-23T10:00:00Z", source="import")
     assert members.add(ids[0], "interest:cosmetics", since="2026-11-24T10:00:00Z", source="import") is False
@@ -145,11 +149,11 @@ def test_erasing_a_customer_removes_profile_identities_and_history(aws):
     from engage import wiring
     from engage.customers.profiles import resolve_customer
 
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer, _ = resolve_customer(store, wa_id="4915123456789", user_id="DE.100000000000001", now=NOW)
-    wiring.memberships().add(customer.id, "value:vip", since="2026-11-23T10:00:00Z", source="import")
+    wiring.tagging.memberships().add(customer.id, "value:vip", since="2026-11-23T10:00:00Z", source="import")
     store.delete(customer)
     assert store.get(customer.id) is None
     assert store.find_id(wa_id="4915123456789") is None
     assert store.find_id(user_id="DE.100000000000001") is None
-    assert wiring.memberships().count("value:vip") == 0
+    assert wiring.tagging.memberships().count("value:vip") == 0

@@ -56,6 +56,6 @@ def stack(aws, lambda_context, monkeypatch, serialized_dynamodb) -> Stack:
 
     graph = FakeGraph()
     client = WhatsAppClient(WhatsAppSettings.from_env(), http=httpx.Client(transport=httpx.MockTransport(graph)))
-    monkeypatch.setattr(wiring, "whatsapp", lambda: client)
-    wiring.sending_config().put_sending(ALWAYS_OPEN)
+    monkeypatch.setattr(wiring.delivery, "whatsapp", lambda: client)
+    wiring.delivery.config().put_sending(ALWAYS_OPEN)
     return Stack(aws, graph, boto3.client("sqs", region_name="eu-west-1"), lambda_context)

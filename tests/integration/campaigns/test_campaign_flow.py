@@ -33,11 +33,11 @@ def audience(n: int, *, without_consent: int = 0) -> list[str]:
     ids = []
     for i in range(n):
         customer, _ = resolve_customer(
-            wiring.customers(), wa_id=f"4915123{i:06d}", user_id=None, name=f"Kim{i}", now=utcnow()
+            wiring.customers.repository(), wa_id=f"4915123{i:06d}", user_id=None, name=f"Kim{i}", now=utcnow()
         )
         consent = i >= without_consent
-        wiring.customers().update(customer.id, consent={"marketing": consent, "updated_at": iso(utcnow())})
-        wiring.memberships().add(customer.id, "vip", since=iso(utcnow()), source="import")
+        wiring.customers.repository().update(customer.id, consent={"marketing": consent, "updated_at": iso(utcnow())})
+        wiring.tagging.memberships().add(customer.id, "vip", since=iso(utcnow()), source="import")
         ids.append(customer.id)
     return ids
 
@@ -144,11 +144,11 @@ def test_errors_end_in_the_right_state_and_follow_up_offers_those_not_reached(st
     campaign_id = launched(stack)
     stack.run_dispatcher()
     stack.run_sender()
-    states = {i.customer_id: (i.state, i.reason) for i in wiring.sends().of_campaign(campaign_id)}
+    states = {i.customer_id: (i.state, i.reason) for i in wiring.delivery.sends().of_campaign(campaign_id)}
     assert states[ids[0]] == ("retrying", "whatsapp:131000")
     assert states[ids[1]] == ("refused", "whatsapp:131050")
     assert states[ids[2]][0] == states[ids[3]][0] == "sent"
-    assert wiring.customers().get(ids[1]).consent.marketing is False
+    assert wiring.customers.repository().get(ids[1]).consent.marketing is False
     call("POST", f"/v1/campaigns/{campaign_id}/cancel", stack.context)
     later = iso(utcnow() + timedelta(days=4))
     scheduler.lambda_handler({"schedule": "campaign-tick", "now": later}, stack.context)
@@ -165,9 +165,9 @@ def test_a_policy_block_halts_the_campaign_alerts_and_parks_the_job(stack):
     campaign_id = launched(stack)
     stack.run_dispatcher()
     stack.run_sender()
-    item = wiring.sends().get(ids[0], campaign_id)
+    item = wiring.delivery.sends().get(ids[0], campaign_id)
     assert (item.state, item.reason, item.parked) == ("deferred", "whatsapp:368", True)
-    campaign = wiring.campaigns().get(campaign_id)
+    campaign = wiring.campaigns.repository().get(campaign_id)
     assert campaign.status == "paused" and campaign.pause_reason == "whatsapp:368"
 
 
@@ -193,7 +193,7 @@ def test_release_deferred_requeues_due_jobs_once(stack):
         customer_id=ids[0], send_key="tx:test:1", category="utility", message=TemplateMessage(template="winter_sale")
     )
     release = iso(utcnow() - timedelta(minutes=1))
-    wiring.sends().save(
+    wiring.delivery.sends().save(
         SendItem(
             customer_id=ids[0],
             send_key="tx:test:1",
@@ -214,8 +214,8 @@ def test_the_dynamodb_bucket_books_consecutive_slots_idle_or_busy(aws):
     from engage import wiring
     from engage.adapters.dynamo.buckets import DynamoBuckets
 
-    buckets = DynamoBuckets(wiring.table())
-    other = DynamoBuckets(wiring.table())  # another container with its own view
+    buckets = DynamoBuckets(wiring.aws.table())
+    other = DynamoBuckets(wiring.aws.table())  # another container with its own view
     first = buckets.claim("n#0", now_us=0, count=10, interval_us=10_000, lookahead_us=1_000_000)
     second = other.claim("n#0", now_us=0, count=10, interval_us=10_000, lookahead_us=1_000_000)
     third = buckets.claim("n#0", now_us=50_000, count=10, interval_us=10_000, lookahead_us=1_000_000)
@@ -319,12 +319,12 @@ def test_launching_marks_the_tags_its_audience_names_as_used_for_tag_health(stac
     assert status == 200
     ids = audience(3)
     for customer_id in ids:
-        wiring.memberships().add(customer_id, "interest:price-sensitive", since=iso(utcnow()), source="import")
+        wiring.tagging.memberships().add(customer_id, "interest:price-sensitive", since=iso(utcnow()), source="import")
     before = utcnow()
     rule = {"all": [{"tag": "interest:price-sensitive"}, {"tag_prefix": "lifecycle:"}, {"tag": "vip"}]}
     launched(stack, rule=rule)
     stack.run_dispatcher()
-    catalog = wiring.catalog()
+    catalog = wiring.tagging.catalog()
     price = catalog.get("interest:price-sensitive")
     assert price is not None and price.last_used_at is not None and price.last_used_at >= iso(before)
     lifecycle = [d for name, d in catalog.all(fresh=True).items() if name.startswith("lifecycle:")]

@@ -56,8 +56,8 @@ def test_the_sending_demo_step_runs_an_ab_campaign(stack):
     from tests.integration.campaigns.test_campaign_flow import audience
 
     for customer_id in audience(40, without_consent=4):
-        wiring.memberships().add(customer_id, "value:vip", since=iso(utcnow()), source="import")
-    wiring.memberships().add("c_none", "value:vip", since=iso(utcnow()), source="import")
+        wiring.tagging.memberships().add(customer_id, "value:vip", since=iso(utcnow()), source="import")
+    wiring.tagging.memberships().add("c_none", "value:vip", since=iso(utcnow()), source="import")
     demo = InProcessDemo(stack)
     saved = demo.client.post("/v1/segments", headers=demo.marketer, json={"name": "VIPs", "rule": "tag:value:vip"})
     assert saved.status_code == 201, saved.text

@@ -47,8 +47,10 @@ def due_sends(n: int, now) -> list[str]:
 
     ids = []
     for i in range(n):
-        customer, _ = resolve_customer(wiring.customers(), wa_id=f"4915123{i:06d}", user_id=None, name="Kim", now=now)
-        wiring.customers().update(customer.id, consent={"marketing": True, "updated_at": iso(now)})
+        customer, _ = resolve_customer(
+            wiring.customers.repository(), wa_id=f"4915123{i:06d}", user_id=None, name="Kim", now=now
+        )
+        wiring.customers.repository().update(customer.id, consent={"marketing": True, "updated_at": iso(now)})
         job = SendJob(
             customer_id=customer.id, send_key="tx:order:1", category="utility", message=TemplateMessage(template="t")
         )
@@ -59,7 +61,7 @@ def due_sends(n: int, now) -> list[str]:
             release_at=iso(now - timedelta(minutes=1)),
             job=job.model_dump(mode="json"),
         )
-        wiring.sends().save(item)
+        wiring.delivery.sends().save(item)
         ids.append(customer.id)
     return ids
 
@@ -67,13 +69,13 @@ def due_sends(n: int, now) -> list[str]:
 def ports(**kw):
     from engage import wiring
 
-    return replace(wiring.flow_ports(), **kw)
+    return replace(wiring.campaigns.flow_ports(), **kw)
 
 
 def still_due(now) -> int:
     from engage import wiring
 
-    return sum(1 for _ in wiring.sends().due(now, 100))
+    return sum(1 for _ in wiring.delivery.sends().due(now, 100))
 
 
 def test_several_pages_are_released_in_one_run_across_the_shards(stack):
@@ -84,7 +86,7 @@ def test_several_pages_are_released_in_one_run_across_the_shards(stack):
     # Given 9 due sends spread over the gsi2 shards
     now = utcnow()
     ids = due_sends(9, now)
-    queue = RecordingQueue(wiring.send_queue())
+    queue = RecordingQueue(wiring.delivery.send_queue())
     # When the job runs with pages of 2 (each gsi2 read asks for 2 items at most)
     figures = campaign_flow.release_deferred(ports(send_queue=queue), now, page_size=2)
     # Then five pages went out, every job once, and nothing is left on the index
@@ -104,7 +106,7 @@ def test_the_rest_stays_due_when_the_budget_runs_out_and_the_next_run_releases_i
     # Given 7 due sends and a run with no time budget (it does one page, then stops)
     now = utcnow()
     due_sends(7, now)
-    queue = RecordingQueue(wiring.send_queue())
+    queue = RecordingQueue(wiring.delivery.send_queue())
     first = campaign_flow.release_deferred(ports(send_queue=queue), now, page_size=3, budget_seconds=0)
     # Then one page was released and the rest is still due
     assert first == {"due": 3, "queued": 3, "released": 3, "pages": 1, "more": True}
@@ -127,8 +129,8 @@ def test_a_crash_between_queue_and_release_requeues_that_page_once_and_sends_not
     # Given 6 due sends, pages of 2, and an invocation that dies after queueing its second page
     now = utcnow()
     ids = due_sends(6, now)
-    queue = RecordingQueue(wiring.send_queue())
-    crashing = DiesAtRelease(wiring.sends(), page=2, page_size=2)
+    queue = RecordingQueue(wiring.delivery.send_queue())
+    crashing = DiesAtRelease(wiring.delivery.sends(), page=2, page_size=2)
     with pytest.raises(RuntimeError):
         campaign_flow.release_deferred(ports(send_queue=queue, sends=crashing), now, page_size=2)
     assert len(queue.jobs) == 4 and still_due(now) == 4
@@ -141,7 +143,7 @@ def test_a_crash_between_queue_and_release_requeues_that_page_once_and_sends_not
     # and the sender sends each message once: the second job finds its send item sent
     stack.run_sender()
     assert len(stack.graph.sent) == 6 and len({m["to"] for m in stack.graph.sent}) == 6
-    assert {wiring.sends().get(i, "tx:order:1").state for i in ids} == {"sent"}
+    assert {wiring.delivery.sends().get(i, "tx:order:1").state for i in ids} == {"sent"}
 
 
 def test_a_due_item_deferred_again_before_its_release_keeps_its_new_release_time(stack):
@@ -151,12 +153,12 @@ def test_a_due_item_deferred_again_before_its_release_keeps_its_new_release_time
     # Given a due item read by the release job, then deferred again by the sender to tomorrow
     now = utcnow()
     (customer_id,) = due_sends(1, now)
-    (read,) = list(wiring.sends().due(now, 10))
+    (read,) = list(wiring.delivery.sends().due(now, 10))
     tomorrow = iso(now + timedelta(days=1))
-    wiring.sends().save(read.model_copy(update={"release_at": tomorrow}))
+    wiring.delivery.sends().save(read.model_copy(update={"release_at": tomorrow}))
     # When the release job releases what it read
-    assert wiring.sends().release(read, now) is False
+    assert wiring.delivery.sends().release(read, now) is False
     # Then the new deferral is still on the index with its job
-    item = wiring.sends().get(customer_id, "tx:order:1")
+    item = wiring.delivery.sends().get(customer_id, "tx:order:1")
     assert item.release_at == tomorrow and item.job
-    assert list(wiring.sends().due(now + timedelta(days=2), 10))[0].release_at == tomorrow
+    assert list(wiring.delivery.sends().due(now + timedelta(days=2), 10))[0].release_at == tomorrow

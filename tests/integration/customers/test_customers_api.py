@@ -15,7 +15,7 @@ def test_customer_is_found_by_wa_id_and_by_user_id(aws, lambda_context):
     from functions.api import app
 
     customer, created = resolve_customer(
-        wiring.customers(),
+        wiring.customers.repository(),
         wa_id="4915123456789",
         user_id="DE.1000000000000000001",
         name="Asha",
@@ -81,7 +81,7 @@ def test_upsert_refuses_bad_input_and_changes_nothing(aws):
     assert call("POST", "/v1/customers", {"name": "No identity"})[1]["error"]["code"] == "missing_identity"
     status, body = call("POST", "/v1/customers", {"phone": "4915123456789", "colour": "red"})
     assert status == 422 and "colour" in body["error"]["message"]
-    assert list(wiring.customers().all()) == []
+    assert list(wiring.customers.repository().all()) == []
 
 
 def test_consent_is_recorded_with_its_source(aws):

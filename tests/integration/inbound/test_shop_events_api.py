@@ -49,8 +49,8 @@ def order(event_id="ord-1", total=40.0, coupon=None, occurred_at="2026-11-23T10:
 def profile():
     from engage import wiring
 
-    cid = wiring.customers().find_id(wa_id="4915123456789")
-    return wiring.table().get(f"CUST#{cid}", "PROFILE")
+    cid = wiring.customers.repository().find_id(wa_id="4915123456789")
+    return wiring.aws.table().get(f"CUST#{cid}", "PROFILE")
 
 
 def test_the_sample_order_is_accepted_and_stored_in_history(api, lambda_context):
@@ -58,7 +58,7 @@ def test_the_sample_order_is_accepted_and_stored_in_history(api, lambda_context)
     assert status == 202 and body["duplicate"] is False and body["new_customer"] is True
     from engage import wiring
 
-    history = list(wiring.table().query(f"CUST#{body['customer_id']}", sk_prefix="EVT#"))
+    history = list(wiring.aws.table().query(f"CUST#{body['customer_id']}", sk_prefix="EVT#"))
     assert [h["sk"] for h in history] == ["EVT#2026-11-23T11:05:00Z#order_placed#ord-100234"]
     assert history[0]["data"]["coupon"] == "WELCOME10" and history[0]["kind"] == "order_placed"
 
@@ -86,7 +86,7 @@ def test_order_aggregates_add_up_once_per_order(api, lambda_context):
     assert (p["first_order_at"], p["last_order_at"]) == ("2026-11-10T10:00:00Z", "2026-11-20T10:00:00Z")
     from engage import wiring
 
-    assert wiring.table().get("STATS", "SHOP")["item_count"] == 4
+    assert wiring.aws.table().get("STATS", "SHOP")["item_count"] == 4
 
 
 @pytest.mark.parametrize(
@@ -145,6 +145,6 @@ def test_customer_upserted_sets_name_and_merges_attributes(api, lambda_context):
     status, body = call(api, load_event("api/event_customer_upserted"), lambda_context)
     from engage import wiring
 
-    customer = wiring.customers().get(body["customer_id"])
+    customer = wiring.customers.repository().get(body["customer_id"])
     assert customer.name == "Asha K."
     assert customer.attributes == {"loyalty_tier": "gold", "newsletter": True, "email": "asha@example.com"}

@@ -33,7 +33,7 @@ def handle(event, context) -> dict:
 def customer(aws, *, wa_id: str | None = None, user_id: str | None = None) -> dict:
     from engage import wiring
 
-    customer_id = wiring.customers().find_id(wa_id=wa_id, user_id=user_id)
+    customer_id = wiring.customers.repository().find_id(wa_id=wa_id, user_id=user_id)
     assert customer_id
     item = table(aws).get_item(Key={"pk": f"CUST#{customer_id}", "sk": "PROFILE"})["Item"]
     return item

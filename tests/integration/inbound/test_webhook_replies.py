@@ -24,7 +24,7 @@ def sends(aws):
     from engage import wiring
     from engage.customers.profiles import Customer
 
-    wiring.customers().create(Customer(id=CID, wa_id="4915123456789", user_id="DE.1000000000000000001"))
+    wiring.customers.repository().create(Customer(id=CID, wa_id="4915123456789", user_id="DE.1000000000000000001"))
     for key, wamid, sent_at in (
         ("camp_bf26", SENT, "2026-11-22T10:00:00Z"),
         ("camp_cyber", "wamid.cyber", "2026-11-23T08:00:00Z"),
@@ -59,7 +59,7 @@ def attribute_all(aws) -> list:
     from engage.inbound.replies import load_reply_config
     from tests.helpers.streams import attribute_stream_record
 
-    store = wiring.messages()
+    store = wiring.inbound.messages()
     config = load_reply_config(store)
     results = [attribute_stream_record(store, record, NOW, config=config) for record in stream_records(aws)]
     return [r for r in results if r is not None]

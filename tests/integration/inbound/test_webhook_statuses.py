@@ -24,7 +24,7 @@ def send(aws):
     from engage import wiring
     from engage.customers.profiles import Consent, Customer
 
-    wiring.customers().create(
+    wiring.customers.repository().create(
         Customer(
             id=CID,
             wa_id="4915123456789",

@@ -13,19 +13,19 @@ from engage.metrics.counters import add_up
 def counters(aws):
     from engage import wiring
 
-    return wiring.counters()
+    return wiring.metrics.counters()
 
 
 def campaign_counts(campaign_id: str = "cmp_1") -> dict[str, int]:
     from engage import wiring
 
-    return {k: v for k, v in add_up(wiring.counters().campaign_rows(campaign_id)).items() if v}
+    return {k: v for k, v in add_up(wiring.metrics.counters().campaign_rows(campaign_id)).items() if v}
 
 
 def day_counts(day: str = "2026-11-23") -> dict[str, int]:
     from engage import wiring
 
-    return {k: v for k, v in add_up(wiring.counters().daily_rows(day, day)).items() if v}
+    return {k: v for k, v in add_up(wiring.metrics.counters().daily_rows(day, day)).items() if v}
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def seed(campaign_id: str | None, day: str, *, variant: str = "A", segment_id: s
     from engage import wiring
     from engage.core.time import parse_iso
 
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     actions = store.counter_updates(
         campaign_id=campaign_id, variant=variant, segment_id=segment_id, day=day, shard=len(counts) % store.shards,
         attributes=Counter(counts),

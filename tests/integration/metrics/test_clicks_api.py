@@ -31,12 +31,12 @@ def link(aws, monkeypatch):
     from engage import wiring
 
     monkeypatch.setenv("ENGAGE_LINK_BASE_URL", "https://go.shop.example")
-    wiring.table().put(
+    wiring.aws.table().put(
         send_item("c_1", "cmp_1", variant="B", state="sent", status="delivered", sent_at="2026-11-22T18:00:00Z")
     )
     from engage.core.time import utcnow
 
-    url = wiring.link_shortener().shorten(
+    url = wiring.metrics.link_shortener().shorten(
         "c_1", "cmp_1", "B", "new arrivals", "https://shop.example/new?ref=wa&utm_source=mail#top", utcnow()
     )
     assert url.startswith("https://go.shop.example/r/")
@@ -68,7 +68,7 @@ def test_a_click_redirects_with_utm_and_records_everything_once(aws, link, lambd
         ("utm_campaign", "cmp_1"),
     ]
     # And the send is marked clicked, with one history event for the tagging rules
-    table = wiring.table()
+    table = wiring.aws.table()
     assert table.get("CUST#c_1", "SEND#cmp_1")["clicked_at"]
     events = list(table.query("CUST#c_1", sk_prefix="EVT#"))
     assert len(events) == 1 and events[0]["kind"] == "link_clicked"
@@ -87,7 +87,7 @@ def test_a_click_redirects_with_utm_and_records_everything_once(aws, link, lambd
         metrics_app.lambda_handler(event, lambda_context)
     counts = campaign_counts()
     assert (counts["clicks"], counts["clicked"]) == (2, 1)
-    rows = wiring.counters().campaign_rows("cmp_1")
+    rows = wiring.metrics.counters().campaign_rows("cmp_1")
     assert {(r["day"], r["variant"]) for r in rows} == {("2026-11-22", "B")}  # the send's cohort day
     assert table.get(f"LINK#{link}", "LINK")["clicks"] == 2
 
@@ -105,7 +105,7 @@ def test_previewers_and_head_requests_are_redirected_but_not_counted(aws, link, 
 
     response = follow(click_event(link, agent=agent, method=method), lambda_context)
     assert response["statusCode"] == 302
-    table = wiring.table()
+    table = wiring.aws.table()
     assert "clicked_at" not in table.get("CUST#c_1", "SEND#cmp_1")
     assert not list(table.query("CUST#c_1", sk_prefix="EVT#"))
     assert campaign_counts() == {}
@@ -119,7 +119,7 @@ def test_unknown_and_expired_codes_get_a_friendly_404_and_record_nothing(aws, li
     unknown = follow(click_event("Zz9Zz9Zz"), lambda_context)
     assert unknown["statusCode"] == 404 and "no longer available" in unknown["body"]
     assert unknown["headers"]["Content-Type"].startswith("text/html")
-    table = wiring.table()
+    table = wiring.aws.table()
     table.update(f"LINK#{link}", "LINK", Update().set(expires_at=1))
     expired = follow(click_event(link), lambda_context)
     assert expired["statusCode"] == 404
@@ -134,7 +134,7 @@ def test_bad_targets_are_refused_by_the_shortener(aws, monkeypatch):
 
     monkeypatch.setenv("ENGAGE_LINK_BASE_URL", "https://go.shop.example")
     with pytest.raises(Invalid):
-        wiring.link_shortener().shorten("c_1", "cmp_1", "A", "x", "javascript:alert(1)", utcnow())
+        wiring.metrics.link_shortener().shorten("c_1", "cmp_1", "A", "x", "javascript:alert(1)", utcnow())
 
 
 def test_a_click_on_a_link_without_a_send_item_still_counts_the_click(aws, lambda_context):
@@ -143,9 +143,9 @@ def test_a_click_on_a_link_without_a_send_item_still_counts_the_click(aws, lambd
     from engage.metrics.links import create_tracked_link
 
     code = create_tracked_link(
-        wiring.links(), customer_id="c_7", campaign_id="cmp_2", variant=None, label="x",
+        wiring.metrics.links(), customer_id="c_7", campaign_id="cmp_2", variant=None, label="x",
         target="https://shop.example", now=utcnow(),
     )  # fmt: skip
     assert follow(click_event(code), lambda_context)["statusCode"] == 302
-    assert wiring.table().get("CUST#c_7", "SEND#cmp_2") is None  # no stub send item
+    assert wiring.aws.table().get("CUST#c_7", "SEND#cmp_2") is None  # no stub send item
     assert campaign_counts("cmp_2") == {"clicks": 1}

@@ -51,8 +51,17 @@ def test_a_low_read_rate_alerts_once_reports_and_closes_when_it_recovers(aws, la
     from engage import wiring
 
     # Given a campaign launched 25 hours ago whose messages are delivered but rarely read
-    wiring.table().put({"pk": "CAMPAIGN#cmp_1", "sk": "CAMPAIGN", "id": "cmp_1", "name": "Spring", "status": "running",
-                        "launched_at": "2026-11-22T11:00:00Z", "segment_id": "seg_a"})  # fmt: skip
+    wiring.aws.table().put(
+        {
+            "pk": "CAMPAIGN#cmp_1",
+            "sk": "CAMPAIGN",
+            "id": "cmp_1",
+            "name": "Spring",
+            "status": "running",
+            "launched_at": "2026-11-22T11:00:00Z",
+            "segment_id": "seg_a",
+        }
+    )
     seed("cmp_1", "2026-11-22", sent=100, delivered=100, read=19)
     # When the hourly job runs
     summary = run_job(lambda_context)

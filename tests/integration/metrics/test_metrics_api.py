@@ -20,7 +20,7 @@ def get(path: str, lambda_context, query: dict | None = None, groups: str | None
 def test_campaign_metrics_show_the_funnel_health_variants_and_days(aws, lambda_context):
     from engage import wiring
 
-    wiring.table().put(
+    wiring.aws.table().put(
         {"pk": "CAMPAIGN#cmp_1", "sk": "CAMPAIGN", "id": "cmp_1", "name": "Spring sale", "status": "running",
          "launched_at": "2026-11-22T09:00:00Z", "segment_id": "seg_a"}
     )  # fmt: skip

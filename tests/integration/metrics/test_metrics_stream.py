@@ -32,7 +32,7 @@ def test_sample_batch_counts_each_transition_and_a_replay_counts_nothing(aws, qu
     assert day_counts("2026-11-23") == expected
     from engage import wiring
 
-    rows = wiring.counters().daily_rows("2026-11-23", "2026-11-23")
+    rows = wiring.metrics.counters().daily_rows("2026-11-23", "2026-11-23")
     assert {row["segment_id"] for row in rows} == {"seg_vip"}
 
 
@@ -58,7 +58,7 @@ def test_duplicate_and_out_of_order_statuses_across_batches_count_exactly(aws, q
     from engage import wiring
     from engage.metrics.counters import add_up
 
-    rows = wiring.counters().campaign_rows("cmp_1")
+    rows = wiring.metrics.counters().campaign_rows("cmp_1")
     for variant in ("A", "B"):
         assert add_up(r for r in rows if r["variant"] == variant)["read"] == 6
 
@@ -70,7 +70,7 @@ def test_concurrent_workers_replaying_the_same_records_count_once(aws, serialize
     from engage.metrics.counters import count_change
 
     changes = [pair for i in range(10) for pair in lifecycle(f"c_{i}")]
-    store = wiring.counters()
+    store = wiring.metrics.counters()
     at = parse_iso("2026-11-23T10:00:00Z")
 
     def worker(seed: int) -> None:
@@ -100,7 +100,7 @@ def test_a_failing_record_is_reported_alone_and_counted_on_retry(aws, quiet_stre
             if change.customer_id == "c_2" and not self.failed:
                 self.failed = True
                 raise RuntimeError("throttled")
-            return wiring.counters().apply(change, now)
+            return wiring.metrics.counters().apply(change, now)
 
     records = [stream_record(old, new, sequence=100 + i) for i, (old, new) in enumerate(lifecycle("c_1")[1:])]
     bad = stream_record(*lifecycle("c_2")[1], sequence=200)
@@ -124,7 +124,7 @@ def test_transaction_conflicts_are_retried_and_count_once(aws, quiet_stream):
     from engage.core.time import parse_iso
     from engage.metrics.counters import change_of
 
-    table = wiring.table()
+    table = wiring.aws.table()
     real = table.client.transact_write_items
     calls = {"n": 0}
 
@@ -155,7 +155,7 @@ def test_sends_written_to_the_table_are_counted_from_the_real_stream(aws, lambda
     from engage import wiring
     from engage.adapters.dynamo.table import Update
 
-    table = wiring.table()
+    table = wiring.aws.table()
     pump = StreamPump(aws.stream_arn)
     for i in range(5):
         item = send_item(f"c_{i}", "cmp_1")
@@ -174,4 +174,4 @@ def test_sends_written_to_the_table_are_counted_from_the_real_stream(aws, lambda
         assert handle(event, lambda_context) == {"batchItemFailures": []}
     # Then
     assert campaign_counts() == {"sent": 5, "delivered": 5, "read": 5, "opted_out": 1}
-    assert wiring.counters().active_campaigns(["2026-11-23"]).keys() == {"cmp_1"}
+    assert wiring.metrics.counters().active_campaigns(["2026-11-23"]).keys() == {"cmp_1"}

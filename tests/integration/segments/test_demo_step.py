@@ -50,7 +50,7 @@ def test_demo_step_previews_and_saves_the_playbook_segment(aws, lambda_context):
     from engage import wiring
     from local.demo_steps import segments as step
 
-    wiring.table().batch_put(base_items(random_base(random.Random(3), 30, utcnow())))
+    wiring.aws.table().batch_put(base_items(random_base(random.Random(3), 30, utcnow())))
     demo = Demo(lambda_context)
     step.run(demo)
     text = "\n".join(demo.lines)

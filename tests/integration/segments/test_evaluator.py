@@ -26,7 +26,7 @@ DEAR_GETS = PlanCosts(batch_get_rcu=1_000)  # ... or the planner prefers the par
 def table(aws):
     from engage import wiring
 
-    return wiring.table()
+    return wiring.aws.table()
 
 
 @settings(

@@ -61,7 +61,7 @@ def test_playbook_example_finds_the_high_potential_customers(aws, base):
 
     # Given 10,000 customers with the playbook's tag frequencies
     items, holders = base
-    table = wiring.table()
+    table = wiring.aws.table()
     table.batch_put(items)
     expected = (holders["interest:cosmetics"] & holders["stage:purchased"]) - holders["product:lipstick"]
     # When the marketer previews the rule

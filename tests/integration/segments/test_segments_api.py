@@ -21,7 +21,7 @@ def api(aws, lambda_context):
     from functions.api import app
 
     people = random_base(random.Random(5), 40, NOW)
-    wiring.table().batch_put(base_items(people))
+    wiring.aws.table().batch_put(base_items(people))
 
     def call(method, path, body=None, groups="marketer"):
         response = app.lambda_handler(http_event(method, path, body=body, groups=groups), lambda_context)

@@ -17,19 +17,21 @@ def test_sleeping_vips_move_to_historical_stock_on_the_quarterly_audit(aws, lamb
     awake = Customer(id=f"c_{2:032x}", wa_id="4915100000002", first_seen_at="2025-01-01T00:00:00Z",
                      last_interaction_at="2026-09-20T00:00:00Z")  # fmt: skip
     for customer in (sleeping, awake):
-        wiring.customers().create(customer)
-        wiring.memberships().add(customer.id, "value:vip", since="2026-01-01T00:00:00Z", source="rule:bh-value-vip")
+        wiring.customers.repository().create(customer)
+        wiring.tagging.memberships().add(
+            customer.id, "value:vip", since="2026-01-01T00:00:00Z", source="rule:bh-value-vip"
+        )
 
     summary = run_schedule("lifecycle-pass", NOW, lambda_context)
 
     assert summary["audit"] is True
 
     def held(c):
-        return {m["name"] for m in wiring.memberships().of_customer(c.id)}
+        return {m["name"] for m in wiring.tagging.memberships().of_customer(c.id)}
 
     assert "historical-stock:awaiting-activation" in held(sleeping) and "value:vip" not in held(sleeping)
     assert "historical-stock:awaiting-activation" not in held(awake) and "value:vip" in held(awake)
-    entries, _ = wiring.tag_log().entries(
+    entries, _ = wiring.tagging.log().entries(
         since=parse_iso("2026-09-30T00:00:00Z"),
         until=parse_iso(NOW),
         customer_id=sleeping.id,

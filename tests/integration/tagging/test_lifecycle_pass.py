@@ -36,7 +36,7 @@ def test_ninety_days_take_a_customer_from_active_to_needs_attention_to_dormant(b
     assert clock(base, cid, "rfm") == {"rfm:dormant"}
     log = [
         (e["tag"], e["change"])
-        for e in base.tag_log().entries(since=T0, until=T0 + timedelta(days=91), customer_id=cid)[0]
+        for e in base.tagging.log().entries(since=T0, until=T0 + timedelta(days=91), customer_id=cid)[0]
     ]
     assert ("activity:needs-attention", "added") in log and ("activity:active", "removed") in log
     assert ("activity:dormant", "added") in log
@@ -45,9 +45,9 @@ def test_ninety_days_take_a_customer_from_active_to_needs_attention_to_dormant(b
 def test_the_same_night_twice_changes_nothing(base, lambda_context):
     cid = customer(base, 3, last_interaction_at=at(0))
     run_schedule("lifecycle-pass", at(40), lambda_context)
-    before = (tags(base, cid), list(base.table().query(f"CUST#{cid}", sk_prefix="TAGLOG#")))
+    before = (tags(base, cid), list(base.aws.table().query(f"CUST#{cid}", sk_prefix="TAGLOG#")))
     run_schedule("lifecycle-pass", at(40), lambda_context)
-    assert (tags(base, cid), list(base.table().query(f"CUST#{cid}", sk_prefix="TAGLOG#"))) == before
+    assert (tags(base, cid), list(base.aws.table().query(f"CUST#{cid}", sk_prefix="TAGLOG#"))) == before
 
 
 def test_tags_with_an_expiry_leave_on_time(base, lambda_context):
@@ -59,10 +59,10 @@ def test_tags_with_an_expiry_leave_on_time(base, lambda_context):
         customer_id=cid, tag="intent:price-asked", action="add", source="rule:kw-price-asked", event_id="w1",
         at=at(0), expires_at=expires,
     )  # fmt: skip
-    base.tag_writer().apply([change])
+    base.tagging.writer().apply([change])
     run_schedule("lifecycle-pass", at(6.9), lambda_context)
     assert "intent:price-asked" in tags(base, cid)
     run_schedule("lifecycle-pass", at(7.1), lambda_context)
     assert "intent:price-asked" not in tags(base, cid)
-    entries, _ = base.tag_log().entries(since=T0, until=T0 + timedelta(days=8), tag="intent:price-asked")
+    entries, _ = base.tagging.log().entries(since=T0, until=T0 + timedelta(days=8), tag="intent:price-asked")
     assert [e["change"] for e in entries if e.get("customer_id") == cid] == ["expired", "added"]

@@ -19,7 +19,7 @@ def test_a_single_purchase_walks_new_growth_pre_churn_churned_lost(base, lambda_
     cid = customer(
         base, 2, orders=1, total_spent=50, first_order_at=at(0), last_order_at=at(0), last_interaction_at=at(0)
     )
-    base.table().update(
+    base.aws.table().update(
         f"CUST#{cid}", "PROFILE", __import__("engage").adapters.dynamo.table.Update().set(order_times=[at(0)])
     )
     expected = {
@@ -49,12 +49,12 @@ def test_rfm_scores_buyers_by_quintiles_and_marks_the_top_as_high_value(base, la
     ]
     run_schedule("lifecycle-pass", at(0), lambda_context)
     top, bottom = (
-        base.customers().table.get(f"CUST#{ids[-1]}", "PROFILE"),
-        base.table().get(f"CUST#{ids[0]}", "PROFILE"),
+        base.customers.repository().table.get(f"CUST#{ids[-1]}", "PROFILE"),
+        base.aws.table().get(f"CUST#{ids[0]}", "PROFILE"),
     )
     assert top["rfm"]["score"] == "555" and top["rfm"]["group"] == "vip"
     assert bottom["rfm"]["score"] == "111" and bottom["rfm"]["group"] == "dormant"
     assert "value:high" in tags(base, ids[-1]) and "rfm:vip" in tags(base, ids[-1])
     assert "value:low" in tags(base, ids[0])
-    cuts = base.passes().get_cuts(at(0)[:10])
+    cuts = base.tagging.passes().get_cuts(at(0)[:10])
     assert cuts["buyers"] == 10

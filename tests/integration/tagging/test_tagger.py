@@ -19,7 +19,7 @@ def tagger(aws):
     from engage.customers.profiles import Customer
     from functions.tagger import app
 
-    wiring.customers().create(Customer(id=CID, wa_id="4915123456789", first_seen_at="2026-11-01T00:00:00Z"))
+    wiring.customers.repository().create(Customer(id=CID, wa_id="4915123456789", first_seen_at="2026-11-01T00:00:00Z"))
     return app
 
 
@@ -27,20 +27,20 @@ def put_and_stream(items):
     from engage import wiring
 
     for item in items:
-        wiring.table().put(item)
+        wiring.aws.table().put(item)
     return stream_event(items)
 
 
 def tags_of(customer_id=CID):
     from engage import wiring
 
-    return {m["name"]: m for m in wiring.memberships().of_customer(customer_id)}
+    return {m["name"]: m for m in wiring.tagging.memberships().of_customer(customer_id)}
 
 
 def log_of(customer_id=CID):
     from engage import wiring
 
-    return list(wiring.table().query(f"CUST#{customer_id}", sk_prefix="TAGLOG#"))
+    return list(wiring.aws.table().query(f"CUST#{customer_id}", sk_prefix="TAGLOG#"))
 
 
 def test_sample_messages_tag_price_sensitive_and_price_asked(tagger, lambda_context):
@@ -143,7 +143,7 @@ def test_shop_events_reach_the_tagger_through_the_table_stream(aws, lambda_conte
     assert len(event["Records"]) == 3
     assert tagger.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
     # Then the category rule tagged the customer, and the catalog's dynamic tag holds it
-    cid = wiring.customers().find_id(wa_id="4915123456789")
+    cid = wiring.customers.repository().find_id(wa_id="4915123456789")
     held = tags_of(cid)
     assert held["interest:cosmetics"]["source"] == "rule:bh-interest-category"
     assert "3 product viewed events" in held["interest:cosmetics"]["reason"]

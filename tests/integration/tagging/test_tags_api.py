@@ -30,7 +30,9 @@ def asha(aws):
     from engage.core.time import parse_iso
     from engage.customers.profiles import resolve_customer
 
-    customer, _ = resolve_customer(wiring.customers(), wa_id="4915123456789", user_id=None, now=parse_iso(NOW))
+    customer, _ = resolve_customer(
+        wiring.customers.repository(), wa_id="4915123456789", user_id=None, now=parse_iso(NOW)
+    )
     return customer
 
 
@@ -106,7 +108,7 @@ def test_rename_carries_every_membership_along(api, lambda_context, asha):
 
     call(api, lambda_context, "POST", "/v1/tags", {"name": "interest:yoga-old"}, groups="admin")
     for n in range(30):
-        wiring.memberships().add(f"c_{n:032x}", "interest:yoga-old", since=NOW, source="import")
+        wiring.tagging.memberships().add(f"c_{n:032x}", "interest:yoga-old", since=NOW, source="import")
     status, body = call(
         api,
         lambda_context,
@@ -116,7 +118,10 @@ def test_rename_carries_every_membership_along(api, lambda_context, asha):
         groups="admin",
     )
     assert status == 200 and body["state"] == "done" and body["moved"] == 30
-    assert wiring.memberships().count("interest:yoga") == 30 and wiring.memberships().count("interest:yoga-old") == 0
+    assert (
+        wiring.tagging.memberships().count("interest:yoga") == 30
+        and wiring.tagging.memberships().count("interest:yoga-old") == 0
+    )
     assert call(api, lambda_context, "GET", "/v1/tags/interest:yoga-old")[0] == 404
     assert call(api, lambda_context, "GET", "/v1/tags/interest:yoga")[1]["renamed_from"] == "interest:yoga-old"
     entries = call(api, lambda_context, "GET", "/v1/tags/log", query={"tag": "interest:yoga"})[1]["entries"]
@@ -131,26 +136,26 @@ def test_a_big_rename_continues_in_batches_on_the_pass_queue(api, lambda_context
     monkeypatch.setattr(tagging, "BATCH", 10)
     call(api, lambda_context, "POST", "/v1/tags", {"name": "interest:pilates"}, groups="admin")
     for n in range(25):
-        wiring.memberships().add(f"c_{n:032x}", "interest:pilates", since=NOW, source="import")
+        wiring.tagging.memberships().add(f"c_{n:032x}", "interest:pilates", since=NOW, source="import")
     status, body = call(
         api, lambda_context, "PATCH", "/v1/tags/interest:pilates", {"name": "interest:reformer"}, groups="admin"
     )
     assert status == 202 and body["state"] == "renaming" and body["moved"] == 10
     assert drain_pass_queue(lambda_context) == 2
-    assert wiring.memberships().count("interest:reformer") == 25
-    assert wiring.catalog().get("interest:pilates") is None
+    assert wiring.tagging.memberships().count("interest:reformer") == 25
+    assert wiring.tagging.catalog().get("interest:pilates") is None
 
 
 def test_deleting_a_tag_removes_its_memberships_but_not_one_a_rule_sets(api, lambda_context, asha):
     from engage import wiring
 
     call(api, lambda_context, "POST", "/v1/tags", {"name": "power:premium-plus"}, groups="admin")
-    wiring.memberships().add(asha.id, "power:premium-plus", since=NOW, source="import")
+    wiring.tagging.memberships().add(asha.id, "power:premium-plus", since=NOW, source="import")
     status, body = call(
         api, lambda_context, "DELETE", "/v1/tags/power:premium-plus", groups="admin", query={"reason": "unused"}
     )
     assert (status, body["removed"]) == (200, 1)
-    assert wiring.memberships().of_customer(asha.id) == []
+    assert wiring.tagging.memberships().of_customer(asha.id) == []
     status, body = call(api, lambda_context, "DELETE", "/v1/tags/intent:high", groups="admin")
     assert (status, body["error"]["code"]) == (409, "tag_in_use")
 
@@ -161,8 +166,8 @@ def test_bulk_filters_then_adds_and_removes(api, lambda_context):
     call(api, lambda_context, "POST", "/v1/tags", {"name": "interest:shoes"}, groups="admin")
     call(api, lambda_context, "POST", "/v1/tags", {"name": "power:vip-list"}, groups="admin")
     for n in range(6):
-        wiring.memberships().add(f"c_{n:032x}", "interest:shoes", since=NOW, source="import")
-    wiring.memberships().add(f"c_{0:032x}", "power:premium", since=NOW, source="import")
+        wiring.tagging.memberships().add(f"c_{n:032x}", "interest:shoes", since=NOW, source="import")
+    wiring.tagging.memberships().add(f"c_{0:032x}", "power:premium", since=NOW, source="import")
     request = {"filter": {"all_of": ["interest:shoes"], "none_of": ["power:premium"]}, "add": ["power:vip-list"]}
     status, body = call(api, lambda_context, "POST", "/v1/tags/bulk", {**request, "dry_run": True})
     assert body == {"matched": 5, "added": 0, "removed": 0, "dry_run": True}
@@ -176,7 +181,7 @@ def test_bulk_filters_then_adds_and_removes(api, lambda_context):
 def test_health_reports_size_overloaded_and_silent_tags(api, lambda_context, asha):
     from engage import wiring
 
-    wiring.memberships().add(asha.id, "interest:cosmetics", since=NOW, source="rule:bh-interest-category")
+    wiring.tagging.memberships().add(asha.id, "interest:cosmetics", since=NOW, source="rule:bh-interest-category")
     status, report = call(api, lambda_context, "GET", "/v1/tags/health")
     assert status == 200 and report["status"] == "small" and report["customers"] == 1
     assert [o["name"] for o in report["overloaded"]] == ["interest:cosmetics"]
@@ -229,4 +234,4 @@ def test_the_weekly_health_job_stores_its_report(api, lambda_context, asha):
 
     summary = scheduler.lambda_handler({"schedule": "tag-health", "now": "2026-11-23T03:00:00Z"}, lambda_context)
     assert summary["catalog_size"] == 20 and summary["status"] == "small"
-    assert wiring.table().get("CATALOG", "HEALTH")["report"]["customers"] == 1
+    assert wiring.aws.table().get("CATALOG", "HEALTH")["report"]["customers"] == 1

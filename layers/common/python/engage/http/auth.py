@@ -1,7 +1,12 @@
-"""Who is calling: the JWT authorizer's groups, or the local runtime's dev bearer tokens."""
+"""Who is calling: the JWT authorizer's groups, or the local runtime's dev bearer tokens; and the
+role each route declares (`Marketer`, `Admin`)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engage.core.errors import Forbidden, Unauthorized
@@ -34,3 +39,26 @@ def require(event: APIGatewayProxyEventV2, *roles: str) -> str:
     if not groups & allowed:
         raise Forbidden(f"this needs the {' or '.join(sorted(allowed))} group")
     return caller_name(event)
+
+
+def _event(request: Request) -> APIGatewayProxyEventV2:
+    event = request.resolved_event
+    if not isinstance(event, APIGatewayProxyEventV2):  # every resolver here is an HTTP API (v2) resolver
+        raise TypeError(f"expected an HTTP API event, got {type(event).__name__}")
+    return event
+
+
+def marketer(request: Request) -> str:
+    """The caller, who must be a marketer (or an admin)."""
+    return require(_event(request), "marketer")
+
+
+def admin(request: Request) -> str:
+    """The caller, who must be an admin."""
+    return require(_event(request), "admin")
+
+
+# A route declares its role once, as a parameter that is the caller's name:
+# `def list_tags(caller: Marketer)`. Powertools resolves it after validating the request.
+Marketer = Annotated[str, Depends(marketer)]
+Admin = Annotated[str, Depends(admin)]

@@ -10,8 +10,8 @@ from engage.campaigns import service as campaign_flow
 
 
 def release_deferred(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return campaign_flow.release_deferred(wiring.flow_ports(), now)
+    return campaign_flow.release_deferred(wiring.campaigns.flow_ports(), now)
 
 
 def campaign_tick(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return campaign_flow.campaign_tick(wiring.flow_ports(), now)
+    return campaign_flow.campaign_tick(wiring.campaigns.flow_ports(), now)

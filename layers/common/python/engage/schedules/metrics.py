@@ -1,7 +1,7 @@
 """The hourly `metric-alerts` job: judge active campaigns and segments, then write due 24-hour reports.
 
-Registered in `engage.schedules.JOBS`; the scheduler calls `metric_alerts(payload, now)`. The
-adapters come from `engage.wiring` unless given (tests and the local runtime pass their own).
+Registered in `engage.schedules.JOBS`; the scheduler calls `metric_alerts(payload, now)`, which runs
+`run` over the adapters from `engage.wiring` (tests pass their own to `run`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from engage import wiring
 from engage.core import telemetry
 from engage.core.observability import logger
 from engage.core.ports import Alerts
@@ -88,6 +89,4 @@ def run(reader: MetricsReader, alerts: AlertStore, publisher: Alerts, now: datet
 
 def metric_alerts(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     """JOBS["metric-alerts"]: runs hourly."""
-    from engage import wiring
-
-    return run(wiring.counters(), wiring.alert_store(), wiring.alert_topic(), now)
+    return run(wiring.metrics.counters(), wiring.metrics.alert_store(), wiring.metrics.alert_topic(), now)

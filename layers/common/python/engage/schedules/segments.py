@@ -12,10 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engage import wiring
 from engage.segments.service import record_sizes
 
 
 def segment_sizes(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    from engage import wiring
-
-    return record_sizes(store=wiring.segments(), reader=wiring.audience(), catalog=wiring.tag_catalog(), now=now)
+    return record_sizes(
+        store=wiring.segments.repository(),
+        reader=wiring.segments.audience(),
+        catalog=wiring.segments.tag_catalog(),
+        now=now,
+    )

@@ -19,7 +19,7 @@ from engage.tagging.lifecycle import LifecycleConfig
 
 
 def _config() -> dict[str, Any]:
-    return wiring.tagging_reads().config(max_age=60)
+    return wiring.tagging.reads().config(max_age=60)
 
 
 def lifecycle_config() -> LifecycleConfig:
@@ -27,25 +27,29 @@ def lifecycle_config() -> LifecycleConfig:
 
 
 def _ready(now: datetime) -> tagging.Tagging:
-    return tagging.ready(wiring.tagging(), now)
+    return tagging.ready(wiring.tagging.ports(), now)
 
 
 def lifecycle_pass(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     _ready(now)
-    return lifecycle.start(wiring.passes(), wiring.pass_queue(), payload, now, lifecycle_config())
+    return lifecycle.start(wiring.tagging.passes(), wiring.tagging.pass_queue(), payload, now, lifecycle_config())
 
 
 def lifecycle_stats(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return lifecycle.stats_page(wiring.passes(), _ready(now), wiring.pass_queue(), payload, now, lifecycle_config())
+    return lifecycle.stats_page(
+        wiring.tagging.passes(), _ready(now), wiring.tagging.pass_queue(), payload, now, lifecycle_config()
+    )
 
 
 def lifecycle_page(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     t = _ready(now)
-    return lifecycle.score_page(wiring.passes(), t, wiring.pass_queue(), payload, now, lifecycle_config())
+    return lifecycle.score_page(
+        wiring.tagging.passes(), t, wiring.tagging.pass_queue(), payload, now, lifecycle_config()
+    )
 
 
 def lifecycle_expiry(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return lifecycle.expiry_page(wiring.passes(), _ready(now), wiring.pass_queue(), payload, now)
+    return lifecycle.expiry_page(wiring.tagging.passes(), _ready(now), wiring.tagging.pass_queue(), payload, now)
 
 
 def tag_health(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -54,8 +58,8 @@ def tag_health(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     definitions = list(t.catalog.all(fresh=True).values())
     counts = {d.name: t.memberships.count(d.name) for d in definitions}
     config = HealthConfig.model_validate(_config().get("health") or {})
-    report = health_report(definitions, counts, wiring.tagging_reads().customer_count(), now, config)
-    wiring.catalog().save_health(report, at=iso(now))
+    report = health_report(definitions, counts, wiring.tagging.reads().customer_count(), now, config)
+    wiring.tagging.catalog().save_health(report, at=iso(now))
     for warning in report["warnings"]:
         logger.warning("tag health", extra={"warning": warning})
     return {k: report[k] for k in ("catalog_size", "status", "warnings")}

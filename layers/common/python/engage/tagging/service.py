@@ -1,6 +1,6 @@
 """Tagging use cases: install, catalog changes, hand tagging, bulk, and the tagger's event step.
 
-Dependencies come in a `Tagging` bundle of ports (built by `engage.wiring.tagging()`), so tests
+Dependencies come in a `Tagging` bundle of ports (built by `engage.wiring.tagging.ports()`), so tests
 and the local runtime can hand in fakes or moto-backed adapters.
 """
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +15,7 @@ from engage.core.time import iso, utcnow
 from engage.core.types import UserId
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, clean, resolve_customer
-from engage.http.auth import require
+from engage.http.auth import Admin, Marketer
 from engage.tagging.service import customer_tags
 
 router = APIGatewayHttpRouter()
@@ -35,11 +37,20 @@ def find_customer(store: CustomerStore, ref: str) -> Customer:
     return customer
 
 
+class CustomerOut(Customer):
+    """A customer as the API shows it: the stored profile and the tags held now."""
+
+    tags: list[dict[str, Any]]
+
+
+class ErasedOut(BaseModel):
+    erased: str
+
+
 @router.get("/v1/customers/<ref>")
-def get_customer(ref: str) -> dict:
-    require(router.current_event, "marketer")
-    customer = find_customer(wiring.customers(), ref)
-    return {**customer.model_dump(), "tags": customer_tags(wiring.tagging(), customer.id, utcnow())}
+def get_customer(ref: str, caller: Marketer) -> CustomerOut:
+    customer = find_customer(wiring.customers.repository(), ref)
+    return CustomerOut(**customer.model_dump(), tags=customer_tags(wiring.tagging.ports(), customer.id, utcnow()))
 
 
 class CustomerIn(BaseModel):
@@ -66,13 +77,12 @@ def consent_fields(marketing: bool, source: str, now_iso: str) -> dict:
 
 
 @router.post("/v1/customers")
-def upsert_customer(body: CustomerIn) -> Response[dict]:
-    by = require(router.current_event, "marketer")
+def upsert_customer(body: CustomerIn, caller: Marketer) -> Response[dict]:
     if not body.phone and not body.user_id:
         raise Invalid("give a phone number or a user_id", code="missing_identity")
     now = utcnow()
     wa_id = to_wa_id(body.phone) if body.phone else None
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer, created = resolve_customer(store, wa_id=wa_id, user_id=body.user_id, name=body.name, now=now)
     fields: dict = {}
     if body.name:
@@ -80,7 +90,7 @@ def upsert_customer(body: CustomerIn) -> Response[dict]:
     if body.attributes:
         fields["attributes"] = {**customer.attributes, **body.attributes}
     if body.marketing_consent is not None:
-        fields.update(consent_fields(body.marketing_consent, f"api:{by}", iso(now)))
+        fields.update(consent_fields(body.marketing_consent, f"api:{caller}", iso(now)))
     if fields:
         store.update(customer.id, **fields)
     saved = store.get(customer.id)
@@ -88,21 +98,19 @@ def upsert_customer(body: CustomerIn) -> Response[dict]:
 
 
 @router.put("/v1/customers/<ref>/consent")
-def set_consent(ref: str, body: ConsentIn) -> dict:
+def set_consent(ref: str, body: ConsentIn, caller: Marketer) -> Customer | dict[str, Any]:
     """Records marketing consent given or withdrawn outside WhatsApp (a form, a call, the shop)."""
-    by = require(router.current_event, "marketer")
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer = find_customer(store, ref)
-    store.update(customer.id, **consent_fields(body.marketing, f"{body.source}:{by}", iso(utcnow())))
+    store.update(customer.id, **consent_fields(body.marketing, f"{body.source}:{caller}", iso(utcnow())))
     saved = store.get(customer.id)
-    return saved.model_dump() if saved else {}
+    return saved if saved else {}  # {} only when erased in between
 
 
 @router.delete("/v1/customers/<ref>")
-def erase_customer(ref: str) -> dict:
+def erase_customer(ref: str, caller: Admin) -> ErasedOut:
     """GDPR erasure: the profile, both identities, tags, history and sends. Admin only."""
-    require(router.current_event, "admin")
-    store = wiring.customers()
+    store = wiring.customers.repository()
     customer = find_customer(store, ref)
     store.delete(customer)
-    return {"erased": customer.id}
+    return ErasedOut(erased=customer.id)

@@ -3,7 +3,8 @@
 In AWS the route has no JWT authorizer: the shop signs the raw body with EVENTS_WEBHOOK_SECRET
 (`X-Engage-Signature: sha256=<hex>`). A marketer or admin token is accepted instead where an
 authorizer (or the local runtime) supplies group claims. Authentication is checked before the
-body is parsed, so an unsigned request learns nothing about the schema.
+body is parsed, so an unsigned request learns nothing about the schema. It is the one route whose
+role check sits in its body (a signature stands in for the role), not in a `Marketer` parameter.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ def post_event() -> Response[dict]:
     raw = raw_body()
     header = (event.headers or {}).get(SIGNATURE_HEADER)
     if header or not caller_groups(event):
-        verify_signature(header, raw, wiring.events_secrets())
+        verify_signature(header, raw, wiring.inbound.events_secrets())
     else:
         require(event, "marketer")
-    result = record_shop_event(wiring.customers(), wiring.shop_events(), parse_event(raw), utcnow())
+    result = record_shop_event(wiring.customers.repository(), wiring.inbound.shop_events(), parse_event(raw), utcnow())
     status = 200 if result["duplicate"] else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result)
