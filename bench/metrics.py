@@ -117,7 +117,7 @@ def run_counting(lambda_context: Any, counter: Any) -> None:
 
 def run_stubbed(lambda_context: Any) -> None:
     from engage import wiring
-    from engage.adapters.dynamo.counters import CounterRepository
+    from engage.adapters.dynamo.metrics_counters import CounterRepository
     from engage.adapters.dynamo.table import Table
 
     stub = StubClient()
@@ -143,8 +143,8 @@ def run_stubbed(lambda_context: Any) -> None:
 def seed_daily() -> None:
     """30 days x 5 segments on every shard, written as the counters leave them (batch puts: fast on moto)."""
     from engage import wiring
-    from engage.adapters.dynamo.counters import DAY_SCOPE, campaign_scope
     from engage.adapters.dynamo.keys import counter_pk
+    from engage.adapters.dynamo.metrics_counters import DAY_SCOPE, campaign_scope
 
     store = wiring.metrics.counters()
     counts = {"sent": 50, "delivered": 49, "read": 30, "replied": 8, "clicked": 6, "clicks": 9, "opted_out": 1}

@@ -87,7 +87,7 @@ COUNTRIES = [("DE", "4915", "Europe/Berlin"), ("FR", "336", "Europe/Paris"), ("B
 def generate() -> Iterator[dict[str, Any]]:
     """Profiles (every field the predicates use), memberships and a short history, deterministic."""
     from engage.adapters.dynamo.customers import CustomerRepository
-    from engage.adapters.dynamo.memberships import membership_item
+    from engage.adapters.dynamo.tagging_memberships import membership_item
     from engage.customers.profiles import Consent, Customer
 
     rng = random.Random(SEED)
@@ -334,7 +334,7 @@ def run() -> None:
         from botocore.config import Config
 
         from engage import wiring
-        from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
+        from engage.adapters.dynamo.segments_audience import DynamoAudienceReader, TableTagCatalog
         from engage.adapters.dynamo.table import Table
         from engage.segments.evaluator import evaluate
         from engage.segments.service import parse_rule, preview

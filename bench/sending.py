@@ -40,7 +40,7 @@ MICRO = 1_000_000
 # ---------------------------------------------------------------- (b) the bucket itself
 def bucket_benchmark(senders: int = 50, rate: float = 1000, seconds: float = 10, block: int = 10) -> dict[str, Any]:
     from engage import wiring
-    from engage.adapters.dynamo.buckets import DynamoBuckets
+    from engage.adapters.dynamo.delivery_buckets import DynamoBuckets
     from engage.delivery.throttle import Rate, Wallet, shards_for
     from tests.fakes.sending import max_in_window
 
@@ -94,7 +94,7 @@ def seed_customers(recipients: int) -> None:
     """Consenting customers tagged `bench`, and send windows open all day (an import, not the API)."""
     from engage import wiring
     from engage.adapters.dynamo.customers import CustomerRepository
-    from engage.adapters.dynamo.memberships import membership_item
+    from engage.adapters.dynamo.tagging_memberships import membership_item
     from engage.core.time import iso, utcnow
     from engage.customers.profiles import Consent, Customer
 

@@ -1,6 +1,7 @@
 """Lambda event source mappings, locally: SQS pollers and DynamoDB stream tailers that call handlers.
 
-moto cannot run event source mappings without Docker, so the runtime polls itself (reference/aws.md §6).
+moto cannot run event source mappings without Docker, so the runtime polls itself: moto keeps the
+streams and queues, and nothing else polls them.
 
 SQS: receive up to min(BatchSize, 10) messages, hand them over as a real SQS event, delete what
 succeeded, honour `batchItemFailures`; a raised exception fails the whole batch. Failed messages

@@ -1,7 +1,7 @@
 """A fake WhatsApp Cloud API, served by the local runtime under `/_fake/graph/<version>/`.
 
 `POST /_fake/graph/v25.0/{phone_number_id}/messages` behaves like Graph's send endpoint
-(reference/whatsapp.md §5-6): bearer token check (error 190, HTTP 401), body validation (100 invalid
+(as the Cloud API answers): bearer token check (error 190, HTTP 401), body validation (100 invalid
 parameter, 131008 required parameter missing; HTTP 400), the success answer with `contacts` and a
 `wamid`, and Graph's error shape. Every accepted send is recorded in the outbox and queues the
 webhooks WhatsApp would send back to `POST /webhook`, signed with the app secret: statuses
@@ -36,7 +36,7 @@ from local.http_api import Response, json_response
 WABA_ID = "102290129340398"
 DISPLAY_PHONE_NUMBER = "15550001234"
 
-# code -> (HTTP status, title); reference/whatsapp.md §6.
+# code -> (HTTP status, title), as the Cloud API answers them.
 ERRORS: dict[int, tuple[int, str]] = {
     0: (401, "AuthException"),
     1: (400, "API Unknown"),

@@ -4,7 +4,8 @@ Like Lambda, one environment runs one invocation at a time (Powertools' resolver
 per-invocation state on module-level objects). A function that may run several batches at once (the
 sender with N workers) gets N environments: the first is the canonical `functions.<folder>.app` module,
 the others are fresh, separate instances of the same file, as separate Lambda sandboxes would be.
-Modules are imported lazily, after moto and the environment are in place (STYLE pitfall 4).
+Modules are imported lazily, after moto and the environment are in place: a client built at import
+time would escape moto.
 """
 
 from __future__ import annotations

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.keys import customer_pk, event_sk
-from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.phones import region_of
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Consent as CustomerConsent
 from engage.customers.profiles import Customer
-from engage.segments.rules import (
+from engage.segments.rule_tree import (
     RECENCY_FIELDS,
     Consent,
     Country,

@@ -9,7 +9,7 @@ from bench.common import AwsRequestCounter
 
 def counted():
     from engage import wiring
-    from engage.adapters.dynamo.prefetch import PrefetchingCustomers
+    from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
 
     counter = AwsRequestCounter()
     boto3.setup_default_session()

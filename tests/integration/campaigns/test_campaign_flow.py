@@ -212,7 +212,7 @@ def test_release_deferred_requeues_due_jobs_once(stack):
 
 def test_the_dynamodb_bucket_books_consecutive_slots_idle_or_busy(aws):
     from engage import wiring
-    from engage.adapters.dynamo.buckets import DynamoBuckets
+    from engage.adapters.dynamo.delivery_buckets import DynamoBuckets
 
     buckets = DynamoBuckets(wiring.aws.table())
     other = DynamoBuckets(wiring.aws.table())  # another container with its own view

@@ -120,7 +120,7 @@ def test_a_failing_record_is_reported_alone_and_counted_on_retry(aws, quiet_stre
 
 def test_transaction_conflicts_are_retried_and_count_once(aws, quiet_stream):
     from engage import wiring
-    from engage.adapters.dynamo.counters import CounterRepository
+    from engage.adapters.dynamo.metrics_counters import CounterRepository
     from engage.core.time import parse_iso
     from engage.metrics.counters import change_of
 

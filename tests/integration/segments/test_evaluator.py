@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
-from engage.adapters.dynamo.memberships import membership_item
+from engage.adapters.dynamo.segments_audience import DynamoAudienceReader, TableTagCatalog
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.time import parse_iso
 from engage.segments.evaluator import PlanCosts, evaluate
-from engage.segments.rules import to_json
+from engage.segments.rule_tree import to_json
 from engage.segments.text import from_text
 from tests.helpers.segments import VOCABULARY, base_items, clear, customer_id, random_base, reference, rules
 

@@ -13,9 +13,9 @@ import random
 
 import pytest
 
-from engage.adapters.dynamo.audience import DynamoAudienceReader
 from engage.adapters.dynamo.customers import CustomerRepository
-from engage.adapters.dynamo.memberships import membership_item
+from engage.adapters.dynamo.segments_audience import DynamoAudienceReader
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.time import parse_iso
 from engage.customers.profiles import Customer
 from engage.segments.service import preview

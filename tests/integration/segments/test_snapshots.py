@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engage.adapters.dynamo.customers import CustomerRepository
-from engage.adapters.dynamo.memberships import membership_item
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.errors import Invalid, NotFound
 from engage.core.time import parse_iso
 from engage.customers.profiles import Customer

@@ -10,7 +10,7 @@ from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.config import CapConfig, SendingConfig
 from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
-from engage.delivery.rules import PastSend, SendContext, decide
+from engage.delivery.policy import PastSend, SendContext, decide
 from tests.fakes.sending import T0
 
 BERLIN = "4915123456789"

@@ -94,7 +94,7 @@ def population(rng: random.Random) -> list[Customer]:
 
 
 class Checker:
-    """Re-derives every rule from DESIGN §4 numbers, independently of engage.delivery.rules."""
+    """Re-derives every rule from the playbook's numbers (docs/sending.md), independently of engage.delivery.policy."""
 
     def __init__(self, people: dict[str, Customer], content: dict[str, str], w) -> None:
         self.people, self.content, self.w = people, content, w

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 
 from engage.core.errors import Invalid
-from engage.segments.rules import from_json, to_json
+from engage.segments.rule_tree import from_json, to_json
 from engage.segments.service import parse_rule
 from engage.segments.text import from_text, to_text
 from engage.segments.validation import validate

@@ -1,7 +1,7 @@
 """Approved WhatsApp templates campaigns may use, and the playbook's content lint.
 
 Lint findings are warnings, never errors: they are returned when a template is saved and when a
-campaign is created (DESIGN §4: 3-5 lines and at most 50 words, sentences at most 15 words, the
+campaign is created (the playbook: 3-5 lines and at most 50 words, sentences at most 15 words, the
 name in the first 10 words, a concrete call to action at the end, urgency words in at most 2
 sends a week).
 """

@@ -1,4 +1,4 @@
-"""Every sending number a marketer may tune (DESIGN §4), with its default.
+"""Every sending number a marketer may tune (the playbook's defaults), with its default.
 
 Stored as one JSON document at `pk=CONFIG, sk=sending`; anything missing falls back to the
 default here, so an empty or partial document is always valid.

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 RANKS = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3}
 FAILED = "failed"
-# Error codes with a lasting consequence for the customer (shared/reference/whatsapp.md §6).
+# Error codes with a lasting consequence for the customer (see delivery/whatsapp_errors.py).
 STOPPED_MARKETING = 131050
 UNDELIVERABLE = 131026
 

@@ -4,7 +4,7 @@ A batch's jobs run in parallel threads (functions/sender/app.py) on one Sender: 
 here (the batch's slot budget, prefetched profiles, the campaign cache) is safe for that.
 
 Per job: campaign state (cached for a few seconds) -> the send item (already done? in flight?)
--> the rules (engage.delivery.rules: refuse or defer) -> personalisation -> the token buckets
+-> the rules (engage.delivery.policy: refuse or defer) -> personalisation -> the token buckets
 (engage.delivery.throttle) -> the pair guard -> the intent (a conditional write BEFORE the API call)
 -> WhatsApp -> the outcome. A redelivered job whose intent has no outcome is never resent
 blindly: it is reconciled from what the status webhook wrote, and given up as
@@ -35,8 +35,8 @@ from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import SendJob
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.personalise import Context, MissingVariable, render
+from engage.delivery.policy import SendContext, decide, past_sends
 from engage.delivery.ports import ConfigSource, LinkShortener, ProfileBatch, SendLedger, WhatsAppSender
-from engage.delivery.rules import SendContext, decide, past_sends
 from engage.delivery.sends import DONE_STATES, SendItem, stored
 from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
 from engage.delivery.whatsapp_errors import Action, account_wide, classify

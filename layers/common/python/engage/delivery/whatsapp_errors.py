@@ -1,4 +1,4 @@
-"""What the sender does with each WhatsApp error (shared/reference/whatsapp.md §6)."""
+"""What the sender does with each WhatsApp error (Cloud API error codes; docs/sending.md lists them)."""
 
 from __future__ import annotations
 

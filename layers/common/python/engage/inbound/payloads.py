@@ -1,6 +1,6 @@
 """Inbound models of WhatsApp Cloud API webhook notifications (field `messages` and `user_preferences`).
 
-Shapes: ../shared/reference/whatsapp.md §4. Every model ignores unknown fields, and every
+Shapes as the Cloud API webhook sends them (docs/webhook.md). Every model ignores unknown fields, and every
 message keeps the dict it came from in `raw`, so a new field or a new message type never
 crashes parsing. Lists are parsed item by item: an item that does not fit its model is set
 aside in `rejected` (with the raw dict and the reason) instead of failing the notification.

@@ -1,6 +1,6 @@
 """Metric alerts: evaluated hourly, opened once, published once, closed when the condition clears.
 
-Rules (DESIGN §4, thresholds in `MetricsConfig.alerts`):
+Rules (the playbook's, thresholds in `MetricsConfig.alerts`):
 - a campaign's opt-out rate above 7% (of delivered);
 - a campaign's read rate under 20% (of delivered), with the advice to halve the volume; judged
   only once the campaign is `read_min_age_hours` old, because fresh sends are not read yet;

@@ -2,7 +2,7 @@
 
 Rates use the message that could act as denominator: delivery over sent, everything a reader
 does (read, reply, click, opt-out) over delivered. The healthy ranges and alert thresholds are
-DESIGN §4 defaults, overridable in the `CONFIG / metrics` item.
+The playbook's defaults, overridable in the `CONFIG / metrics` item.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class AlertThresholds(BaseModel):
 
 
 class MetricsConfig(BaseModel):
-    """Stored as `pk=CONFIG, sk=metrics`; every field has the DESIGN §4 default."""
+    """Stored as `pk=CONFIG, sk=metrics`; every field has the playbook's default."""
 
     model_config = ConfigDict(extra="ignore")
 

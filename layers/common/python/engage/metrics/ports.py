@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class CounterStore(Protocol):
-    """Exactly-once counters of send-item transitions (engage.adapters.dynamo.counters)."""
+    """Exactly-once counters of send-item transitions (engage.adapters.dynamo.metrics_counters)."""
 
     def apply(self, change: CountedChange, now: datetime) -> list[str]:
         """Counts each transition of `change` unless already counted; returns the metrics counted now."""
@@ -21,7 +21,7 @@ class CounterStore(Protocol):
 
 
 class LinkStore(Protocol):
-    """Tracked links and their clicks (engage.adapters.dynamo.links)."""
+    """Tracked links and their clicks (engage.adapters.dynamo.metrics_links)."""
 
     def create(self, link: TrackedLink) -> bool:
         """Stores a new link; False when the code is taken."""
@@ -41,7 +41,7 @@ class LinkStore(Protocol):
 
 
 class AlertStore(Protocol):
-    """Open metric alerts and their log (engage.adapters.dynamo.alerts)."""
+    """Open metric alerts and their log (engage.adapters.dynamo.metrics_alerts)."""
 
     def open_alerts(self) -> dict[str, dict[str, Any]]: ...
 

@@ -34,7 +34,7 @@ from engage.core import phones
 from engage.core.time import days, iso, parse_iso
 from engage.customers.profiles import Customer
 from engage.segments.ports import AudienceReader
-from engage.segments.rules import (
+from engage.segments.rule_tree import (
     PROFILE_LEAVES,
     Consent,
     Country,

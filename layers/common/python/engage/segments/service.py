@@ -18,7 +18,7 @@ from engage.core.errors import Conflict, Invalid, NotFound
 from engage.core.time import iso
 from engage.segments.evaluator import Audience, PlanCosts, evaluate
 from engage.segments.ports import AudienceReader, SegmentStore, TagNames
-from engage.segments.rules import Node, from_json, to_json
+from engage.segments.rule_tree import Node, from_json, to_json
 from engage.segments.text import from_text, to_text
 from engage.segments.validation import validate
 

@@ -27,7 +27,7 @@ from engage.core.errors import Invalid, NotFound
 from engage.core.time import iso
 from engage.segments.evaluator import evaluate
 from engage.segments.ports import SnapshotPorts, SnapshotStore
-from engage.segments.rules import Lifecycle, Rfm, Tag, TagPrefix, leaves, tag_of, to_json
+from engage.segments.rule_tree import Lifecycle, Rfm, Tag, TagPrefix, leaves, tag_of, to_json
 from engage.segments.service import checked_rule, parse_rule
 from engage.segments.text import to_text
 from engage.tagging.ports import TagCatalogStore

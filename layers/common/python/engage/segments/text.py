@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Literal
 
-from engage.segments.rules import (
+from engage.segments.rule_tree import (
     RECENCY_FIELDS,
     Consent,
     Country,

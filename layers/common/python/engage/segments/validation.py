@@ -18,7 +18,7 @@ from typing import Any
 from phonenumbers import SUPPORTED_REGIONS
 
 from engage.core.errors import Invalid
-from engage.segments.rules import (
+from engage.segments.rule_tree import (
     WORD,
     Consent,
     Country,
@@ -37,7 +37,7 @@ from engage.segments.rules import (
 )
 from engage.segments.text import leaf_text
 
-# Written by the nightly lifecycle/RFM pass (DESIGN §4); the catalog may add more.
+# Written by the nightly lifecycle/RFM pass; the catalog may add more.
 LIFECYCLE_STAGES = frozenset({"new", "growth-high", "growth-low", "active", "dormant", "pre-churn", "churned", "lost"})
 RFM_GROUPS = frozenset({"vip", "active", "potential", "dormant"})
 CONSENT_KINDS = frozenset({"marketing"})

@@ -4,7 +4,7 @@ A tag is `dimension:value`, normalised so that one meaning has one spelling (see
 Static tags are set by hand or by imports; dynamic tags are owned by rules (the tagger and the
 nightly pass) and cannot be set by hand. System dimensions hold dynamic tags only.
 
-Pure domain: no boto3. Storage lives in `engage.adapters.dynamo.catalog`.
+Pure domain: no boto3. Storage lives in `engage.adapters.dynamo.tagging_catalog`.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ STARTER_CATALOG: list[tuple[str, TagKind, str]] = [
 
 # ---------------------------------------------------------------------------- health
 class HealthConfig(BaseModel):
-    """DESIGN §4 tag-health defaults; overridable in CONFIG/tagging under "health"."""
+    """The playbook's tag-health defaults; overridable in CONFIG/tagging under "health"."""
 
     silent_days: int = 30
     overloaded_share: float = 0.40

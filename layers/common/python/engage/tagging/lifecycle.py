@@ -33,7 +33,7 @@ VALUE_TIERS = ("value:high", "value:mid", "value:low")
 
 
 class LifecycleConfig(BaseModel):
-    """DESIGN §4 defaults (days unless named otherwise); overridable in CONFIG/tagging under "lifecycle"."""
+    """The playbook's defaults (days unless named otherwise); overridable in CONFIG/tagging under "lifecycle"."""
 
     active_days: int = 30
     read_attention_days: int = 14

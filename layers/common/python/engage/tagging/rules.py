@@ -1,6 +1,6 @@
 """Tagging rules: keyword, behaviour window, attribute threshold, order effects.
 
-Rules are data (stored, editable, switchable off); DEFAULT_RULES are DESIGN §4's defaults.
+Rules are data (stored, editable, switchable off); DEFAULT_RULES are the playbook's defaults.
 `evaluate(rules, context)` is pure: it looks at one history event, the customer's recent
 history, their current tags and aggregates, and returns the tag changes to make. Time is the
 event's own time (`context.now`), so replays and tests give the same answer; windows are

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from engage.adapters.dynamo.campaigns import CampaignRepository, TierLedger
-from engage.adapters.dynamo.templates import TemplateRepository
+from engage.adapters.dynamo.campaigns_templates import TemplateRepository
 from engage.adapters.sqs import SqsQueue
 from engage.campaigns.dispatch import DispatchPorts
 from engage.campaigns.service import FlowPorts

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
-from engage.adapters.dynamo.buckets import DynamoBuckets
 from engage.adapters.dynamo.campaigns import ConfigRepository
-from engage.adapters.dynamo.profiles import ProfileReader
-from engage.adapters.dynamo.sends import SendRepository
+from engage.adapters.dynamo.delivery_buckets import DynamoBuckets
+from engage.adapters.dynamo.delivery_profiles import ProfileReader
+from engage.adapters.dynamo.delivery_sends import SendRepository
 from engage.adapters.sqs import SqsQueue
 from engage.adapters.sqs_retry import SqsRetryDelay
 from engage.adapters.whatsapp import WhatsAppClient

@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
-from engage.adapters.dynamo.messages import MessageRepository
-from engage.adapters.dynamo.prefetch import PrefetchingCustomers
-from engage.adapters.dynamo.shop_events import ShopEventRepository
+from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
+from engage.adapters.dynamo.inbound_messages import MessageRepository
+from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.inbound.receive import InboundPorts
 from engage.wiring import aws, customers, delivery
 

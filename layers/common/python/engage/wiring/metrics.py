@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engage.adapters.dynamo.alerts import AlertRepository
-from engage.adapters.dynamo.counters import CounterRepository
-from engage.adapters.dynamo.links import LinkRepository
+from engage.adapters.dynamo.metrics_alerts import AlertRepository
+from engage.adapters.dynamo.metrics_counters import CounterRepository
+from engage.adapters.dynamo.metrics_links import LinkRepository
 from engage.adapters.sns import SnsAlerts
 from engage.metrics.links import TrackedLinkShortener
 from engage.wiring import aws

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engage.adapters.dynamo.audience import DynamoAudienceReader, TableTagCatalog
 from engage.adapters.dynamo.segments import SegmentRepository, SnapshotRepository
+from engage.adapters.dynamo.segments_audience import DynamoAudienceReader, TableTagCatalog
 from engage.segments.ports import SnapshotPorts
 from engage.wiring import aws, tagging
 

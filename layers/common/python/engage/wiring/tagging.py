@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engage.adapters.dynamo.catalog import CatalogRepository, TagLog, TagWriter
-from engage.adapters.dynamo.lifecycle import PassRepository
-from engage.adapters.dynamo.memberships import MembershipRepository
-from engage.adapters.dynamo.rules import RuleRepository
-from engage.adapters.dynamo.tagging import MembershipBatches, TaggingReads
+from engage.adapters.dynamo.tagging_catalog import CatalogRepository, TagLog, TagWriter
+from engage.adapters.dynamo.tagging_lifecycle import PassRepository
+from engage.adapters.dynamo.tagging_memberships import MembershipRepository
+from engage.adapters.dynamo.tagging_reads import MembershipBatches, TaggingReads
+from engage.adapters.dynamo.tagging_rules import RuleRepository
 from engage.adapters.sqs import SqsQueue
 from engage.tagging.service import Tagging
 from engage.wiring import aws

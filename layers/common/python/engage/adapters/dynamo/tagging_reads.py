@@ -11,8 +11,8 @@ from typing import Any
 
 from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, PROFILE
 from engage.adapters.dynamo.keys import CONFIG_PK, SHOP_STATS_SK, STATS_PK, customer_pk, tag_index_pk, tag_sk
-from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.time import iso
 from engage.tagging.rules import Event
 

@@ -21,9 +21,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo import keys
-from engage.adapters.dynamo.catalog import TagWriter
 from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
+from engage.adapters.dynamo.tagging_catalog import TagWriter
 from engage.core.time import epoch, iso
 from engage.delivery.send_status import FAILED, Outcome, SendRef, StatusChange
 from engage.inbound.history import HistoryEvent, ProfileTouch

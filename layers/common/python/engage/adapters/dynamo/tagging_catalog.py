@@ -35,9 +35,9 @@ from engage.adapters.dynamo.keys import (
     tag_log_sk,
     tag_sk,
 )
-from engage.adapters.dynamo.memberships import membership_item
 from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
+from engage.adapters.dynamo.tagging_memberships import membership_item
 from engage.core.time import epoch, parse_iso
 from engage.tagging.catalog import TagChange, TagDefinition, TagLogEntry
 

@@ -12,8 +12,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from engage.adapters.dynamo.counters import CounterRepository, shard_of
 from engage.adapters.dynamo.keys import customer_pk, event_sk, link_pk, send_sk
+from engage.adapters.dynamo.metrics_counters import CounterRepository, shard_of
 from engage.adapters.dynamo.table import Table, Update, to_dynamo
 from engage.core.time import iso
 from engage.metrics.counters import NO_DIMENSION
