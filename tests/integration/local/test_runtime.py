@@ -536,8 +536,8 @@ def test_fake_whatsapp_marketing_messages_takes_templates_and_bills_them_as_mark
     assert sent.status_code == 200
     text = client.post(MESSAGES.replace("/messages", "/marketing_messages"), json=text_message(), headers=ACCESS)
     assert text.status_code == 400 and text.json()["error"]["code"] == 100
-    mixed = {**template, "template": {**template["template"], "components": [{"type": "body", "parameters": [
-        {"type": "text", "parameter_name": "first_name", "text": "Asha"}, {"type": "text", "text": "20%"}]}]}}  # fmt: skip
+    params = [{"type": "text", "parameter_name": "first_name", "text": "Asha"}, {"type": "text", "text": "20%"}]
+    mixed = {**template, "template": {**template["template"], "components": [{"type": "body", "parameters": params}]}}
     assert client.post(MESSAGES, json=mixed, headers=ACCESS).json()["error"]["code"] == 132012
     (entry,) = client.get("/_local/outbox").json()["messages"]
     assert entry["endpoint"] == "marketing_messages" and entry["type"] == "template"

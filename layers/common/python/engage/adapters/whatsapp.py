@@ -96,7 +96,7 @@ def parse_response(status: int, payload: Any, *, wait: int | None = None) -> Sen
         return SendResult(error=GraphError(code=code, message="no error body", http_status=status, retry_after=wait))
     data = error.get("error_data") or {}
     raw_code = error.get("code")
-    code = raw_code if isinstance(raw_code, int) else int(raw_code) if str(raw_code or "").isdigit() else 0
+    code = raw_code if isinstance(raw_code, int) else int(str(raw_code)) if str(raw_code or "").isdigit() else 0
     return SendResult(
         error=GraphError(
             code=code,

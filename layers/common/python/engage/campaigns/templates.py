@@ -43,7 +43,8 @@ class TemplateIn(BaseModel):
     category: Literal["marketing", "utility", "authentication"] = "marketing"
     parameter_format: Literal["positional", "named"] = Field(
         default="positional",
-        description="As registered with WhatsApp (`parameter_format`): positional {{1}}, {{2}} or named {{first_name}}.",
+        description="As registered with WhatsApp (`parameter_format`): positional {{1}}, {{2}} "
+        "or named {{first_name}}.",
     )
     body: str = Field(min_length=1, max_length=1024)
     header_media: Literal["image", "video", "document"] | None = None
