@@ -9,7 +9,7 @@ import json
 import boto3
 
 from tests.conftest import load_event
-from tests.integration.campaigns.test_campaign_flow import TEMPLATE, audience, call, campaign_body
+from tests.integration.campaigns.test_campaign_flow import TEMPLATE, call, campaign_body
 
 NAMED = {
     "name": "back_in_stock",
