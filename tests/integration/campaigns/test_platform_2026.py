@@ -61,11 +61,9 @@ def test_marketing_templates_go_to_marketing_messages_and_us_numbers_are_refused
 def test_a_utility_template_with_named_parameters_goes_to_messages_with_parameter_names(stack):
     customer(wa_id="4915123000002")
     assert call("POST", "/v1/templates", stack.context, NAMED)[0] == 201
-    body = campaign_body(
-        category="utility",
-        variants=[{"name": "A", "template": "back_in_stock", "body": {"first_name": "{{first_name}}", "until": "Friday"},
-                   "buttons": [{"index": 0, "value": "{{link}}"}]}],
-    )  # fmt: skip
+    named = {"first_name": "{{first_name}}", "until": "Friday"}
+    variant = {"name": "A", "template": "back_in_stock", "body": named, "buttons": [{"index": 0, "value": "{{link}}"}]}
+    body = campaign_body(category="utility", variants=[variant])
     launch(stack, body)
     stack.run_dispatcher()
     stack.run_sender()
