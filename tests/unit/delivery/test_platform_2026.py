@@ -31,8 +31,19 @@ SETTINGS = WhatsAppSettings(
 )
 OK = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.1"}], "contacts": [{"input": "x"}]}
 
-phones = st.from_regex(r"\A\+?[1-9][0-9]{7,14}\Z")
-bsuids = st.from_regex(r"\A[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{10,40}\Z")
+# E.164 (8-15 digits, optional +) and BSUIDs (`CC.` + alphanumerics, parent BSUIDs with `ENT.`)
+phones = st.builds(
+    lambda plus, first, rest: f"{'+' if plus else ''}{first}{rest}",
+    st.booleans(),
+    st.integers(1, 9),
+    st.integers(10**6, 10**14 - 1),
+)
+bsuids = st.builds(
+    lambda country, parent, tail: f"{country}.{'ENT.' if parent else ''}{tail}",
+    st.sampled_from(["US", "DE", "BR", "IN", "SG", "GB", "MX"]),
+    st.booleans(),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=10, max_size=40),
+)
 
 
 def posted(message: Outbound, answer: httpx.Response | None = None) -> tuple[str, dict, SendResult]:
