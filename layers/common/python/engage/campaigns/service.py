@@ -46,11 +46,12 @@ class FlowPorts:
 
 
 # ---------------------------------------------------------------- create
-def preview(body: list[str], template: Template) -> str:
-    """The template body with the campaign's parameters in place of {{1}}, {{2}} ..."""
+def preview(body: list[str] | dict[str, str], template: Template) -> str:
+    """The template body with the campaign's parameters in place of {{1}}, {{2}} ... (or {{name}})."""
     text = template.body
-    for i, value in enumerate(body, start=1):
-        text = text.replace(f"{{{{{i}}}}}", value)
+    pairs = body.items() if isinstance(body, dict) else enumerate(body, start=1)
+    for key, value in pairs:
+        text = text.replace(f"{{{{{key}}}}}", value)
     return text
 
 
@@ -76,6 +77,18 @@ def variant_text(body: CampaignIn, ports: FlowPorts, config: SendingConfig) -> t
     return texts, warnings
 
 
+def template_categories(body: CampaignIn, ports: FlowPorts) -> dict[str, str]:
+    """Each variant template's category as registered (it routes the sends, see delivery.policy)."""
+    found: dict[str, str] = {}
+    for variant in body.variants:
+        template = (
+            ports.templates.get(variant.template, variant.language) if ports.templates and variant.template else None
+        )
+        if template is not None:
+            found[template.name] = template.category
+    return found
+
+
 def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Campaign:
     config = ports.config.sending()
     if body.schedule.mode == "at" and body.schedule.at and parse_iso(body.schedule.at) < now - timedelta(minutes=5):
@@ -96,6 +109,7 @@ def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Ca
     category = "marketing" if any("marketing template" in w for w in warnings) else body.category
     campaign = Campaign(
         **{**body.model_dump(), "category": category},
+        template_categories=template_categories(body, ports),
         id=new_campaign_id(),
         created_at=iso(now),
         created_by=caller,
