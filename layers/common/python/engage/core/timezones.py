@@ -190,6 +190,12 @@ def _usable(names: tuple[str, ...] | list[str]) -> list[str]:
     return [z for z in names if z != "Etc/Unknown" and is_iana_zone(z)]
 
 
+def _listed_zones(wa_id: str) -> list[str]:
+    """phonenumbers' own list for the number (what profiles used to store the first of)."""
+    number = _number(wa_id)
+    return _usable(list(phone_timezones.time_zones_for_number(number))) if number is not None else []
+
+
 @lru_cache(maxsize=4096)
 def candidate_zones(wa_id: str) -> tuple[str, ...]:
     """Every zone the holder of this number may be in (empty when the number tells nothing).
@@ -201,7 +207,7 @@ def candidate_zones(wa_id: str) -> tuple[str, ...]:
     number = _number(wa_id)
     if number is None:
         return ()
-    found = _usable(list(phone_timezones.time_zones_for_number(number)))
+    found = _listed_zones(wa_id)
     region = phonenumbers.region_code_for_number(number) or ""
     own = COUNTRY_ZONES.get(region)
     if own is None:
@@ -249,7 +255,7 @@ def known_zone(timezone: str | None, source: str | None, wa_id: str | None) -> s
         return None
     if source in KNOWN_SOURCES:
         return timezone
-    if source is None and not (wa_id and timezone in candidate_zones(wa_id)):
+    if source is None and not (wa_id and timezone in (*candidate_zones(wa_id), *_listed_zones(wa_id))):
         return timezone  # set by hand or by an older import: nothing says it is a guess
     return None
 
