@@ -6,6 +6,7 @@ Each step is a module in `local/demo_steps/` with `def run(demo) -> None`; `Demo
 - `demo.post_webhook(body)`: a signed `POST /webhook` (WhatsApp's signature over the exact bytes sent)
 - `demo.inbound_text(wa_id, text, user_id=, name=)`: a WhatsApp inbound text notification to post
 - `demo.drain()`, `demo.schedule(name, now_iso)`, `demo.outbox()`
+- `demo.set_clock(now_iso)` moves the runtime's clock; `demo.now()` is the story's clock (moved or real)
 - `demo.whatsapp_send(body)`, `demo.text(to, body)`, `demo.whatsapp_faults(rule)`, `demo.whatsapp_behaviour(...)`
 - `demo.say(text)`, `demo.expect(condition, message)` (fails the demo with that message)
 
@@ -22,6 +23,7 @@ import pkgutil
 import sys
 import time
 import warnings
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -47,7 +49,8 @@ class Demo:
         self.admin = runtime.bearer("admin")
         self.marketer = runtime.bearer("marketer")
         self.secrets = runtime.secrets
-        self.inbound_text = inbound_text
+        self.clock: datetime | None = None  # the moved clock (POST /_local/clock), None: real time
+        self.inbound_text = self._inbound_text
         self._out = out or sys.stdout
         self._functions = self.client.get("/_local").json()["functions"]
 
@@ -86,8 +89,19 @@ class Demo:
         """Moves the handlers' clock (POST /_local/clock); None goes back to the real time."""
         if now_iso is None:
             self.client.delete("/_local/clock").raise_for_status()
+            self.clock = None
         else:
             self.client.post("/_local/clock", params={"now": now_iso}).raise_for_status()
+            self.clock = datetime.fromisoformat(now_iso.replace("Z", "+00:00"))
+
+    def now(self) -> datetime:
+        """The story's clock: the moved one when a step set it, else the real time."""
+        return self.clock or datetime.now(UTC)
+
+    def _inbound_text(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """An inbound text notification stamped with the story's clock (unless a step gives a timestamp)."""
+        kwargs.setdefault("timestamp", int(self.now().timestamp()))
+        return dict(inbound_text(*args, **kwargs))
 
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.client.get("/_local/outbox").json()["messages"])

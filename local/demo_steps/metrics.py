@@ -39,7 +39,8 @@ def run(demo: Any) -> None:
     if not codes:
         demo.say("no tracked links in the outbox; skipping clicks")
     demo.drain()
-    tomorrow = (datetime.now(UTC) + timedelta(hours=25)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = demo.now() if hasattr(demo, "now") else datetime.now(UTC)
+    tomorrow = (now + timedelta(hours=25)).strftime("%Y-%m-%dT%H:%M:%SZ")
     demo.schedule("metric-alerts", tomorrow)
     alerts = demo.client.get("/v1/alerts", headers=demo.marketer).json().get("alerts", [])
     demo.say(f"open alerts: {', '.join(a['title'] for a in alerts if a['status'] == 'open') or 'none'}")

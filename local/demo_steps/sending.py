@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engage.delivery.config import SendingConfig
+
 TEMPLATE = {
     "name": "demo_winter_offer",
     "language": "en",
@@ -41,13 +43,14 @@ def callback_of(message: dict[str, Any]) -> str:
     return str(found or message.get("biz_opaque_callback_data") or "")
 
 
-def status_webhook(message: dict[str, Any], status: str) -> dict[str, Any]:
+def status_webhook(message: dict[str, Any], status: str, at: datetime | None = None) -> dict[str, Any]:
+    when = int(at.timestamp() if at else time.time())
     return {
         "object": "whatsapp_business_account",
         "entry": [{"id": "demo-waba", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550001111", "phone_number_id": "800000000000002"},
-            "statuses": [{"id": message["wamid"], "status": status, "timestamp": str(int(time.time())),
+            "statuses": [{"id": message["wamid"], "status": status, "timestamp": str(when),
                           "recipient_id": message["to"],
                           "biz_opaque_callback_data": callback_of(message)}],
         }}]}],
@@ -79,25 +82,49 @@ def run(demo: Any) -> None:
         demo.say(f"campaign not created: {campaign}")
         return
     demo.say(f"campaign {campaign['id']} created; warnings: {campaign.get('warnings') or 'none'}")
+    # The story runs in a send window whatever the time of day: tomorrow 10:30 UTC is 11:30 in Berlin,
+    # Madrid and Paris and 10:30 on the Canaries and in London, inside every customer's 10-12 window.
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
+    at(demo, start)
+    demo.say(f"clock set to {stamp(start)}: inside every customer's send window")
     demo.client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=demo.marketer)
     demo.drain()
     show(demo, campaign["id"], "after the A/B test sample")
     sent = [m for m in demo.outbox() if callback_of(m).endswith("|" + campaign["id"])]
     for i, message in enumerate(sent):  # half the sample reads the message: statuses come back by webhook
-        demo.post_webhook(status_webhook(message, "delivered"))
+        demo.post_webhook(status_webhook(message, "delivered", start + timedelta(minutes=1)))
         if i % 2 == 0:
-            demo.post_webhook(status_webhook(message, "read"))
+            demo.post_webhook(status_webhook(message, "read", start + timedelta(minutes=2)))
     demo.drain()
-    later = datetime.now(UTC) + timedelta(minutes=65)
-    demo.schedule("campaign-tick", later.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    window_end = start + timedelta(minutes=61)
+    at(demo, window_end)
+    demo.schedule("campaign-tick", stamp(window_end))
     demo.drain()
-    decided = show(demo, campaign["id"], "after the A/B window")
+    waiting = show(demo, campaign["id"], "after the A/B window")
+    ab = SendingConfig().ab  # the defaults: the demo stores no sending config of its own
+    needed, wait = ab.min_delivered_per_variant, ab.evidence_wait_hours
+    if not waiting.get("winner"):
+        demo.say(f"A/B: no winner yet: each variant needs {needed} delivered sends, this small list's "
+                 f"test sample had {len(sent)}; the test waits up to {wait:g} h for evidence")  # fmt: skip
+    deadline = window_end + timedelta(hours=float(wait))
+    at(demo, deadline)
+    demo.schedule("campaign-tick", stamp(deadline))
+    demo.drain()
+    decided = show(demo, campaign["id"], f"after the evidence wait ({stamp(deadline)}, quiet hours in Europe)")
     result = decided.get("ab_result") or {}
     demo.say(f"A/B: winner {decided.get('winner')} ({result.get('why', 'not decided yet')})")
-    # Deferred sends wait for the customers' next send window (10:00 in Europe): move the clock there.
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=30, second=0)
-    if hasattr(demo, "set_clock"):
-        demo.set_clock(tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    demo.schedule("release-deferred", tomorrow.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # Deferred sends wait for the customers' next send window: move the clock to the next morning.
+    morning = (deadline + timedelta(days=1)).replace(hour=10, minute=30, second=0)
+    at(demo, morning)
+    demo.schedule("release-deferred", stamp(morning))
     demo.drain()
-    show(demo, campaign["id"], "after deferred sends were released (next morning)")
+    show(demo, campaign["id"], f"after deferred sends were released ({stamp(morning)})")
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def at(demo: Any, moment: datetime) -> None:
+    if hasattr(demo, "set_clock"):
+        demo.set_clock(stamp(moment))

@@ -100,3 +100,25 @@ def test_erasure_is_admin_only_and_removes_the_customer(aws):
     status, body = call("DELETE", "/v1/customers/4915123456789", groups="admin")
     assert status == 200 and body["erased"].startswith("c_")
     assert call("GET", "/v1/customers/4915123456789")[0] == 404
+
+
+def test_a_customer_zone_set_through_the_api_is_kept_and_wins_over_the_number(aws):
+    # Given a Russian mobile, whose zone the number alone cannot tell
+    status, body = call("POST", "/v1/customers", {"phone": "+7 916 123-45-67"})
+    assert status == 201
+    assert (body["timezone"], body["timezone_source"]) == ("Europe/Moscow", "number")
+    # When the marketer records where the customer lives
+    status, body = call("POST", "/v1/customers", {"phone": "+79161234567", "timezone": "Asia/Vladivostok"})
+    # Then it is stored as known, and a later upsert without a zone keeps it
+    assert status == 200 and (body["timezone"], body["timezone_source"]) == ("Asia/Vladivostok", "api")
+    status, body = call("POST", "/v1/customers", {"phone": "+79161234567", "name": "Oleg"})
+    assert (body["timezone"], body["timezone_source"]) == ("Asia/Vladivostok", "api")
+
+
+def test_a_zone_that_is_not_an_iana_name_is_refused_and_changes_nothing(aws):
+    call("POST", "/v1/customers", {"phone": "+79161234567"})
+    for bad in ("Mars/Olympus", "", "+03:00", "europe/moscow", "x" * 200, "../../etc/passwd", 3):
+        status, body = call("POST", "/v1/customers", {"phone": "+79161234567", "timezone": bad, "name": "Changed"})
+        assert status == 422 and body["error"]["code"] == "validation_error", (bad, body)
+    _, body = call("GET", "/v1/customers/79161234567")
+    assert body["name"] is None and body["timezone"] == "Europe/Moscow"

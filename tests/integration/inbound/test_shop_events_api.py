@@ -148,3 +148,31 @@ def test_customer_upserted_sets_name_and_merges_attributes(api, lambda_context):
     customer = wiring.customers.repository().get(body["customer_id"])
     assert customer.name == "Asha K."
     assert customer.attributes == {"loyalty_tier": "gold", "newsletter": True, "email": "asha@example.com"}
+
+
+def zone_event(event_id: str, zone) -> dict:
+    return {
+        "id": event_id,
+        "type": "customer_upserted",
+        "occurred_at": "2026-11-23T08:00:00Z",
+        "customer": {"phone": "+7 916 123 45 67"},
+        "data": {"timezone": zone},
+    }
+
+
+def test_customer_upserted_records_the_zone_the_shop_knows(api, lambda_context):
+    status, body = call(api, signed(zone_event("tz-1", "Asia/Yekaterinburg")), lambda_context)
+    assert status == 202
+    from engage import wiring
+
+    customer = wiring.customers.repository().get(body["customer_id"])
+    assert (customer.timezone, customer.timezone_source) == ("Asia/Yekaterinburg", "shop")
+
+
+@pytest.mark.parametrize("zone", ["Moscow", "Mars/Olympus", "UTC+3", "", None])
+def test_customer_upserted_with_a_zone_that_is_not_iana_is_refused(api, lambda_context, zone):
+    status, body = call(api, signed(zone_event("tz-bad", zone)), lambda_context)
+    if zone is None:  # an explicit null means "not given"
+        assert status == 202
+        return
+    assert status == 422 and "timezone" in body["error"]["message"]

@@ -90,12 +90,17 @@ def test_a_low_read_rate_alerts_once_reports_and_closes_when_it_recovers(aws, la
     assert alerts(lambda_context, "closed")[0]["close_reason"] == "cleared"
 
 
-def test_opt_outs_and_poor_delivery_alert_but_small_campaigns_do_not(aws, lambda_context, topic_inbox):
+def test_opt_outs_and_poor_delivery_alert_but_tiny_campaigns_do_not(aws, lambda_context, topic_inbox):
     seed("cmp_big", "2026-11-23", sent=200, delivered=189, read=150, opted_out=14)  # 94.5% delivered, 7.4% opt-out
-    seed("cmp_small", "2026-11-23", sent=40, delivered=20, read=1, opted_out=10)
+    seed("cmp_tiny", "2026-11-23", sent=40, delivered=19, read=1, opted_out=10)  # under every minimum sample
+    seed("cmp_shop", "2026-11-23", sent=24, delivered=24, read=1, opted_out=3)  # a small shop: only opt-outs judged
     summary = run_job(lambda_context)
-    assert summary["opened"] == ["delivery_rate#campaign:cmp_big", "opt_out_rate#campaign:cmp_big"]
-    assert sorted(a["kind"] for a in topic_inbox()) == ["delivery_rate", "opt_out_rate"]
+    assert summary["opened"] == [
+        "delivery_rate#campaign:cmp_big",
+        "opt_out_rate#campaign:cmp_big",
+        "opt_out_rate#campaign:cmp_shop",
+    ]
+    assert sorted(a["kind"] for a in topic_inbox()) == ["delivery_rate", "opt_out_rate", "opt_out_rate"]
     assert summary["reports"] == []  # no campaign item with launched_at: no 24-hour report
 
 

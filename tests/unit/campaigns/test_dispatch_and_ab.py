@@ -232,3 +232,82 @@ def test_a_follow_up_with_nobody_left_is_refused():
     campaigns.cancel(env.campaigns, "cmp_1", T0)
     with pytest.raises(Conflict):
         campaign_flow.follow_up(env.flow, "cmp_1", "me", T0)
+
+
+# ---------------------------------------------------------------- A/B decides on evidence
+def sent_items(variant: str, n: int, *, delivered: int, read: int = 0, start: int = 0) -> list[SendItem]:
+    """n sent items of a variant: the first `delivered` delivered, the first `read` of those read."""
+    return [
+        SendItem(
+            customer_id=f"c_{variant}{start + i}",
+            send_key="cmp_1",
+            campaign_id="cmp_1",
+            variant=variant,
+            state="sent",
+            status="read" if i < read else "delivered" if i < delivered else "sent",
+        )
+        for i in range(n)
+    ]
+
+
+def ab_env(items: list[SendItem], config: SendingConfig | None = None, min_delivered: int | None = None) -> Env:
+    env = Env(0, config or SendingConfig())
+    c = Campaign(
+        id="cmp_1",
+        name="x",
+        rule={"tag": "vip"},
+        variants=[Variant(name="A", template="t"), Variant(name="B", template="t")],
+        created_at=iso(T0),
+        status="running",
+        **({"ab": {"min_delivered": min_delivered}} if min_delivered else {}),
+    )
+    dispatch = c.dispatch.model_copy(update={"phase": "test", "test_done_at": iso(T0), "snapshotted": True})
+    env.campaigns.save(c.model_copy(update={"dispatch": dispatch}))
+    for item in items:
+        env.sends._put(item)
+    return env
+
+
+def test_no_winner_while_a_variant_has_no_delivered_sends_then_the_default_at_the_end_of_the_wait():
+    # Given variant B reached nobody (every send failed before delivery) and A did well
+    env = ab_env(sent_items("A", 150, delivered=150, read=120) + sent_items("B", 150, delivered=0))
+    cfg = SendingConfig().ab
+    # When the test window ends, nothing is decided: the test waits for evidence
+    assert campaign_flow.campaign_tick(env.flow, T0 + timedelta(minutes=61)) == {}
+    late = T0 + timedelta(minutes=cfg.window_minutes) + timedelta(hours=cfg.evidence_wait_hours)
+    assert campaign_flow.campaign_tick(env.flow, late - timedelta(seconds=1)) == {}
+    # Then at the end of the wait the default variant is rolled out, saying why
+    assert campaign_flow.campaign_tick(env.flow, late) == {"cmp_1": "a/b decided"}
+    c = env.campaigns.items["cmp_1"]
+    assert c.winner == "A" == c.default_variant and c.dispatch.phase == "rollout"
+    assert c.ab_result["evidence"] is False and "not enough evidence" in c.ab_result["why"]
+    assert c.ab_result["variants"]["B"]["delivered"] == 0
+
+
+def test_the_default_variant_wins_without_evidence_even_when_the_other_leads():
+    env = ab_env(sent_items("A", 50, delivered=50, read=5) + sent_items("B", 50, delivered=50, read=50))
+    late = T0 + timedelta(hours=24)
+    assert campaign_flow.campaign_tick(env.flow, late) == {"cmp_1": "a/b decided"}
+    assert env.campaigns.items["cmp_1"].winner == "A"
+
+
+@pytest.mark.parametrize(("delivered_b", "decided"), [(99, False), (100, True)])
+def test_a_winner_needs_the_minimum_of_delivered_sends_in_every_variant(delivered_b: int, decided: bool):
+    # Given B leads clearly, with 99 or 100 of its 150 sends delivered (the minimum is 100)
+    items = sent_items("A", 150, delivered=150, read=30) + sent_items("B", 150, delivered=delivered_b, read=90)
+    env = ab_env(items)
+    # When the window has ended
+    outcome = campaign_flow.campaign_tick(env.flow, T0 + timedelta(minutes=61))
+    # Then B wins only once it has the evidence
+    assert outcome == ({"cmp_1": "a/b decided"} if decided else {})
+    assert env.campaigns.items["cmp_1"].winner == ("B" if decided else None)
+
+
+def test_the_minimum_is_a_setting_and_a_campaign_may_set_its_own():
+    items = sent_items("A", 20, delivered=20, read=2) + sent_items("B", 20, delivered=20, read=15)
+    lowered = SendingConfig.model_validate({"ab": {"min_delivered_per_variant": 20}})
+    assert campaign_flow.campaign_tick(ab_env(items, lowered).flow, T0 + timedelta(minutes=61))
+    env = ab_env(items, min_delivered=10)
+    assert campaign_flow.campaign_tick(env.flow, T0 + timedelta(minutes=61)) == {"cmp_1": "a/b decided"}
+    assert env.campaigns.items["cmp_1"].winner == "B"
+    assert campaign_flow.campaign_tick(ab_env(items).flow, T0 + timedelta(minutes=61)) == {}

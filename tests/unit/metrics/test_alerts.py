@@ -47,9 +47,49 @@ def test_delivery_rate_alerts_under_95_percent_as_a_poor_list(delivered, fires):
 
 
 def test_nothing_is_judged_under_the_minimum_sample():
-    assert campaign_findings("cmp_1", {"sent": 49, "delivered": 10, "opted_out": 10}, 12, LIMITS) == {}
-    judged = kinds(campaign_findings("cmp_1", {"sent": 50, "delivered": 49, "opted_out": 10}, 12, LIMITS))
-    assert judged == {"delivery_rate": False}
+    assert campaign_findings("cmp_1", {"sent": 49, "delivered": 19, "opted_out": 10, "read": 0}, 12, LIMITS) == {}
+    judged = kinds(campaign_findings("cmp_1", {"sent": 50, "delivered": 49, "opted_out": 0, "read": 0}, 12, LIMITS))
+    assert judged == {"delivery_rate": False, "opt_out_rate": False}  # read rate waits for 50 delivered
+
+
+# A small shop's campaign: opt-outs are judged from 20 deliveries, and need at least 2 opt-outs.
+@pytest.mark.parametrize(
+    ("delivered", "opted_out", "judged", "fires"),
+    [
+        (19, 5, False, False),  # under the opt-out minimum sample: not judged at all
+        (20, 1, True, False),  # 5%: under 7%
+        (20, 2, True, True),  # 10% with two opt-outs
+        (28, 2, True, True),  # 7.14%: just above 7%
+        (100, 7, True, False),  # exactly 7% does not alert (above 7% does)
+        (49, 4, True, True),  # a volume under the general minimum sample still gets the opt-out alert
+    ],
+)
+def test_a_small_campaign_gets_its_opt_out_alert_at_a_lower_volume(delivered, opted_out, judged, fires):
+    found = kinds(
+        campaign_findings("cmp_1", {"sent": delivered, "delivered": delivered, "opted_out": opted_out}, 12, LIMITS)
+    )
+    assert ("opt_out_rate" in found) is judged
+    assert found.get("opt_out_rate", False) is fires
+
+
+def test_one_opt_out_is_never_a_trend_even_with_a_lowered_sample():
+    limits = AlertThresholds(opt_out_min_sample=5)
+    one = kinds(campaign_findings("cmp_1", {"sent": 5, "delivered": 5, "opted_out": 1}, 12, limits))
+    two = kinds(campaign_findings("cmp_1", {"sent": 5, "delivered": 5, "opted_out": 2}, 12, limits))
+    assert one == {"opt_out_rate": False} and two == {"opt_out_rate": True}
+
+
+def test_the_minimum_samples_are_settings():
+    from engage.metrics.funnel import MetricsConfig
+
+    config = MetricsConfig.from_document(
+        {"alerts": {"min_sample": 200, "opt_out_min_sample": 60, "opt_out_min_count": 3}}
+    )
+    assert (config.alerts.min_sample, config.alerts.opt_out_min_sample, config.alerts.opt_out_min_count) == (200, 60, 3)
+    counts = {"sent": 100, "delivered": 100, "opted_out": 10, "read": 0}
+    assert kinds(campaign_findings("cmp_1", counts, 12, config.alerts)) == {"opt_out_rate": True}
+    with pytest.raises(ValueError):
+        AlertThresholds(min_sample=0)
 
 
 def weeks(*rates: float, delivered: int = 1000) -> list[dict[str, int]]:

@@ -93,6 +93,7 @@ class AbSettings(BaseModel):
 
     sample_fraction: float | None = Field(default=None, gt=0, le=1)
     window_minutes: int | None = Field(default=None, ge=1, le=1440)
+    min_delivered: int | None = Field(default=None, ge=1, le=1_000_000)  # None: the sending config's
 
 
 class CampaignIn(BaseModel):

@@ -250,9 +250,18 @@ def decide_ab(ports: FlowPorts, campaign: Campaign, config: SendingConfig, now: 
     if d.phase != "test" or not d.test_done_at or parse_iso(d.test_done_at) + window > now:
         return False
     names = [v.name for v in campaign.variants]
+    out_of_time = parse_iso(d.test_done_at) + window + timedelta(hours=config.ab.evidence_wait_hours) <= now
     result = ab.decide_winner(
-        ports.sends.of_campaign(campaign.id), names, campaign.default_variant, config.ab.min_lead, now
+        ports.sends.of_campaign(campaign.id),
+        names,
+        campaign.default_variant,
+        config.ab.min_lead,
+        now,
+        min_delivered=campaign.ab.min_delivered or config.ab.min_delivered_per_variant,
+        out_of_time=out_of_time,
     )
+    if result is None:
+        return False  # a variant is short of delivered sends: the test waits for evidence
     rollout = d.model_copy(update={"phase": "rollout", "cursor": None, "done": False})
     updated = campaign.model_copy(update={"ab_result": result, "winner": result["winner"], "dispatch": rollout})
     if ports.campaigns.save(updated, expect_status="running"):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import timezone as phone_timezones
 
+from engage.core import timezones
 from engage.core.errors import Invalid
 
 
@@ -33,10 +33,8 @@ def region_of(wa_id: str) -> str | None:
 
 
 def timezone_of(wa_id: str) -> str | None:
-    """The first IANA time zone the number's region uses (None when unknown)."""
-    try:
-        number = phonenumbers.parse("+" + wa_id, None)
-    except phonenumbers.NumberParseException:
-        return None
-    zones = [z for z in phone_timezones.time_zones_for_number(number) if z != "Etc/Unknown"]
-    return zones[0] if zones else None
+    """The zone to prefer for the number (its country's primary zone when the prefix does not narrow it).
+
+    A guess: `engage.core.timezones.candidate_zones` lists every zone the number may be in.
+    """
+    return timezones.primary_zone(wa_id)

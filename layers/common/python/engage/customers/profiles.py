@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from engage.core import phones
+from engage.core import phones, timezones
 from engage.core.time import iso
 from engage.customers.ports import CustomerStore
 
@@ -37,7 +37,8 @@ class Customer(BaseModel):
     last_interaction_at: str | None = None
     last_read_at: str | None = None
     country: str | None = None
-    timezone: str | None = None
+    timezone: str | None = None  # IANA zone: told ("api", "shop") or guessed from the number ("number")
+    timezone_source: str | None = None
     undeliverable: bool = False
     orders: int = 0
     total_spent: float = 0
@@ -59,9 +60,17 @@ def clean(value: str | None) -> str | None:
 def new_customer(*, wa_id: str | None, user_id: str | None, name: str | None, now: datetime) -> Customer:
     customer = Customer(id=new_customer_id(), wa_id=wa_id, user_id=user_id, name=name, first_seen_at=iso(now))
     if wa_id:
-        customer.country = phones.region_of(wa_id)
-        customer.timezone = phones.timezone_of(wa_id)
+        for name, value in number_fields(customer, wa_id).items():
+            setattr(customer, name, value)
     return customer
+
+
+def number_fields(customer: Customer, wa_id: str) -> dict[str, Any]:
+    """What a (new) number says about the customer: its country, and its zone unless the zone is known."""
+    fields: dict[str, Any] = {"country": phones.region_of(wa_id)}
+    if customer.timezone_source not in timezones.KNOWN_SOURCES:
+        fields.update(timezone=phones.timezone_of(wa_id), timezone_source="number")
+    return fields
 
 
 def resolve_customer(
@@ -108,4 +117,5 @@ def _attach_missing(store: CustomerStore, customer: Customer, *, wa_id: str | No
     if wa_id and not customer.wa_id and store.attach_identity(customer.id, wa_id=wa_id):
         customer.wa_id = wa_id
         customer.country = customer.country or phones.region_of(wa_id)
-        customer.timezone = customer.timezone or phones.timezone_of(wa_id)
+        if not customer.timezone:
+            customer.timezone, customer.timezone_source = phones.timezone_of(wa_id), "number"

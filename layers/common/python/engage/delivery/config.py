@@ -80,6 +80,10 @@ class AbConfig(BaseModel):
     window_minutes: int = 60
     min_lead: float = 0.15
     rollout_hours: int = 24
+    # Evidence: no winner while a variant has fewer delivered sends than this; the test waits for
+    # them up to `evidence_wait_hours` after its window, then rolls out the default variant.
+    min_delivered_per_variant: int = Field(default=100, ge=1)
+    evidence_wait_hours: float = Field(default=12, ge=0)
 
 
 class SendingConfig(BaseModel):

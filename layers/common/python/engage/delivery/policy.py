@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from engage.core import phones
+from engage.core import phones, timezones
 from engage.core.time import parse_iso
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig, Window
@@ -130,26 +131,53 @@ def in_service_window(customer: Customer, config: SendingConfig, now: datetime) 
 
 
 # ---------------------------------------------------------------- local time and windows
+# A customer's zone is known (profile zone told by the API or the shop), or guessed from the number:
+# then `chosen` is the country's primary zone and `candidates` every zone the number may be in. A
+# send must suit every candidate: inside the window and outside quiet hours in each. Where no time
+# of the week does (Russia spans eleven hours), the chosen zone's window still has to fall outside
+# quiet hours in every candidate; only if even that never happens does the chosen zone alone decide.
+Interval = tuple[datetime, datetime]
+EUROPE_AMERICAS_ATLANTIC = frozenset(
+    {"Atlantic/Canary", "Atlantic/Madeira", "Atlantic/Azores", "Atlantic/Faroe", "Atlantic/Reykjavik",
+     "Atlantic/Bermuda", "Atlantic/Stanley"}
+)  # fmt: skip
+
+
+def zones_of(customer: Customer) -> timezones.Zones:
+    return timezones.zones_for(customer.timezone, customer.timezone_source, customer.wa_id, customer.country)
+
+
 def zone_of(customer: Customer) -> ZoneInfo:
-    name = customer.timezone or (phones.timezone_of(customer.wa_id) if customer.wa_id else None) or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The zone the rules treat as the customer's (known, else the number's primary zone, else UTC)."""
+    return ZoneInfo(zones_of(customer).chosen)
 
 
 def country_of(customer: Customer) -> str | None:
     return customer.country or (phones.region_of(customer.wa_id) if customer.wa_id else None)
 
 
+@lru_cache(maxsize=64)
+def middle_east_zones(countries: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(z for c in countries for z in timezones.zones_of_region(c))
+
+
+def region_of_zone(zone: str, config: SendingConfig) -> str:
+    """'middle_east', 'europe_americas' or 'other': which regional windows a zone's clock gets."""
+    if zone in middle_east_zones(tuple(config.windows.middle_east_countries)):
+        return "middle_east"
+    if zone.startswith(("Europe/", "America/")) or zone in EUROPE_AMERICAS_ATLANTIC:
+        return "europe_americas"
+    return "other"
+
+
 def windows_for(customer: Customer, config: SendingConfig, local_day: datetime) -> list[Window]:
+    """The regional windows of the customer's chosen zone (its region, not the number's country)."""
     w = config.windows
-    if (country_of(customer) or "") in w.middle_east_countries:
-        chosen = w.middle_east
-    elif str(zone_of(customer)).startswith(("Europe/", "America/")):
-        chosen = w.europe_americas
-    else:
-        chosen = w.weekday
+    zones = zones_of(customer)
+    region = region_of_zone(zones.chosen, config)
+    if zones.source == "unknown" and (country_of(customer) or "") in w.middle_east_countries:
+        region = "middle_east"
+    chosen = {"middle_east": w.middle_east, "europe_americas": w.europe_americas}.get(region, w.weekday)
     if local_day.weekday() >= 5 and w.weekend is not None:
         chosen = w.weekend
     return chosen
@@ -185,20 +213,85 @@ def allowed_windows(
     return sorted(chosen, key=lambda w: w.start)
 
 
+def _local_intervals(zone: ZoneInfo, moment: datetime, days: int, windows: Callable[[datetime], list[Window]]) -> list:
+    """The UTC intervals, from the local day before `moment` on, that `windows(local_day)` allows in `zone`."""
+    first = moment.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    found: list[Interval] = []
+    for offset in range(days + 2):
+        day = (first + timedelta(days=offset)).replace(tzinfo=None)
+        for window in windows(day):
+            start = datetime.combine(day.date(), datetime.min.time()) + timedelta(hours=window.start)
+            end = datetime.combine(day.date(), datetime.min.time()) + timedelta(hours=window.end)
+            found.append((start.replace(tzinfo=zone).astimezone(UTC), end.replace(tzinfo=zone).astimezone(UTC)))
+    return _merge(found)
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _earliest(intervals: list[Interval], moment: datetime) -> datetime | None:
+    for start, end in intervals:
+        if moment < end:
+            return max(moment, start)
+    return None
+
+
 def next_window_time(
     job: SendJob, customer: Customer, context: SendContext, config: SendingConfig, moment: datetime
 ) -> datetime:
-    """The earliest time >= moment inside an allowed window, in the customer's local time."""
-    zone = zone_of(customer)
-    local = moment.astimezone(zone)
-    for offset in range(8):
-        day = (local + timedelta(days=offset)).replace(hour=0, minute=0, second=0, microsecond=0)
-        for window in allowed_windows(job, customer, context, config, day):
-            start = day.replace(hour=window.start) if window.start < 24 else day + timedelta(days=1)
-            end = day.replace(hour=window.end) if window.end < 24 else day + timedelta(days=1)
-            if local < end:
-                return max(local, start).astimezone(moment.tzinfo)
-    return moment + timedelta(days=7)  # no window configured at all: try again in a week
+    """The earliest time >= moment that suits the customer's local time in every zone they may be in."""
+    zones = zones_of(customer)
+    days = 8
+    at = moment.astimezone(UTC)
+
+    def windows(local_day: datetime) -> list[Window]:
+        return allowed_windows(job, customer, context, config, local_day)
+
+    chosen = _local_intervals(ZoneInfo(zones.chosen), at, days, windows)
+    if zones.certain:
+        found = _earliest(chosen, at)
+    else:
+        others = [ZoneInfo(z) for z in zones.candidates if z != zones.chosen]
+        everywhere = chosen
+        for zone in others:
+            everywhere = _intersect(everywhere, _local_intervals(zone, at, days, windows))
+        found = _earliest(everywhere, at)
+        if found is None:  # no time of the week is inside the window everywhere: quiet hours still are
+            quiet_free = config.windows
+
+            def awake(local_day: datetime) -> list[Window]:
+                return [Window(start=quiet_free.quiet_end, end=quiet_free.quiet_start)]
+
+            calm = chosen
+            for zone in others:
+                calm = _intersect(calm, _local_intervals(zone, at, days, awake))
+            found = _earliest(calm, at) or _earliest(chosen, at)
+    if found is None:
+        return moment + timedelta(days=7)  # no window configured at all: try again in a week
+    return found.astimezone(moment.tzinfo)
 
 
 # ---------------------------------------------------------------- caps
@@ -349,6 +442,10 @@ def decide(
 
 
 def is_quiet(customer: Customer, config: SendingConfig, now: datetime) -> bool:
-    hour = now.astimezone(zone_of(customer)).hour
+    """Quiet hours in any zone the customer may be in."""
     q = config.windows
-    return hour >= q.quiet_start or hour < q.quiet_end
+    for name in zones_of(customer).candidates:
+        hour = now.astimezone(ZoneInfo(name)).hour
+        if hour >= q.quiet_start or hour < q.quiet_end:
+            return True
+    return False

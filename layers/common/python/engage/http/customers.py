@@ -12,6 +12,7 @@ from engage import wiring
 from engage.core.errors import Invalid, NotFound
 from engage.core.phones import to_wa_id
 from engage.core.time import iso, utcnow
+from engage.core.timezones import IanaZone
 from engage.core.types import UserId
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, clean, resolve_customer
@@ -63,6 +64,7 @@ class CustomerIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     marketing_consent: bool | None = None
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    timezone: IanaZone | None = Field(default=None, description="The customer's own IANA zone, e.g. Europe/Moscow")
 
 
 class ConsentIn(BaseModel):
@@ -89,6 +91,8 @@ def upsert_customer(body: CustomerIn, caller: Marketer) -> Response[dict]:
         fields["name"] = body.name
     if body.attributes:
         fields["attributes"] = {**customer.attributes, **body.attributes}
+    if body.timezone:
+        fields.update(timezone=body.timezone, timezone_source="api")
     if body.marketing_consent is not None:
         fields.update(consent_fields(body.marketing_consent, f"api:{caller}", iso(now)))
     if fields:

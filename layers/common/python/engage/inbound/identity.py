@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from engage.core import phones
 from engage.core.observability import logger
 from engage.customers.ports import IdentityStore
-from engage.customers.profiles import Customer, clean, resolve_customer
+from engage.customers.profiles import Customer, clean, number_fields, resolve_customer
 from engage.inbound.payloads import Message, Value
 from engage.inbound.run import Run
 
@@ -96,8 +95,10 @@ def _move(run: Run, customer: Customer, kind: str, value: str) -> None:
     if run.ports.customers.move_identity(customer.id, old=old, new={kind: value}):
         setattr(customer, kind, value)
         if kind == "wa_id":
-            customer.country, customer.timezone = phones.region_of(value), phones.timezone_of(value)
-            run.ports.customers.update(customer.id, country=customer.country, timezone=customer.timezone)
+            fields = number_fields(customer, value)
+            for name, field_value in fields.items():
+                setattr(customer, name, field_value)
+            run.ports.customers.update(customer.id, **fields)
     else:
         logger.warning("identity belongs to another customer", extra={"customer_id": customer.id, "kind": kind})
         run.keep("identity_conflict", {"customer_id": customer.id, kind: value}, key=f"{kind}#{value}")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from engage.core.errors import EngageError, Invalid, Unauthorized
 from engage.core.phones import to_wa_id
 from engage.core.time import iso
+from engage.core.timezones import IanaZone
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, resolve_customer
 from engage.inbound.ports import ShopEventWriter
@@ -90,6 +91,7 @@ class CustomerUpserted(Strict):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    timezone: IanaZone | None = None  # the customer's own zone (IANA), when the shop knows it
 
 
 class EventBase(Strict):
@@ -182,6 +184,8 @@ def profile_delta(customer: Customer, event: Any, at: str) -> tuple[ProfileDelta
         delta.attributes = dict(event.data.attributes)
         if event.data.email:
             delta.attributes["email"] = event.data.email
+        if event.data.timezone:
+            delta.set.update(timezone=event.data.timezone, timezone_source="shop")
     return delta, {}
 
 

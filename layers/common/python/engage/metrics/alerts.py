@@ -7,7 +7,9 @@ Rules (the playbook's, thresholds in `MetricsConfig.alerts`):
 - a campaign's delivery rate under 95% (of sent): a poor list;
 - a segment's weekly click rate (clicked / delivered, by cohort week) falling by more than 20%
   two weeks in a row.
-No rule judges a denominator under `min_sample` (default 50): five sends are not a trend.
+No rule judges a denominator under `min_sample` (default 50): five sends are not a trend. The
+opt-out rule is judged earlier, from `opt_out_min_sample` deliveries (default 20), and opens only
+with at least `opt_out_min_count` opt-outs (default 2), so a small shop hears of it too.
 
 An alert is keyed `<kind>#<subject>`. Opening is a conditional put on that key, so while it is open
 the same finding is not stored or published again; a later clear evaluation closes it, and a
@@ -53,6 +55,25 @@ def _ratio(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 4)
 
 
+def opt_out_findings(campaign_id: str, counts: Mapping[str, int], limits: AlertThresholds) -> Findings:
+    """Judged from `opt_out_min_sample` deliveries; opens with at least `opt_out_min_count` opt-outs."""
+    subject = f"campaign:{campaign_id}"
+    delivered, opted_out = counts.get("delivered", 0), counts.get("opted_out", 0)
+    opt_out = _ratio(opted_out, delivered)
+    bad = opt_out > limits.opt_out_rate_max and opted_out >= limits.opt_out_min_count
+    finding = Finding(
+        "opt_out_rate",
+        subject,
+        opt_out,
+        limits.opt_out_rate_max,
+        delivered,
+        f"Opt-outs at {opt_out:.1%} for campaign {campaign_id}",
+        f"{opted_out} of {delivered} recipients opted out (alert above {limits.opt_out_rate_max:.0%}).",
+        "Pause and review targeting, frequency and the offer; blocks hurt the number's quality rating.",
+    )
+    return {f"opt_out_rate#{subject}": finding if bad else None}
+
+
 def campaign_findings(
     campaign_id: str, counts: Mapping[str, int], age_hours: float, limits: AlertThresholds
 ) -> Findings:
@@ -76,24 +97,10 @@ def campaign_findings(
             if bad
             else None
         )
+    if delivered >= limits.opt_out_min_sample:
+        found.update(opt_out_findings(campaign_id, counts, limits))
     if delivered < limits.min_sample:
         return found
-    opt_out = _ratio(counts.get("opted_out", 0), delivered)
-    found[f"opt_out_rate#{subject}"] = (
-        Finding(
-            "opt_out_rate",
-            subject,
-            opt_out,
-            limits.opt_out_rate_max,
-            delivered,
-            f"Opt-outs at {opt_out:.1%} for campaign {campaign_id}",
-            f"{counts.get('opted_out', 0)} of {delivered} recipients opted out (alert above "
-            f"{limits.opt_out_rate_max:.0%}).",
-            "Pause and review targeting, frequency and the offer; blocks hurt the number's quality rating.",
-        )
-        if opt_out > limits.opt_out_rate_max
-        else None
-    )
     if age_hours >= limits.read_min_age_hours:
         read = _ratio(counts.get("read", 0), delivered)
         found[f"read_rate#{subject}"] = (

@@ -75,7 +75,11 @@ class AlertThresholds(BaseModel):
     read_rate_min: float = 0.20  # alert below (advice: halve volume)
     delivery_rate_min: float = 0.95  # alert below (poor list)
     click_drop_min: float = 0.20  # alert when a segment's weekly click rate falls by more, twice running
-    min_sample: int = 50  # denominators (sent, delivered) below this never alert
+    min_sample: int = Field(default=50, ge=1)  # denominators (sent, delivered) below this never alert
+    # Opt-outs hurt the number's quality rating at any size: a small shop's campaign is judged from
+    # fewer deliveries, and only once this many people opted out (one opt-out is never a trend).
+    opt_out_min_sample: int = Field(default=20, ge=1)
+    opt_out_min_count: int = Field(default=2, ge=1)
     read_min_age_hours: float = 6  # read rates of younger campaigns are not judged yet
     active_days: int = 2  # campaigns with counted activity this recently are watched
 
