@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from engage.core.errors import StorageError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -64,6 +67,10 @@ class ShopEventWriter(Protocol):
         ...
 
 
+def storage_error(error: BaseException) -> bool:
+    return isinstance(error, StorageError)
+
+
 @dataclass
 class InboundPorts:
     """What the webhook's processing of one notification uses."""
@@ -72,3 +79,7 @@ class InboundPorts:
     store: InboundStore
     queue: Queue
     pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)
+    # An infrastructure failure (retry the notification) rather than a part that cannot be stored.
+    transient: Callable[[BaseException], bool] = storage_error
+    # The business numbers (metadata.phone_number_id) whose notifications are processed; None: any.
+    phone_number_ids: frozenset[str] | None = None

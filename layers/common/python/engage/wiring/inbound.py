@@ -8,6 +8,7 @@ from functools import lru_cache
 from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
 from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
+from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
 from engage.wiring import aws, customers, delivery
 
@@ -42,4 +43,6 @@ def ports() -> InboundPorts:
         store=messages(),
         queue=delivery.send_queue(),
         pool=webhook_pool(),
+        transient=is_transient,
+        phone_number_ids=aws.webhook_settings().phone_number_ids,
     )
