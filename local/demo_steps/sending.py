@@ -49,7 +49,8 @@ def status_webhook(message: dict[str, Any], status: str, at: datetime | None = N
         "object": "whatsapp_business_account",
         "entry": [{"id": "demo-waba", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "800000000000002"},
+            "metadata": {"display_phone_number": "15550001111",
+                         "phone_number_id": message.get("phone_number_id", "1234567890")},
             "statuses": [{"id": message["wamid"], "status": status, "timestamp": str(when),
                           "recipient_id": message["to"],
                           "biz_opaque_callback_data": callback_of(message)}],

@@ -202,6 +202,8 @@ def test_a_known_customers_message_costs_at_most_two_dynamodb_writes(aws, lambda
 
 
 def test_a_crash_before_the_confirmation_is_queued_is_made_good_by_the_redelivery(aws, lambda_context, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
     from engage.adapters.sqs import SqsQueue
     from functions.webhook import app
 
@@ -209,12 +211,12 @@ def test_a_crash_before_the_confirmation_is_queued_is_made_good_by_the_redeliver
     send = SqsQueue.send
 
     def dies(self, *args, **kwargs):
-        raise RuntimeError("the function died before queueing")
+        raise EndpointConnectionError(endpoint_url="https://sqs.eu-central-1.amazonaws.com")
 
     monkeypatch.setattr(SqsQueue, "send", dies)
     try:
         response = app.lambda_handler(event, lambda_context)
-    except RuntimeError:
+    except EndpointConnectionError:
         response = {"statusCode": 500}
     assert response["statusCode"] == 500  # Meta delivers the notification again
     assert customer(aws, wa_id=ASHA["wa_id"])["consent"]["marketing"] is False and queued(aws) == []

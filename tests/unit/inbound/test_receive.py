@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from engage.core.errors import StorageError
 from engage.core.time import from_epoch, iso
 from engage.customers.profiles import Consent, Customer
 from engage.inbound.payloads import parse_notification
@@ -528,8 +529,8 @@ def test_a_storage_failure_in_any_parallel_task_fails_the_notification():
     world.ports.pool = ThreadPoolExecutor(max_workers=4)
 
     def broken(event):
-        raise RuntimeError("DynamoDB is down")
+        raise StorageError("DynamoDB is down")
 
     world.store.put_event = broken  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError, match="DynamoDB is down"):
+    with pytest.raises(StorageError, match="DynamoDB is down"):
         run(world, sample("batch"))

@@ -65,10 +65,19 @@ class WebhookSettings(TableSettings):
     app_secret_previous: str = Field(default="", alias="WHATSAPP_APP_SECRET_PREVIOUS")
     verify_token: str = Field(alias="WHATSAPP_VERIFY_TOKEN")
     workers: int = Field(default=8, ge=1, le=10, alias="ENGAGE_WEBHOOK_WORKERS")  # parallel writes per POST
+    # Notifications are processed only for this deployment's business number(s); others are kept.
+    phone_number_id: str = Field(alias="WHATSAPP_PHONE_NUMBER_ID")
+    # More numbers of this deployment (comma-separated), e.g. a second number of the same shop.
+    extra_phone_number_ids: str = Field(default="", alias="ENGAGE_WEBHOOK_EXTRA_PHONE_NUMBER_IDS")
 
     @property
     def app_secrets(self) -> list[str]:
         return [s for s in (self.app_secret, self.app_secret_previous) if s]
+
+    @property
+    def phone_number_ids(self) -> frozenset[str]:
+        extra = (n.strip() for n in self.extra_phone_number_ids.split(","))
+        return frozenset({self.phone_number_id, *(n for n in extra if n)})
 
 
 class QueueSettings(TableSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -16,3 +17,16 @@ TagName = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*(:[a-z0-9][a-z0-9._-]*)+$", max_length=120),
 ]
+
+_WA_ID = re.compile(r"[1-9]\d{6,14}")
+_USER_ID = re.compile(r"[A-Za-z]{2,8}\.[A-Za-z0-9.]{1,240}")
+
+
+def is_wa_id(value: str) -> bool:
+    """E.164 digits without '+', as WhatsApp's `wa_id` (the pattern of `WaId`)."""
+    return bool(_WA_ID.fullmatch(value))
+
+
+def is_user_id(value: str) -> bool:
+    """A business-scoped user id (the pattern of `UserId`)."""
+    return bool(_USER_ID.fullmatch(value))

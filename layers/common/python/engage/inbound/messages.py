@@ -10,6 +10,7 @@ from typing import Any
 from engage.core.time import iso, parse_iso
 from engage.customers import consent
 from engage.customers.profiles import Customer
+from engage.inbound.bounds import bound_data
 from engage.inbound.config import InboundConfig
 from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.inbound.identity import Sender, apply_identity_change, customer_for, prefetch, sender_of
@@ -40,26 +41,37 @@ def process_messages(run: Run, value: Value) -> None:
         prefetch(run, value)
     parsed: list[Inbound] = []
     for message in value.messages:
-        inbound = parse_inbound(run, value, message)
-        if inbound is None:
-            run.keep("rejected", {"where": "messages", "raw": message.raw, "reason": "no sender identity"})
-        else:
+        inbound = run.isolate("messages", message.raw, partial(parse_inbound, run, value, message))
+        if inbound is not None:
             parsed.append(inbound)
     by_customer: dict[str, list[Inbound]] = {}
     for inbound in parsed:
         by_customer.setdefault(inbound.customer.id, []).append(inbound)
-    run.fan_out([partial(store_group, run, group) for group in by_customer.values()])
+    run.fan_out([partial(store_isolated, run, group) for group in by_customer.values()])
 
 
-def parse_inbound(run: Run, value: Value, message: Message) -> Inbound | None:
+def store_isolated(run: Run, group: list[Inbound]) -> None:
+    """One customer's messages together; when that fails on content, each message on its own, so
+    only the message that cannot be stored is rejected (every step is idempotent, so a retry is safe)."""
+    if len(group) == 1:
+        run.isolate("messages", group[0].message.raw, partial(store_group, run, group))
+        return
+    try:
+        store_group(run, group)
+    except Exception as error:
+        if run.ports.transient(error):
+            raise
+        for inbound in group:
+            run.isolate("messages", inbound.message.raw, partial(store_group, run, [inbound]))
+
+
+def parse_inbound(run: Run, value: Value, message: Message) -> Inbound:
     sender = sender_of(value, message.from_, message.from_user_id)
     occurred = event_time(message.timestamp, run.now)
     if message.type == "system":
         customer = apply_identity_change(run, message)
     else:
         customer = customer_for(run, sender, parse_iso(occurred))
-    if customer is None:
-        return None
     event = HistoryEvent(
         customer_id=customer.id,
         kind="message",
@@ -68,6 +80,8 @@ def parse_inbound(run: Run, value: Value, message: Message) -> Inbound | None:
         received_at=iso(run.now),
         data=message_data(message, sender),
     )
+    if event.data.get("truncated"):
+        run.count("truncated")
     inbound = Inbound(message=message, customer=customer, event=event, action=consent_action(message, run.config))
     if inbound.action:
         event.data["consent_action"] = inbound.action[0]
@@ -190,7 +204,7 @@ def message_data(message: Message, sender: Sender) -> dict[str, Any]:
         data["referral"] = message.referral.model_dump(exclude_none=True)
     if message.errors:
         data["errors"] = [e.model_dump(exclude_none=True) for e in message.errors]
-    return {k: v for k, v in data.items() if v not in (None, "", [], {})}
+    return bound_data({k: v for k, v in data.items() if v not in (None, "", [], {})})
 
 
 def _text(message: Message) -> dict[str, Any]:

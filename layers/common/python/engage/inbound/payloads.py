@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+MAX_ID = 512  # a wamid is about 60 characters; a longer one cannot be a key
+
 
 class WaModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
@@ -162,6 +164,7 @@ class System(WaModel):
     type: str = ""
     wa_id: str | None = None
     user_id: str | None = None
+    previous_user_id: str | None = None  # user_changed_user_id, Aug 2026: the old BSUID
     new_wa_id: str | None = None  # older payloads
     identity: str | None = None
     customer: str | None = None
@@ -207,7 +210,7 @@ MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 class Message(KeepsRaw):
     """One inbound message. Unknown types parse too (`type` kept, payload in `raw`)."""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_ID)
     from_: str = Field(default="", alias="from")
     from_user_id: str = ""
     timestamp: str = ""
@@ -257,8 +260,8 @@ class Pricing(WaModel):
 class Status(KeepsRaw):
     """A status of a message we sent: sent, delivered, read, played, failed (others kept as is)."""
 
-    id: str = Field(min_length=1)
-    status: str
+    id: str = Field(min_length=1, max_length=MAX_ID)
+    status: str = Field(max_length=64)
     timestamp: str = ""
     recipient_id: str = ""
     recipient_user_id: str = ""
@@ -346,14 +349,17 @@ class Value(WaModel):
         return data
 
     def contact_for(self, wa_id: str, user_id: str) -> Contact | None:
-        """The `contacts[]` entry of a sender (by user id, then wa_id; the only one as a fallback)."""
+        """The `contacts[]` entry of a sender: the one with the same user id, else the same wa_id.
+
+        There is no "sole contact" fallback: a contact that does not name the sender may be another
+        person (a `user_preferences` entry for one number beside another number's contact block)."""
         for contact in self.contacts:
             if user_id and contact.user_id == user_id:
                 return contact
         for contact in self.contacts:
             if wa_id and contact.wa_id == wa_id:
                 return contact
-        return self.contacts[0] if len(self.contacts) == 1 else None
+        return None
 
 
 class Change(KeepsRaw):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from engage.core.errors import StorageError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -65,6 +68,10 @@ class ShopEventWriter(Protocol):
         ...
 
 
+def storage_error(error: BaseException) -> bool:
+    return isinstance(error, StorageError)
+
+
 @dataclass
 class InboundPorts:
     """What the webhook's processing of one notification uses."""
@@ -74,3 +81,7 @@ class InboundPorts:
     queue: Queue
     pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)
     template_updates: TemplateUpdates | None = None  # template notifications (engage.inbound.templates)
+    # An infrastructure failure (retry the notification) rather than a part that cannot be stored.
+    transient: Callable[[BaseException], bool] = storage_error
+    # The business numbers (metadata.phone_number_id) whose notifications are processed; None: any.
+    phone_number_ids: frozenset[str] | None = None

@@ -4,11 +4,13 @@ folding it into the profile unless the stored consent is newer, and the confirma
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from engage.core.time import iso, parse_iso
 from engage.customers import consent
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob, TextMessage
+from engage.inbound.bounds import MAX_STRING, clip
 from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.inbound.identity import customer_for, prefetch, sender_of
 from engage.inbound.payloads import UserPreference, Value
@@ -25,11 +27,12 @@ def process_preferences(run: Run, value: Value) -> None:
         if action is None or preference.category not in ("", "marketing_messages"):
             run.keep("unknown_preference", preference.raw)
             continue
-        customer = customer_for(run, sender_of(value, preference.wa_id, preference.user_id))
-        if customer is None:
-            run.keep("rejected", {"where": "user_preferences", "raw": preference.raw, "reason": "no identity"})
-            continue
-        store_preference(run, customer, preference, action)
+        run.isolate("user_preferences", preference.raw, partial(store_for_sender, run, value, preference, action))
+
+
+def store_for_sender(run: Run, value: Value, preference: UserPreference, action: consent.Action) -> None:
+    customer = customer_for(run, sender_of(value, preference.wa_id, preference.user_id))
+    store_preference(run, customer, preference, action)
 
 
 def store_preference(run: Run, customer: Customer, preference: UserPreference, action: consent.Action) -> None:
@@ -44,7 +47,7 @@ def store_preference(run: Run, customer: Customer, preference: UserPreference, a
             "source": "user_preferences",
             "value": preference.value.lower(),
             "category": preference.category,
-            "detail": preference.detail,
+            "detail": clip(preference.detail, MAX_STRING),
             "consent_action": action,
         },
     )

@@ -22,13 +22,15 @@ The steps live beside this orchestrator: `identity` (who wrote), `messages`, `st
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import datetime
+from functools import partial
 
 from engage.core.observability import logger
+from engage.inbound import bounds
 from engage.inbound.config import InboundConfig, load_config
 from engage.inbound.messages import process_messages
-from engage.inbound.payloads import Notification, parse_notification
+from engage.inbound.payloads import Change, Notification, parse_notification
 from engage.inbound.ports import InboundPorts
 from engage.inbound.preferences import process_preferences
 from engage.inbound.run import Report, Run
@@ -39,42 +41,76 @@ __all__ = ["InboundConfig", "InboundPorts", "Report", "Run", "load_config", "pro
 
 
 def receive(body: bytes, *, now: datetime, ports: InboundPorts, config: InboundConfig | None = None) -> Report:
-    """A signed POST body: parsed and processed; a body that is not a JSON object is kept whole."""
+    """A signed POST body: made storable (engage.inbound.bounds), parsed and processed part by part.
+
+    A body that is not a JSON object is kept whole. When anything had to be changed to store it
+    (a lone surrogate, a number DynamoDB cannot hold, nesting too deep), a message was truncated
+    or a part was rejected, the raw body is kept too (`WEBHOOK#RAW`, bounded like every kept payload)."""
+    config = config or load_config(ports.store)
     problem: str | None = None
     try:
-        document = json.loads(body)
+        loaded = bounds.load(body)
     except ValueError as error:
-        document, problem = None, f"not JSON: {error}"
-    if problem is None and not isinstance(document, dict):
+        loaded, problem = None, f"not JSON: {error}"
+    if loaded is not None and not isinstance(loaded.document, dict):
         problem = "not a JSON object"
-    if problem is not None:
-        logger.warning("signed webhook body could not be parsed", extra={"problem": problem[:200]})
-        run = Run(ports=ports, config=config or load_config(ports.store), now=now)
+    if loaded is None or problem is not None:
+        logger.warning("signed webhook body could not be parsed", extra={"problem": (problem or "")[:200]})
+        run = Run(ports=ports, config=config, now=now)
         run.keep("unparsed", body.decode("utf-8", errors="replace"))
         return run.report
-    return process_notification(parse_notification(document), now=now, ports=ports, config=config)
+    run = Run(ports=ports, config=config, now=now)
+    process(run, parse_notification(loaded.document))
+    if loaded.changed or run.report.rejected or run.report.truncated:
+        run.keep("raw", body.decode("utf-8", errors="replace"))
+    return run.report
 
 
 def process_notification(
     notification: Notification, *, now: datetime, ports: InboundPorts, config: InboundConfig | None = None
 ) -> Report:
     run = Run(ports=ports, config=config or load_config(ports.store), now=now)
+    process(run, notification)
+    return run.report
+
+
+def process(run: Run, notification: Notification) -> None:
     for rejected in notification.all_rejected():
-        run.keep("rejected", rejected.model_dump(mode="json"))
+        run.reject(rejected.where, rejected.raw, rejected.reason)
     if not notification.is_whatsapp:
         run.keep("object", notification.raw)
-        return run.report
+        return
     for change in notification.changes():
-        if change.field == "messages":
-            process_messages(run, change.value)
-            process_statuses(run, change.value)
-        elif change.field == "user_preferences":
-            process_preferences(run, change.value)
-        elif change.field in TEMPLATE_FIELDS:
-            process_template_update(run, change)
-        else:
-            run.keep(f"field#{change.field or 'none'}", change.raw)
-        if change.value.errors:
-            logger.warning("whatsapp reported errors", extra={"errors": [e.model_dump() for e in change.value.errors]})
-            run.keep("errors", change.raw)
-    return run.report
+        run.isolate("change", change.raw, partial(process_change, run, change))
+
+
+def process_change(run: Run, change: Change) -> None:
+    if change.field in ("messages", "user_preferences") and not ours(run, change):
+        logger.info(
+            "notification for another business number", extra={"number": change.value.metadata.phone_number_id[:64]}
+        )
+        run.count("other_number")
+        run.keep("other_number", change.raw)
+        return
+    if change.field == "messages":
+        process_messages(run, change.value)
+        process_statuses(run, change.value)
+    elif change.field == "user_preferences":
+        process_preferences(run, change.value)
+    elif change.field in TEMPLATE_FIELDS:
+        process_template_update(run, change)
+    else:
+        field = change.field if FIELD_NAME.fullmatch(change.field) else "other"
+        run.keep(f"field#{field or 'none'}", change.raw)
+    if change.value.errors:
+        logger.warning("whatsapp reported errors", extra={"errors": [e.model_dump() for e in change.value.errors][:10]})
+        run.keep("errors", change.raw)
+
+
+FIELD_NAME = re.compile(r"[a-z0-9_]{0,64}")
+
+
+def ours(run: Run, change: Change) -> bool:
+    """Sent to one of this deployment's business numbers (any number when none is configured)."""
+    numbers = run.ports.phone_number_ids
+    return numbers is None or change.value.metadata.phone_number_id in numbers

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from engage.core.observability import logger
 from engage.core.time import from_epoch, iso
@@ -15,6 +15,12 @@ from engage.customers.profiles import Consent, Customer
 from engage.inbound.config import InboundConfig
 from engage.inbound.history import ProfileTouch
 from engage.inbound.ports import InboundPorts
+
+T = TypeVar("T")
+
+
+class Unusable(Exception):
+    """A part of a notification that cannot be used as it is (kept as rejected with this reason)."""
 
 
 @dataclass
@@ -27,6 +33,9 @@ class Report:
     preferences: int = 0
     kept: int = 0
     replies_queued: int = 0
+    rejected: int = 0
+    truncated: int = 0
+    other_number: int = 0
 
 
 @dataclass
@@ -55,6 +64,26 @@ class Run:
         wait(futures)
         for future in futures:
             future.result()  # the first failure fails the notification: Meta retries it
+
+    def isolate(self, where: str, raw: Any, task: Callable[[], T]) -> T | None:
+        """Runs `task` for one part of the notification (a message, a status, a change). When the part
+        itself is the problem it is kept as rejected with the reason and None is returned, so the rest
+        proceeds; an infrastructure failure (`ports.transient`) propagates, so Meta retries."""
+        try:
+            return task()
+        except Unusable as error:
+            logger.info("webhook part rejected", extra={"where": where, "reason": str(error)[:200]})
+            self.reject(where, raw, str(error))
+        except Exception as error:
+            if self.ports.transient(error):
+                raise
+            logger.exception("webhook part could not be processed, kept as rejected", extra={"where": where})
+            self.reject(where, raw, f"{type(error).__name__}: {error}")
+        return None
+
+    def reject(self, where: str, raw: Any, reason: str) -> None:
+        self.count("rejected")
+        self.keep("rejected", {"where": where, "raw": raw, "reason": reason[:500]})
 
     def keep(self, reason: str, content: Any, key: str | None = None) -> None:
         if self.ports.store.keep(reason, content, now=self.now, key=key, days=self.config.inspection_days):

@@ -8,6 +8,7 @@ from functools import partial
 from engage.customers.profiles import Consent
 from engage.delivery.callback_data import parse_callback_data
 from engage.delivery.send_status import STOPPED_MARKETING, UNDELIVERABLE, SendRef, StatusChange, normalise
+from engage.inbound.bounds import clip
 from engage.inbound.history import ProfileTouch
 from engage.inbound.identity import first_id
 from engage.inbound.payloads import Status, Value
@@ -25,7 +26,7 @@ def process_statuses(run: Run, value: Value) -> None:
 
 def _process_in_order(run: Run, group: list[Status]) -> None:
     for status in group:
-        process_status(run, status)
+        run.isolate("statuses", status.raw, partial(process_status, run, status))
 
 
 def process_status(run: Run, status: Status) -> None:
@@ -40,9 +41,9 @@ def process_status(run: Run, status: Status) -> None:
         status=name,
         at=event_time(status.timestamp, run.now),
         error_code=error.code if error else None,
-        error_title=(error.title or error.message) if error else None,
-        pricing_category=pricing.category if pricing else None,
-        pricing_model=pricing.pricing_model if pricing else None,
+        error_title=clip(error.title or error.message, 512) if error else None,
+        pricing_category=clip(pricing.category, 64) if pricing else None,
+        pricing_model=clip(pricing.pricing_model, 64) if pricing else None,
         billable=pricing.billable if pricing else None,
     )
     ref = send_ref(run.ports.store, status)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
 from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
+from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
 from engage.wiring import aws, campaigns, customers, delivery
 
@@ -43,4 +44,6 @@ def ports() -> InboundPorts:
         queue=delivery.send_queue(),
         pool=webhook_pool(),
         template_updates=campaigns.template_updates(),
+        transient=is_transient,
+        phone_number_ids=aws.webhook_settings().phone_number_ids,
     )

@@ -30,6 +30,7 @@ from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.tagging.catalog import TagChange
 
 MAX_KEPT_CHARS = 350_000  # stays under DynamoDB's 400 KB item limit (content is ASCII JSON)
+MAX_KEY_CHARS = 512  # a natural key longer than this (or not ASCII) is shortened and made unique by digest
 CONFIG_MAX_AGE = 60.0
 
 
@@ -150,9 +151,12 @@ class MessageRepository:
         """Stores `content` under WEBHOOK#<REASON> once (by `key`, else by content digest)."""
         text = content if isinstance(content, str) else json.dumps(content, sort_keys=True, default=str)
         text = text.encode("ascii", "backslashreplace").decode("ascii")
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        if key is not None and not (len(key) <= MAX_KEY_CHARS and key.isascii()):
+            key = f"{key[:64].encode('ascii', 'backslashreplace').decode('ascii')}#{digest}"
         item = {
-            "pk": keys.webhook_kept_pk(reason),
-            "sk": key or hashlib.sha256(text.encode()).hexdigest()[:32],
+            "pk": keys.webhook_kept_pk(reason.encode("ascii", "backslashreplace").decode("ascii")[:100]),
+            "sk": key or digest,
             "type": "webhook_kept",
             "reason": reason,
             "received_at": iso(now),
