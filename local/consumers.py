@@ -294,6 +294,7 @@ class StreamConsumer:
     starting_position: str = "TRIM_HORIZON"
     stats: Stats = field(default_factory=Stats)
     sent_to_failure: int = 0
+    position: int | None = None  # the next sequence number this consumer reads (None: not read yet)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -317,12 +318,15 @@ class StreamConsumer:
                 records = response.get("Records", [])
                 iterator = response.get("NextShardIterator")
                 for raw in records:
+                    self.position = int(raw["dynamodb"]["SequenceNumber"]) + 1
                     record = stream_record(raw, self.stream_arn)
                     if passes(self.filters, record):
                         self._pending.append(record)
                 if not records:
                     break
             self._iterators[shard_id] = iterator
+        if self.position is None and shards:  # read to the end of an empty stream: start of the shard
+            self.position = int(shards[0]["SequenceNumberRange"]["StartingSequenceNumber"])
 
     def poll_once(self) -> Stats:
         """Delivers one batch (fetching new records first). Empty stats when caught up."""

@@ -29,9 +29,9 @@ import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from engage.core.time import utcnow
 from engage.inbound.signature import sign
 from local.http_api import Response, json_response
 
@@ -150,7 +150,7 @@ def inbound_text(
     message: dict[str, Any] = {
         "from": wa_id,
         "id": wamid or "wamid." + base64.b64encode(f"in:{wa_id}:{uuid.uuid4().hex}".encode()).decode(),
-        "timestamp": str(timestamp or int(time.time())),
+        "timestamp": str(timestamp or int(utcnow().timestamp())),
         "type": "text",
         "text": {"body": text},
     }
@@ -487,7 +487,7 @@ class FakeWhatsApp:
             "body": body,
             "text": _summary(body, kind),
             "biz_opaque_callback_data": body.get("biz_opaque_callback_data"),
-            "sent_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "sent_at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),  # the local clock, moved or not
             "phone_number_id": phone_number_id,
             "statuses": [],
         }
@@ -534,7 +534,7 @@ class FakeWhatsApp:
     def _status(
         self, entry: dict[str, Any], contact: Contact, status: str, error: Fault | None = None
     ) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(utcnow().timestamp())  # the local clock: a moved clock's statuses are as late as its sends
         item: dict[str, Any] = {
             "id": entry["wamid"],
             "status": status,
@@ -597,7 +597,7 @@ class FakeWhatsApp:
         message: dict[str, Any] = {
             "from": contact.wa_id,
             "id": "wamid." + base64.b64encode(f"reply:{entry['wamid']}".encode()).decode(),
-            "timestamp": str(int(time.time())),
+            "timestamp": str(int(utcnow().timestamp())),
             "type": "text",
             "text": {"body": self.behaviour.reply_text},
             "context": {"from": DISPLAY_PHONE_NUMBER, "id": entry["wamid"]},

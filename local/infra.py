@@ -90,6 +90,9 @@ class Resources:
 
 def create_resources(session: Any, template: dict[str, Any] | None = None, stage: str = "local") -> Resources:
     """Creates every table, queue and topic of the template on the (moto) session."""
+    from local import moto_fixes
+
+    moto_fixes.install()  # cancelled transactions roll back in place; bounded shard iterators
     template = template or load_template()
     resources = Resources(stage=stage)
     items = template["Resources"]

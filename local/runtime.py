@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +58,7 @@ from local.wakeups import WAKEUPS
 log = logging.getLogger("local.runtime")
 
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
 GRAPH_VERSION = "v25.0"
 PHONE_NUMBER_ID = "1234567890"
 SECRETS = {
@@ -68,6 +69,15 @@ SECRETS = {
     "ENGAGE_ADMIN_TOKEN": "local-admin-token",
     "ENGAGE_MARKETER_TOKEN": "local-marketer-token",
 }
+#: Settings `make dev` takes from its own environment when set (else the local values above), so the
+#: runtime can be pointed at a real test number: its secrets, ids and Graph API base, through a tunnel.
+ENVIRONMENT_SETTINGS = (
+    *SECRETS,
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_API_BASE",
+    "ENGAGE_DEFAULT_COUNTRY",
+    "ENGAGE_LINK_BASE_URL",
+)
 BASE_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -186,6 +196,8 @@ class LocalRuntime:
         retry_visibility: int = 0,
         secrets: dict[str, str] | None = None,
         phone_number_id: str = PHONE_NUMBER_ID,
+        api_base: str | None = None,
+        environment: dict[str, str] | None = None,
         log_level: str = "WARNING",
         handlers: dict[str, Callable[[dict[str, Any], Any], Any]] | None = None,
     ) -> None:
@@ -195,6 +207,8 @@ class LocalRuntime:
         self.retry_visibility = retry_visibility
         self.secrets = {**SECRETS, **(secrets or {})}
         self.phone_number_id = phone_number_id
+        self.api_base = api_base  # None: the fake WhatsApp of this runtime
+        self.environment = dict(environment or {})  # set last, over the template's and the local values
         self.log_level = log_level
         self._overrides = dict(handlers or {})
         self.functions: dict[str, LocalFunction] = {}
@@ -220,6 +234,24 @@ class LocalRuntime:
     @property
     def graph_base(self) -> str:
         return f"{self.url}/_fake/graph/{GRAPH_VERSION}"
+
+    @property
+    def whatsapp_api_base(self) -> str:
+        """Where the handlers send: the fake of this runtime unless `api_base` points elsewhere."""
+        return self.api_base or self.graph_base
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], **kwargs: Any) -> LocalRuntime:
+        """A runtime taking every setting of ENVIRONMENT_SETTINGS that `environ` sets (and is not
+        empty), the local value for the rest (`make dev`)."""
+        given = {k: environ[k] for k in ENVIRONMENT_SETTINGS if environ.get(k)}
+        return cls(
+            secrets={k: v for k, v in given.items() if k in SECRETS},
+            phone_number_id=given.get("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID),
+            api_base=given.get("WHATSAPP_API_BASE"),
+            environment={k: v for k, v in given.items() if k in ("ENGAGE_DEFAULT_COUNTRY", "ENGAGE_LINK_BASE_URL")},
+            **kwargs,
+        )
 
     def bearer(self, group: str) -> dict[str, str]:
         """`{"authorization": "Bearer <token>"}` for "admin" or "marketer"."""
@@ -263,7 +295,7 @@ class LocalRuntime:
         env = function_environment(
             self.template,
             self.resources,
-            {"WhatsAppPhoneNumberId": self.phone_number_id, "WhatsAppApiBase": self.graph_base},
+            {"WhatsAppPhoneNumberId": self.phone_number_id, "WhatsAppApiBase": self.whatsapp_api_base},
             self.secrets,
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -271,6 +303,7 @@ class LocalRuntime:
         # Every environment shares this one Python process: more threads per batch than a few only
         # queue for the interpreter lock behind moto's work, and their sends leave late in bursts.
         env["ENGAGE_SENDER_PARALLEL_JOBS"] = str(self.sender_parallel_jobs)
+        env.update(self.environment)
         self._set_env(env)
         observability = sys.modules.get("engage.core.observability")
         if observability is not None:  # imported before this runtime set the level (a benchmark, a test)
@@ -500,7 +533,7 @@ class LocalRuntime:
             "queues": [c.name for c in self.sqs_consumers],
             "streams": [c.name for c in self.stream_consumers],
             "schedules": self._schedule_list(),
-            "whatsapp_api_base": self.graph_base,
+            "whatsapp_api_base": self.whatsapp_api_base,
         }
 
     # ------------------------------------------------------------------------------ drain
@@ -555,7 +588,23 @@ class LocalRuntime:
         delivered = self._fake().deliver_pending(self.post_webhook)
         webhooks["delivered"] += delivered["delivered"]
         webhooks["failed"] += delivered["failed"]
+        self.trim_streams()
         return work + delivered["delivered"]
+
+    def trim_streams(self) -> int:
+        """Drops the stream records every loaded stream consumer has read (DynamoDB keeps them 24 hours;
+        kept forever, a long session's memory would grow with every write). Returns how many."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        from local.moto_fixes import trim_stream
+
+        readers = [c for c in self.stream_consumers if c.function.exists]
+        positions = [c.position for c in readers]
+        if not readers or any(p is None for p in positions):
+            return 0
+        with _AWS_LOCK:
+            table = dynamodb_backends[ACCOUNT][REGION].tables.get(self.resources.table_name)
+            return trim_stream(table, min(p for p in positions if p is not None)) if table is not None else 0
 
     def _poll_forever(self, interval: float = 0.25) -> None:
         while not self._stop.wait(interval):
@@ -588,7 +637,7 @@ class LocalRuntime:
         if schedule is None:
             raise KeyError(name)
         function = self.functions[schedule.function]
-        return function.invoke(schedule.payload(now or datetime.now(UTC)))
+        return function.invoke(schedule.payload(now or _now()))
 
     def _run_schedule_request(self, name: str, now_text: str | None) -> Response:
         schedule = self.schedule(name)
@@ -596,7 +645,7 @@ class LocalRuntime:
             known = sorted(s.name for s in self.schedules)
             return json_response(404, {"message": f"no schedule {name!r}", "known": known})
         try:
-            now = _parse_now(now_text) if now_text else datetime.now(UTC)
+            now = _parse_now(now_text) if now_text else _now()
         except ValueError:
             return json_response(400, {"message": f"now={now_text!r} is not an ISO-8601 time"})
         if not self.functions[schedule.function].exists:
@@ -613,9 +662,26 @@ class LocalRuntime:
         return json_response(200, result, [("x-engage-scheduled-time", now.strftime("%Y-%m-%dT%H:%M:%SZ"))])
 
     def _tick_schedules(self) -> None:
-        self.arm_schedules(datetime.now(UTC))
+        self.arm_schedules(_now())
         while not self._stop.wait(1.0):
-            self.fire_due(datetime.now(UTC))
+            self.tick(_now())
+
+    def tick(self, now: datetime) -> list[tuple[str, datetime]]:
+        """One beat of the background schedules at `now` (the local clock, moved or not).
+
+        A schedule whose next fire time the clock has jumped past by more than a period, or moved
+        back before by more than a period, is re-armed from `now` (as after downtime, Scheduler does
+        not catch up); otherwise each due schedule fires once, at its own fire time."""
+        for schedule in self.schedules:
+            if schedule.next_fire is None:
+                continue
+            upcoming = schedule.following(now)
+            after_next = schedule.following(schedule.next_fire)
+            if (upcoming is not None and schedule.next_fire > upcoming) or (
+                after_next is not None and after_next <= now
+            ):
+                schedule.next_fire = upcoming
+        return self.fire_due(now)
 
     def arm_schedules(self, start: datetime) -> None:
         """Sets each enabled schedule's first fire time after `start`."""
@@ -639,6 +705,13 @@ class LocalRuntime:
             except Exception as error:  # Scheduler would retry per RetryPolicy; locally: log and go on
                 log.warning("schedule %s at %s failed: %s", schedule.name, fire.isoformat(), error)
         return fired
+
+
+def _now() -> datetime:
+    """The local clock (`POST /_local/clock` moves it): what schedules run at when no `now` is given."""
+    from engage.core.time import utcnow
+
+    return utcnow()
 
 
 def _parse_now(text: str) -> datetime:
@@ -711,6 +784,7 @@ def _handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
 
 BANNER = """\
 Engage local runtime on {url}  (embedded moto, fake WhatsApp at {graph})
+  sends go to: {api_base}
   tokens:  admin={admin}  marketer={marketer}
   try:     curl -s '{url}/webhook?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=42'
            curl -s -H 'authorization: Bearer {marketer}' {url}/v1/customers/4915123456789
@@ -733,9 +807,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO", help="handlers' POWERTOOLS_LOG_LEVEL and the runtime's own")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    runtime = LocalRuntime(
-        args.port,
-        args.host,
+    runtime = LocalRuntime.from_environment(
+        os.environ,
+        port=args.port,
+        host=args.host,
         sender_workers=args.sender_workers,
         sender_parallel_jobs=args.sender_parallel_jobs,
         log_level=args.log_level.upper(),
@@ -747,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
         BANNER.format(
             url=runtime.url,
             graph=runtime.graph_base,
+            api_base=runtime.whatsapp_api_base,
             admin=runtime.secrets["ENGAGE_ADMIN_TOKEN"],
             marketer=runtime.secrets["ENGAGE_MARKETER_TOKEN"],
             verify=runtime.secrets["WHATSAPP_VERIFY_TOKEN"],
