@@ -8,11 +8,12 @@ dispatch cursor, and never re-sends (the send item per (customer, campaign) is t
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engage.campaigns.ports import CampaignStore
 from engage.core.errors import Conflict, Invalid, NotFound
@@ -20,9 +21,22 @@ from engage.core.ports import Queue
 from engage.core.time import iso, parse_iso
 from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import TemplateMessage, TextMessage
+from engage.metrics.links import validate_target
 
 Status = Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"]
 ACTIVE = ("scheduled", "running", "paused")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # `https:`, `javascript:`, `data:` ...
+EXPRESSION = re.compile(r"\{\{")
+
+
+def web_url(value: str) -> str:
+    """An absolute http(s) URL with a host (the tracked link's own check); ValueError otherwise."""
+    try:
+        return validate_target(value)
+    except Invalid as error:
+        raise ValueError(error.message) from None
+
+
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "launch": ("draft",),
     "pause": ("scheduled", "running"),
@@ -37,7 +51,15 @@ class Button(BaseModel):
 
     index: int = Field(ge=0, le=9)
     sub_type: Literal["url", "quick_reply", "copy_code"] = "url"
-    value: str = Field(min_length=1, description="A literal or an expression such as '{{link}}'.")
+    value: str = Field(min_length=1, max_length=2000, description="A literal or an expression such as '{{link}}'.")
+
+    @model_validator(mode="after")
+    def _web_link(self) -> Button:
+        """A URL button's literal value is the suffix of the template's URL; given as a whole URL, it must be
+        http(s) with a host (a `javascript:` link would fail every send)."""
+        if self.sub_type == "url" and not EXPRESSION.search(self.value) and SCHEME.match(self.value):
+            web_url(self.value)
+        return self
 
 
 class Variant(BaseModel):
@@ -51,7 +73,14 @@ class Variant(BaseModel):
     text: str | None = Field(default=None, max_length=4096)
     body: list[str] = Field(default_factory=list, description="Body parameters in order, e.g. '{{name}}'.")
     buttons: list[Button] = Field(default_factory=list)
-    header_image: str | None = None
+    header_image: str | None = Field(default=None, description="An https image URL, or an expression.")
+
+    @field_validator("header_image")
+    @classmethod
+    def _image_url(cls, value: str | None) -> str | None:
+        if value is not None and not EXPRESSION.search(value):
+            web_url(value)
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> Variant:
@@ -96,8 +125,10 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
-    segment_id: str | None = None
-    rule: dict[str, Any] | None = None
+    segment_id: str | None = Field(default=None, max_length=100, description="A saved segment (seg_...).")
+    rule: dict[str, Any] | str | None = Field(
+        default=None, description="An inline rule, JSON or text form (docs/segments.md); stored as JSON."
+    )
     category: Literal["marketing", "utility"] = "marketing"
     content: Literal["promotional", "useful"] = "promotional"
     variants: list[Variant] = Field(min_length=1, max_length=2)
@@ -106,8 +137,15 @@ class CampaignIn(BaseModel):
     rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
     fallbacks: dict[str, str] = Field(default_factory=dict, description="Value used when a variable is missing.")
     coupon_code: str | None = None
-    link: str | None = Field(default=None, description="Target URL of the tracked link ({{link}}).")
+    link: str | None = Field(
+        default=None, description="Target of the tracked link ({{link}}): an http(s) URL with a host."
+    )
     ab: AbSettings = Field(default_factory=AbSettings)
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        return None if value is None else web_url(value)
 
     @model_validator(mode="after")
     def _audience(self) -> CampaignIn:
@@ -119,6 +157,40 @@ class CampaignIn(BaseModel):
         if self.default_variant not in names:
             raise ValueError("`default_variant` must name a variant")
         return self
+
+
+EDITABLE = tuple(CampaignIn.model_fields)
+
+
+class CampaignChange(BaseModel):
+    """PATCH /v1/campaigns/{id}: the fields to change on a draft; the result is checked as a new campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    segment_id: str | None = Field(default=None, max_length=100)
+    rule: dict[str, Any] | str | None = None
+    category: Literal["marketing", "utility"] | None = None
+    content: Literal["promotional", "useful"] | None = None
+    variants: list[Variant] | None = Field(default=None, min_length=1, max_length=2)
+    default_variant: str | None = None
+    schedule: Schedule | None = None
+    rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
+    fallbacks: dict[str, str] | None = None
+    coupon_code: str | None = None
+    link: str | None = None
+    ab: AbSettings | None = None
+
+    def applied_to(self, current: CampaignIn) -> dict[str, Any]:
+        """The current fields with these changes; a new `rule` replaces the `segment_id` and back."""
+        merged = current.model_dump(include=set(EDITABLE))
+        given = self.model_dump(exclude_unset=True)
+        merged.update(given)
+        if given.get("rule") is not None and "segment_id" not in given:
+            merged["segment_id"] = None
+        if given.get("segment_id") is not None and "rule" not in given:
+            merged["rule"] = None
+        return merged
 
 
 class Dispatch(BaseModel):
@@ -186,6 +258,20 @@ def get(store: CampaignStore, campaign_id: str) -> Campaign:
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
     return campaign
+
+
+def draft(store: CampaignStore, campaign_id: str) -> Campaign:
+    """The campaign, if it is still a draft: only drafts are edited or deleted (409 otherwise)."""
+    campaign = get(store, campaign_id)
+    if campaign.status != "draft":
+        raise Conflict(f"only a draft can be changed or deleted; this campaign is {campaign.status}", code="campaign_state")
+    return campaign
+
+
+def delete(store: CampaignStore, campaign_id: str) -> None:
+    draft(store, campaign_id)
+    if not store.delete(campaign_id, expect_status="draft"):
+        raise Conflict("the campaign changed meanwhile; read it and try again", code="campaign_changed")
 
 
 def transition(store: CampaignStore, campaign: Campaign, action: str, now: datetime, **changes: Any) -> Campaign:

@@ -50,6 +50,7 @@ def flow_ports() -> FlowPorts:
         templates=templates(),
         audience=audience(),
         audience_writer=audience(),
+        audience_check=audience(),
     )
 
 
