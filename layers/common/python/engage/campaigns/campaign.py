@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engage.campaigns.ports import CampaignStore
 from engage.core.errors import Conflict, Invalid, NotFound
@@ -29,12 +29,23 @@ SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # `https:`, `javascript:`, `d
 EXPRESSION = re.compile(r"\{\{")
 
 
-def web_url(value: str) -> str:
-    """An absolute http(s) URL with a host (the tracked link's own check); ValueError otherwise."""
-    try:
-        return validate_target(value)
-    except Invalid as error:
-        raise ValueError(error.message) from None
+def check_links(body: CampaignIn) -> None:
+    """Every link a campaign sends is an absolute http(s) URL with a host: the tracked link's target, a
+    URL button given as a whole URL (else it is the suffix of the template's URL) and a literal header
+    image. A `javascript:` link would fail every send. Checked on create and edit, not on reading a
+    stored campaign, so one stored before this check still loads (its sends are refused instead)."""
+    places: list[tuple[str, str]] = [("link", body.link)] if body.link is not None else []
+    for i, variant in enumerate(body.variants):
+        if variant.header_image is not None and not EXPRESSION.search(variant.header_image):
+            places.append((f"variants[{i}].header_image", variant.header_image))
+        for j, button in enumerate(variant.buttons):
+            if button.sub_type == "url" and not EXPRESSION.search(button.value) and SCHEME.match(button.value):
+                places.append((f"variants[{i}].buttons[{j}].value", button.value))
+    for field, value in places:
+        try:
+            validate_target(value)
+        except Invalid as error:
+            raise Invalid(f"{field}: {error.message}", code="invalid_link", details={"field": field}) from None
 
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -53,14 +64,6 @@ class Button(BaseModel):
     sub_type: Literal["url", "quick_reply", "copy_code"] = "url"
     value: str = Field(min_length=1, max_length=2000, description="A literal or an expression such as '{{link}}'.")
 
-    @model_validator(mode="after")
-    def _web_link(self) -> Button:
-        """A URL button's literal value is the suffix of the template's URL; given as a whole URL, it must be
-        http(s) with a host (a `javascript:` link would fail every send)."""
-        if self.sub_type == "url" and not EXPRESSION.search(self.value) and SCHEME.match(self.value):
-            web_url(self.value)
-        return self
-
 
 class Variant(BaseModel):
     """One message version: an approved template with its parameters, or free text."""
@@ -73,14 +76,7 @@ class Variant(BaseModel):
     text: str | None = Field(default=None, max_length=4096)
     body: list[str] = Field(default_factory=list, description="Body parameters in order, e.g. '{{name}}'.")
     buttons: list[Button] = Field(default_factory=list)
-    header_image: str | None = Field(default=None, description="An https image URL, or an expression.")
-
-    @field_validator("header_image")
-    @classmethod
-    def _image_url(cls, value: str | None) -> str | None:
-        if value is not None and not EXPRESSION.search(value):
-            web_url(value)
-        return value
+    header_image: str | None = Field(default=None, description="An http(s) image URL, or an expression.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Variant:
@@ -141,11 +137,6 @@ class CampaignIn(BaseModel):
         default=None, description="Target of the tracked link ({{link}}): an http(s) URL with a host."
     )
     ab: AbSettings = Field(default_factory=AbSettings)
-
-    @field_validator("link")
-    @classmethod
-    def _link(cls, value: str | None) -> str | None:
-        return None if value is None else web_url(value)
 
     @model_validator(mode="after")
     def _audience(self) -> CampaignIn:
@@ -264,7 +255,9 @@ def draft(store: CampaignStore, campaign_id: str) -> Campaign:
     """The campaign, if it is still a draft: only drafts are edited or deleted (409 otherwise)."""
     campaign = get(store, campaign_id)
     if campaign.status != "draft":
-        raise Conflict(f"only a draft can be changed or deleted; this campaign is {campaign.status}", code="campaign_state")
+        raise Conflict(
+            f"only a draft can be changed or deleted; this campaign is {campaign.status}", code="campaign_state"
+        )
     return campaign
 
 

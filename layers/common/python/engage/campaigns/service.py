@@ -18,6 +18,7 @@ from engage.campaigns.campaign import (
     Campaign,
     CampaignChange,
     CampaignIn,
+    check_links,
     dispatch_message,
     draft,
     get,
@@ -100,6 +101,7 @@ def checked(ports: FlowPorts, body: CampaignIn, now: datetime) -> dict[str, Any]
     config = ports.config.sending()
     if body.schedule.mode == "at" and body.schedule.at and parse_iso(body.schedule.at) < now - timedelta(minutes=5):
         raise Invalid("schedule.at is in the past", code="schedule_in_past")
+    check_links(body)
     texts, warnings = variant_text(body, ports, config)
     rule = checked_audience(body, ports)
     for variant, text in zip(body.variants, texts, strict=True):
@@ -137,9 +139,7 @@ def edit(ports: FlowPorts, campaign_id: str, body: CampaignIn, now: datetime) ->
     if current.follow_up_of and (body.segment_id, body.rule) != (current.segment_id, current.rule):
         raise Invalid("a follow-up's audience is the people its campaign did not reach", code="audience_fixed")
     derived = checked(ports, body, now)
-    updated = Campaign.model_validate(
-        {**current.model_dump(), **body.model_dump(), **derived, "updated_at": iso(now)}
-    )
+    updated = Campaign.model_validate({**current.model_dump(), **body.model_dump(), **derived, "updated_at": iso(now)})
     if not ports.campaigns.save(updated, expect_status="draft"):
         raise Conflict("the campaign changed meanwhile; read it and try again", code="campaign_changed")
     return updated

@@ -55,7 +55,11 @@ class CampaignRepository:
     def delete(self, campaign_id: str, *, expect_status: str) -> bool:
         """Deletes the campaign only if it still has `expect_status`; False when it has not (or is gone)."""
         return self.table.delete(
-            campaign_pk(campaign_id), CAMPAIGN_SK, condition="#s = :s", names={"#s": "status"}, values={":s": expect_status}
+            campaign_pk(campaign_id),
+            CAMPAIGN_SK,
+            condition="#s = :s",
+            names={"#s": "status"},
+            values={":s": expect_status},
         )
 
     def active(self) -> list[Campaign]:
