@@ -229,3 +229,19 @@ def test_drafts_are_edited_by_marketers_only(ready):
         event = http_event(method, f"/v1/campaigns/{draft['id']}", body=body)
         assert app.lambda_handler(event, ready.context)["statusCode"] == 401
     assert call("GET", f"/v1/campaigns/{draft['id']}", ready.context)[1]["name"] == "Winter"
+
+
+def test_a_follow_up_draft_keeps_its_audience_but_takes_other_edits(ready):
+    from engage import wiring
+    from engage.campaigns.campaign import Campaign
+    from engage.core.time import iso, utcnow
+
+    status, source = call("POST", "/v1/campaigns", ready.context, campaign_body())
+    follow = Campaign.model_validate({**source, "id": "cmp_00000000000000ff", "follow_up_of": source["id"]})
+    wiring.campaigns.repository().save(follow.model_copy(update={"created_at": iso(utcnow())}))
+    status, answer = call(
+        "PATCH", f"/v1/campaigns/{follow.id}", ready.context, {"rule": "tag:vip AND consent:marketing"}
+    )
+    assert (status, answer["error"]["code"]) == (400, "audience_fixed")
+    status, renamed = call("PATCH", f"/v1/campaigns/{follow.id}", ready.context, {"name": "Winter (second try)"})
+    assert status == 200 and renamed["rule"] == source["rule"] and renamed["follow_up_of"] == source["id"]
