@@ -1,8 +1,10 @@
 """A fake WhatsApp Cloud API, served by the local runtime under `/_fake/graph/<version>/`.
 
-`POST /_fake/graph/v25.0/{phone_number_id}/messages` behaves like Graph's send endpoint
-(as the Cloud API answers): bearer token check (error 190, HTTP 401), body validation (100 invalid
-parameter, 131008 required parameter missing; HTTP 400), the success answer with `contacts` and a
+`POST /_fake/graph/v25.0/{phone_number_id}/messages` (and `/marketing_messages`, the Marketing
+Messages API: templates only) behaves like Graph's send endpoint (as the Cloud API answers): bearer
+token check (error 190, HTTP 401), body validation (100 invalid parameter, 131008 required parameter
+missing; HTTP 400; a phone number in `to`, a business-scoped user id in `recipient`, `to` winning
+when both are given; named or positional template parameters), the success answer with `contacts` and a
 `wamid`, and Graph's error shape. Every accepted send is recorded in the outbox and queues the
 webhooks WhatsApp would send back to `POST /webhook`, signed with the app secret: statuses
 `sent` -> `delivered` -> `read` (read with probability `read_rate`) and, with probability `reply_rate`,
@@ -191,6 +193,23 @@ def _check_template(body: dict[str, Any]) -> None:
         if kind == "button":
             _need(component, "sub_type", "template.components[].")
             _need(component, "index", "template.components[].")
+        if kind == "body":
+            _check_body_parameters(component.get("parameters") or [])
+
+
+def _check_body_parameters(parameters: Any) -> None:
+    """Body parameters are all positional or all named (`parameter_name`, for templates registered
+    with `parameter_format: NAMED`), never a mix; names are lowercase letters, digits and `_`."""
+    if not isinstance(parameters, list):
+        raise GraphError(100, "Param template['components'][]['parameters'] must be an array.")
+    names = [p.get("parameter_name") for p in parameters if isinstance(p, dict)]
+    if any(names) and not all(names):
+        raise GraphError(132012, "Body parameters must be all named or all positional.")
+    for name in filter(None, names):
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,60}", name):
+            raise GraphError(100, f"Param parameter_name {name!r} is not valid.")
+    if len(set(names)) != len(names) and all(names):
+        raise GraphError(100, "Each parameter_name may appear once.")
 
 
 def _check_interactive(body: dict[str, Any]) -> None:
@@ -226,6 +245,31 @@ CHECKS = {"text": _check_text, "template": _check_template, "interactive": _chec
 CHECKS.update(dict.fromkeys(MEDIA_TYPES, _check_media))
 
 
+def recipient_of(body: dict[str, Any]) -> str:
+    """Who the send is for, as the 2026 Cloud API reads it: `to` holds a phone number (or a group id
+    with `recipient_type: group`), `recipient` a business-scoped user id; `to` wins when both are
+    given. A BSUID in `to` is refused (Meta's BSUID guidance: use `recipient` for BSUIDs)."""
+    to = str(body.get("to") or "").strip()
+    if body.get("recipient_type") == "group":
+        return str(_need(body, "to", "")).strip()
+    if to:
+        if BSUID.match(to):
+            raise GraphError(
+                100, f"Param to {to!r} is not a phone number: send a business-scoped user id in recipient."
+            )
+        if not PHONE.match(_digits(to)):
+            raise GraphError(100, f"Param to {to!r} is not a valid phone number.")
+        return to
+    recipient = str(body.get("recipient") or "").strip()
+    if not recipient:
+        raise GraphError(
+            131008, "The parameter to (a phone number) or recipient (a business-scoped user id) is required."
+        )
+    if not BSUID.match(recipient):
+        raise GraphError(100, f"Param recipient {recipient!r} is not a valid business-scoped user id.")
+    return recipient
+
+
 def validate(body: Any) -> tuple[str, str]:
     """Raises GraphError like Graph does; returns (normalised recipient, message type)."""
     if not isinstance(body, dict):
@@ -234,9 +278,7 @@ def validate(body: Any) -> tuple[str, str]:
         raise GraphError(100, "The parameter messaging_product is required and must be 'whatsapp'.")
     if body.get("recipient_type", "individual") not in ("individual", "group"):
         raise GraphError(100, "Param recipient_type must be 'individual' or 'group'.")
-    to = str(_need(body, "to", "")).strip()
-    if not (PHONE.match(_digits(to)) or BSUID.match(to)):
-        raise GraphError(100, f"Param to {to!r} is not a valid phone number or business-scoped user id.")
+    to = recipient_of(body)
     kind = body.setdefault("type", "text")
     if kind not in CHECKS:
         raise GraphError(131051, f"Message type {kind!r} is not supported.")
@@ -355,7 +397,11 @@ class FakeWhatsApp:
         return known if known and known.user_id else self.remember(wa_id, bsuid_for(wa_id))
 
     # ------------------------------------------------------------------------------ sending
-    def handle_send(self, phone_number_id: str, headers: dict[str, str], raw: bytes) -> Response:
+    def handle_send(
+        self, phone_number_id: str, headers: dict[str, str], raw: bytes, endpoint: str = "messages"
+    ) -> Response:
+        """`endpoint` is `messages` or `marketing_messages` (the Marketing Messages API: the same body,
+        templates only; its sends are billed, and reported in statuses, as marketing)."""
         try:
             self._check_auth(headers)
             if phone_number_id != self.phone_number_id:
@@ -368,6 +414,9 @@ class FakeWhatsApp:
             if body.get("status") == "read" and "message_id" in body:
                 return json_response(200, {"success": True})
             to, kind = validate(body)
+            if endpoint == "marketing_messages" and kind != "template":
+                raise GraphError(100, "The Marketing Messages API sends templates only (type must be 'template').")
+            body["_endpoint"] = endpoint
             contact = self._contact_for(to)
             fault = self._take_fault({_digits(to).lstrip("+"), contact.wa_id, contact.user_id}, kind)
             if fault is not None and fault.mode == "sync":
@@ -427,8 +476,10 @@ class FakeWhatsApp:
         self, phone_number_id: str, body: dict[str, Any], to: str, kind: str, contact: Contact, fault: Fault | None
     ) -> dict[str, Any]:
         wamid = self._wamid(contact.user_id or contact.wa_id or to)
+        endpoint = body.pop("_endpoint", "messages")
         entry: dict[str, Any] = {
             "to": to,
+            "endpoint": endpoint,
             "wa_id": contact.wa_id,
             "user_id": contact.user_id,
             "type": kind,
@@ -443,9 +494,12 @@ class FakeWhatsApp:
         with self._lock:
             self.outbox.append(entry)
         self._queue_followups(entry, contact, fault)
-        contact_out: dict[str, Any] = {"input": to, "wa_id": contact.wa_id if not BSUID.match(to) else ""}
+        # a BSUID-only send answers with the user_id and no wa_id; a phone send with the wa_id
+        contact_out: dict[str, Any] = {"input": to}
         if BSUID.match(to):
             contact_out["user_id"] = contact.user_id
+        else:
+            contact_out["wa_id"] = contact.wa_id
         return {
             "messaging_product": "whatsapp",
             "contacts": [contact_out],
@@ -491,7 +545,15 @@ class FakeWhatsApp:
             item["recipient_user_id"] = contact.user_id
         if entry.get("biz_opaque_callback_data"):
             item["biz_opaque_callback_data"] = entry["biz_opaque_callback_data"]
-        category = "marketing" if entry["type"] == "template" else "service"
+        # what WhatsApp bills it as: marketing through the Marketing Messages API, a template through
+        # /messages as utility, anything else as a service message
+        category = (
+            "marketing"
+            if entry.get("endpoint") == "marketing_messages"
+            else "utility"
+            if entry["type"] == "template"
+            else "service"
+        )
         if status in ("sent", "delivered"):
             conversation: dict[str, Any] = {
                 "id": hashlib.md5(contact.wa_id.encode()).hexdigest(),
@@ -503,7 +565,7 @@ class FakeWhatsApp:
             item["pricing"] = {
                 "billable": True,
                 "pricing_model": "PMP",
-                "type": "regular" if category == "marketing" else "free_customer_service",
+                "type": "free_customer_service" if category == "service" else "regular",
                 "category": category,
             }
         value: dict[str, Any] = {"statuses": [item]}

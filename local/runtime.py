@@ -416,7 +416,7 @@ class LocalRuntime:
         parts = [p for p in request.path.split("/") if p][2:]  # after _fake/graph
         if request.method == "POST" and len(parts) == 3 and parts[2] in ("messages", "marketing_messages"):
             headers = {k.lower(): v for k, v in request.headers}
-            return self.fake.handle_send(parts[1], headers, request.body)
+            return self.fake.handle_send(parts[1], headers, request.body, endpoint=parts[2])
         return GraphError(100, f"Unsupported {request.method} request to {request.path}.").response()
 
     def post_webhook(self, body: bytes, headers: dict[str, str]) -> int:

@@ -147,3 +147,15 @@ def test_errors_on_statuses_are_kept_on_the_send(aws, lambda_context, send):
     handle(signed_webhook_event(body), lambda_context)
     assert send()["error_code"] == 131049
     assert profile(aws)["consent"]["marketing"] is True
+
+
+def test_a_failed_status_after_read_leaves_the_send_read(aws, lambda_context, send):
+    # Given a send the customer has read
+    handle(load_event("webhook/status_read"), lambda_context)
+    # When WhatsApp reports it failed afterwards
+    body = statuses(status(SENT, "failed", callback=f"{CID}|camp_bf26", errors=[wa_error(131000, "Something")]))
+    report = handle(signed_webhook_event(body), lambda_context)
+    # Then the conditional update refuses it: the send stays read, with no failure on it
+    item = send()
+    assert report["stale_statuses"] == 1
+    assert item["status"] == "read" and "failed_at" not in item and "error_code" not in item

@@ -32,12 +32,12 @@ def test_a_template_is_posted_with_components_callback_data_and_bearer_token():
         )
         return httpx.Response(
             200,
-            json={"messaging_product": "whatsapp", "contacts": [{"input": "+4915", "wa_id": "4915"}],
+            json={"messaging_product": "whatsapp", "contacts": [{"input": "+4915123456789", "wa_id": "4915123456789"}],
                   "messages": [{"id": "wamid.1", "message_status": "accepted"}]},
         )  # fmt: skip
 
     message = Outbound(
-        to="4915",
+        to="4915123456789",
         kind="template",
         template="winter",
         language="de",
@@ -47,11 +47,16 @@ def test_a_template_is_posted_with_components_callback_data_and_bearer_token():
         callback_data="c_1|cmp_1",
     )
     result = client(handler).send(message)
-    assert result.ok and result.wamid == "wamid.1" and result.wa_id == "4915" and result.message_status == "accepted"
+    assert (
+        result.ok
+        and result.wamid == "wamid.1"
+        and result.wa_id == "4915123456789"
+        and result.message_status == "accepted"
+    )
     assert seen["url"] == "https://graph.test/v25.0/800000000000002/messages"
     assert seen["auth"] == "Bearer token"
     body = seen["body"]
-    assert body["biz_opaque_callback_data"] == "c_1|cmp_1" and body["to"] == "4915"
+    assert body["biz_opaque_callback_data"] == "c_1|cmp_1" and body["to"] == "4915123456789"
     components = body["template"]["components"]
     assert components[0]["parameters"][0]["image"]["link"] == "https://img.test/a.jpg"
     assert components[1] == {"type": "body", "parameters": [{"type": "text", "text": "Asha"}]}
@@ -72,7 +77,7 @@ def test_a_graph_error_is_parsed_into_code_details_status_and_trace():
                             "fbtrace_id": "Abc"}},
         )  # fmt: skip
 
-    result = client(handler).send(Outbound(to="4915", kind="text", text="hi"))
+    result = client(handler).send(Outbound(to="4915123456789", kind="text", text="hi"))
     assert not result.ok
     assert (result.error.code, result.error.details, result.error.http_status, result.error.fbtrace_id) == (
         131050, "user stopped", 400, "Abc",

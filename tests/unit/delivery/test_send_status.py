@@ -1,10 +1,13 @@
-"""Status rules: forward only, read implies delivered, failed is terminal."""
+"""Status rules: forward only, read implies delivered, failed is terminal and stale once read."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engage.delivery.send_status import StatusChange, allows, fields_after, normalise
+from engage.metrics.counters import transitions
 
 
 def change(status: str, at: str = "2026-11-23T10:00:00Z", **kw) -> StatusChange:
@@ -23,6 +26,8 @@ def change(status: str, at: str = "2026-11-23T10:00:00Z", **kw) -> StatusChange:
         ({"status": "failed"}, "read", "stale"),
         ({"status": "failed"}, "failed", "stale"),
         ({"status": "delivered", "status_rank": 2}, "failed", "applied"),
+        ({"status": "read", "status_rank": 3}, "failed", "stale"),
+        ({"status": "read", "status_rank": 3, "read_at": "2026-11-23T10:00:00Z"}, "failed", "stale"),
         ({}, "read", "applied"),
         (None, "sent", "missing"),
     ],
@@ -62,3 +67,33 @@ def test_played_counts_as_read_and_unknown_statuses_are_not_tracked():
     assert normalise("played") == "read"
     assert normalise("failed") == "failed"
     assert normalise("deleted") is None
+
+
+STATUS_NAMES = ("sent", "delivered", "read", "played", "failed")
+
+
+@given(st.lists(st.sampled_from(STATUS_NAMES), min_size=1, max_size=8))
+def test_whatever_order_statuses_arrive_in_a_send_is_never_counted_both_read_and_failed(order):
+    # Given a send WhatsApp accepted, and its statuses arriving in any order, with duplicates
+    item: dict = {"customer_id": "c_1", "send_key": "camp", "status": "accepted", "status_rank": 0, "state": "sent"}
+    counted: list[str] = []
+    for i, name in enumerate(order):
+        stored = normalise(name)
+        assert stored is not None
+        update = change(stored, at=f"2026-11-23T10:0{i}:00Z", error_code=131026 if stored == "failed" else None)
+        # When each one goes through the status rule and the counters
+        if allows(item, update) != "applied":
+            continue
+        after = fields_after(item, update)
+        counted += [t.metric for t in transitions(item, after)]
+        item = after
+    # Then the send counts as read or as failed, never both, and each metric at most once
+    assert not ("read" in counted and "failed" in counted)
+    assert len(counted) == len(set(counted))
+
+
+def test_a_failed_status_after_read_is_stale_and_counts_nothing():
+    read = {"customer_id": "c_1", "send_key": "camp", "status": "read", "status_rank": 3, "read_at": "t"}
+    assert allows(read, change("failed", error_code=131000)) == "stale"
+    # an item that somehow holds both (older data) is not counted failed either
+    assert [t.metric for t in transitions(read, {**read, "failed_at": "t2"})] == []

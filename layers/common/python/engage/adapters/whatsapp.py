@@ -1,4 +1,11 @@
-"""WhatsApp Cloud API client (httpx): POST /{phone_number_id}/messages, typed results.
+"""WhatsApp Cloud API client (httpx): POST /{phone_number_id}/messages (and /marketing_messages
+for marketing templates, the Marketing Messages API: same body), typed results.
+
+Addressing (`address`, the one place that decides it): a phone number goes in `to`; a
+business-scoped user id (BSUID, e.g. `DE.1000000000000000001`) goes in `recipient`. Meta's
+BSUID guidance as updated in 2026 (the Messages and Marketing Messages APIs, calling, and the SDKs
+that follow it): `to` is for phone numbers, `recipient` for a BSUID or parent BSUID, and when both
+are present `to` wins. We send one of the two, never both: the phone number when we know it.
 
 Connection failures before the request was sent (connect errors, connect timeouts, pool
 timeouts) prove nothing was sent; read timeouts and broken responses after the request left are
@@ -7,6 +14,7 @@ timeouts) prove nothing was sent; read timeouts and broken responses after the r
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -16,10 +24,26 @@ from engage.delivery.outbound import GraphError, Outbound, SendResult
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+PHONE = re.compile(r"^\+?[1-9]\d{6,14}$")
+
+
+def address(to: str) -> dict[str, str]:
+    """The request field for a recipient: `to` for a phone number, `recipient` for a BSUID."""
+    return {"to": to} if PHONE.match(to) else {"recipient": to}
+
+
+def body_parameters(message: Outbound) -> list[dict[str, Any]]:
+    """Positional (`{{1}}`) or named (`{{first_name}}`, `parameter_name`) body parameters."""
+    if message.body_names:
+        return [
+            {"type": "text", "parameter_name": name, "text": value}
+            for name, value in zip(message.body_names, message.body, strict=True)
+        ]
+    return [{"type": "text", "text": value} for value in message.body]
 
 
 def request_body(message: Outbound) -> dict[str, Any]:
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to}
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", **address(message.to)}
     if message.callback_data:
         body["biz_opaque_callback_data"] = message.callback_data
     if message.kind == "text":
@@ -32,7 +56,7 @@ def request_body(message: Outbound) -> dict[str, Any]:
             {"type": "header", "parameters": [{"type": "image", "image": {"link": message.header_image}}]}
         )
     if message.body:
-        components.append({"type": "body", "parameters": [{"type": "text", "text": v} for v in message.body]})
+        components.append({"type": "body", "parameters": body_parameters(message)})
     for button in message.buttons:
         kind = {"url": "text", "quick_reply": "payload", "copy_code": "coupon_code"}[button.sub_type]
         components.append(
@@ -51,7 +75,14 @@ def request_body(message: Outbound) -> dict[str, Any]:
     return body
 
 
-def parse_response(status: int, payload: Any) -> SendResult:
+def retry_after(value: str | None) -> int | None:
+    """Seconds from a Retry-After header (delta-seconds form only), bounded."""
+    if value and value.strip().isdigit():
+        return min(int(value.strip()), 3600)
+    return None
+
+
+def parse_response(status: int, payload: Any, *, wait: int | None = None) -> SendResult:
     if status < 300 and isinstance(payload, dict) and payload.get("messages"):
         first = payload["messages"][0]
         contacts = payload.get("contacts") or [{}]
@@ -60,17 +91,20 @@ def parse_response(status: int, payload: Any) -> SendResult:
         )
     error = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(error, dict):
-        return SendResult(
-            error=GraphError(code=0 if status < 500 else 131000, message="no error body", http_status=status)
-        )
+        # No code: the HTTP status is all there is (429 and 5xx are retried, see whatsapp_errors).
+        code = 0 if status < 500 else 131000
+        return SendResult(error=GraphError(code=code, message="no error body", http_status=status, retry_after=wait))
     data = error.get("error_data") or {}
+    raw_code = error.get("code")
+    code = raw_code if isinstance(raw_code, int) else int(str(raw_code)) if str(raw_code or "").isdigit() else 0
     return SendResult(
         error=GraphError(
-            code=int(error.get("code") or 0),
+            code=code,
             message=str(error.get("message", "")),
             details=str(data.get("details", "")) if isinstance(data, dict) else str(data),
             http_status=status,
             fbtrace_id=error.get("fbtrace_id"),
+            retry_after=wait,
         )
     )
 
@@ -79,14 +113,16 @@ class WhatsAppClient:
     """Implements `engage.ports.WhatsAppSender`."""
 
     def __init__(self, settings: WhatsAppSettings, http: httpx.Client | None = None):
-        self.url = f"{settings.api_base.rstrip('/')}/{settings.phone_number_id}/messages"
+        self.base = f"{settings.api_base.rstrip('/')}/{settings.phone_number_id}"
+        self.url = f"{self.base}/messages"
         self.phone_number_id = settings.phone_number_id
         self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self.headers = {"Authorization": f"Bearer {settings.access_token}", "Content-Type": "application/json"}
 
     def send(self, message: Outbound) -> SendResult:
         try:
-            response = self.http.post(self.url, json=request_body(message), headers=self.headers)
+            url = f"{self.base}/{message.endpoint}"
+            response = self.http.post(url, json=request_body(message), headers=self.headers)
         except NOT_SENT as error:
             return SendResult(transport_error=f"{type(error).__name__}: {error}")
         except httpx.HTTPError as error:  # read/write timeouts, broken responses: it may have gone out
@@ -95,4 +131,4 @@ class WhatsAppClient:
             payload = response.json()
         except ValueError:
             payload = None
-        return parse_response(response.status_code, payload)
+        return parse_response(response.status_code, payload, wait=retry_after(response.headers.get("retry-after")))

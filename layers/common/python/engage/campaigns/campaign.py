@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from engage.campaigns.ports import CampaignStore
 from engage.core.errors import Conflict, Invalid, NotFound
@@ -74,7 +74,12 @@ class Variant(BaseModel):
     template: str | None = None
     language: str = "en"
     text: str | None = Field(default=None, max_length=4096)
-    body: list[str] = Field(default_factory=list, description="Body parameters in order, e.g. '{{name}}'.")
+    body: list[str] | dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,60}$")], str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Body parameters: in order (`{{1}}`, `{{2}}` ...), e.g. ['{{name}}'], or by name for a "
+        "template with named parameters, e.g. {'first_name': '{{first_name}}'}.",
+    )
     buttons: list[Button] = Field(default_factory=list)
     header_image: str | None = Field(default=None, description="An http(s) image URL, or an expression.")
 
@@ -200,6 +205,10 @@ class Dispatch(BaseModel):
 
 class Campaign(CampaignIn):
     model_config = ConfigDict(extra="ignore")
+
+    # Each template's category as WhatsApp last told us ("marketing" | "utility" | "authentication"),
+    # set at creation and by `template_category_update` notifications (campaigns.template_updates).
+    template_categories: dict[str, str] = Field(default_factory=dict)
 
     id: str
     status: Status = "draft"

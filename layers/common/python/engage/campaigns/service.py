@@ -52,11 +52,12 @@ class FlowPorts:
 
 
 # ---------------------------------------------------------------- create
-def preview(body: list[str], template: Template) -> str:
-    """The template body with the campaign's parameters in place of {{1}}, {{2}} ..."""
+def preview(body: list[str] | dict[str, str], template: Template) -> str:
+    """The template body with the campaign's parameters in place of {{1}}, {{2}} ... (or {{name}})."""
     text = template.body
-    for i, value in enumerate(body, start=1):
-        text = text.replace(f"{{{{{i}}}}}", value)
+    pairs = body.items() if isinstance(body, dict) else enumerate(body, start=1)
+    for key, value in pairs:
+        text = text.replace(f"{{{{{key}}}}}", value)
     return text
 
 
@@ -80,6 +81,18 @@ def variant_text(body: CampaignIn, ports: FlowPorts, config: SendingConfig) -> t
             warnings.append(f"template {template.name!r} is a marketing template: the campaign counts as marketing")
         texts.append(preview(variant.body, template))
     return texts, warnings
+
+
+def template_categories(body: CampaignIn, ports: FlowPorts) -> dict[str, str]:
+    """Each variant template's category as registered (it routes the sends, see delivery.policy)."""
+    found: dict[str, str] = {}
+    for variant in body.variants:
+        template = (
+            ports.templates.get(variant.template, variant.language) if ports.templates and variant.template else None
+        )
+        if template is not None:
+            found[template.name] = template.category
+    return found
 
 
 def checked_audience(body: CampaignIn, ports: FlowPorts) -> dict[str, Any] | str | None:
@@ -117,7 +130,13 @@ def checked(ports: FlowPorts, body: CampaignIn, now: datetime) -> dict[str, Any]
             urgency_warning(len(recent) + 1, config) if len(recent) + 1 > config.caps.urgent_max_per_7_days else []
         )
     category = "marketing" if any("marketing template" in w for w in warnings) else body.category
-    return {"rule": rule, "category": category, "urgent": urgent, "warnings": warnings}
+    return {
+        "rule": rule,
+        "category": category,
+        "urgent": urgent,
+        "warnings": warnings,
+        "template_categories": template_categories(body, ports),
+    }
 
 
 def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Campaign:

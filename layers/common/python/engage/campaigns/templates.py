@@ -9,7 +9,7 @@ sends a week).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,7 +40,12 @@ class TemplateIn(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
-    category: Literal["marketing", "utility"] = "marketing"
+    category: Literal["marketing", "utility", "authentication"] = "marketing"
+    parameter_format: Literal["positional", "named"] = Field(
+        default="positional",
+        description="As registered with WhatsApp (`parameter_format`): positional {{1}}, {{2}} "
+        "or named {{first_name}}.",
+    )
     body: str = Field(min_length=1, max_length=1024)
     header_media: Literal["image", "video", "document"] | None = None
     buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
@@ -115,8 +120,21 @@ def urgency_warning(recent_urgent: int, config: SendingConfig) -> list[str]:
     return []
 
 
-def check_parameters(template: Template, body: Iterable[str]) -> list[str]:
-    """A campaign's body parameters must match the template's variables in number."""
+def check_parameters(template: Template, body: Iterable[str] | Mapping[str, str]) -> list[str]:
+    """A campaign's body parameters must match the template's variables: in number for positional
+    templates, by name (each once) for templates with named parameters."""
+    if template.parameter_format == "named":
+        if not isinstance(body, Mapping):
+            return [f"template {template.name!r} has named parameters: give the body as {{name: value}}"]
+        missing, unknown = set(template.variables) - set(body), set(body) - set(template.variables)
+        if missing or unknown:
+            return [
+                f"template {template.name!r} needs the body parameters {sorted(template.variables)}; "
+                f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+            ]
+        return []
+    if isinstance(body, Mapping):
+        return [f"template {template.name!r} has positional parameters: give the body as a list"]
     given, wanted = len(list(body)), len(template.variables)
     if given != wanted:
         return [f"template {template.name!r} has {wanted} body variable(s); the campaign gives {given}"]

@@ -95,6 +95,8 @@ class SendingConfig(BaseModel):
     max_defer_hours: float = 72  # a cap that clears later than this refuses instead of deferring
     campaign_horizon_hours: float = 72  # deferred sends older than launch + this are "not reached"
     messaging_tier: int = 2000  # unique users per moving 24 h outside service windows
+    # Meta delivers no marketing templates to US numbers (+1 with a US area code) since April 2025.
+    marketing_blocked_regions: list[str] = Field(default_factory=lambda: ["US"])
     state_cache_seconds: float = 3
     dispatch_page: int = 500
     urgency_words: list[str] = Field(

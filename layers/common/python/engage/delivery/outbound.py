@@ -13,8 +13,16 @@ class ButtonParam(BaseModel):
     value: str
 
 
+Endpoint = Literal["messages", "marketing_messages"]
+
+
 class Outbound(BaseModel):
-    """One rendered message to one recipient (`to` is a wa_id or a business-scoped user id)."""
+    """One rendered message to one recipient.
+
+    `to` is the customer's address: a wa_id (E.164 digits) or a business-scoped user id; the
+    WhatsApp adapter decides which request field carries it. `body_names` holds the parameter
+    names of a template with named parameters (same order as `body`), empty for positional ones.
+    `endpoint` is `marketing_messages` for marketing templates (Marketing Messages API)."""
 
     to: str
     kind: Literal["text", "template"]
@@ -22,6 +30,8 @@ class Outbound(BaseModel):
     template: str | None = None
     language: str = "en"
     body: list[str] = Field(default_factory=list)
+    body_names: list[str] = Field(default_factory=list)
+    endpoint: Endpoint = "messages"
     buttons: list[ButtonParam] = Field(default_factory=list)
     header_image: str | None = None
     callback_data: str = ""
@@ -33,6 +43,7 @@ class GraphError(BaseModel):
     details: str = ""
     http_status: int = 0
     fbtrace_id: str | None = None
+    retry_after: int | None = None  # seconds, from a Retry-After header
 
 
 class SendResult(BaseModel):

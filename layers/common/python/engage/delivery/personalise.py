@@ -77,7 +77,10 @@ def render(job: SendJob, ctx: Context, *, to: str, callback_data: str) -> Outbou
     if not isinstance(message, TemplateMessage):
         return Outbound(to=to, kind="text", text=fill(message.text, ctx), callback_data=callback_data)
     variables = message.variables or {}
-    body = [fill(str(v), ctx) for v in variables.get("body", [])]
+    given = variables.get("body") or []
+    names = [str(k) for k in given] if isinstance(given, dict) else []  # named parameters keep their names
+    values = list(given.values()) if isinstance(given, dict) else list(given)
+    body = [fill(str(v), ctx) for v in values]
     buttons = [
         ButtonParam(index=int(b["index"]), sub_type=b.get("sub_type", "url"), value=fill(str(b["value"]), ctx))
         for b in variables.get("buttons", [])
@@ -89,6 +92,7 @@ def render(job: SendJob, ctx: Context, *, to: str, callback_data: str) -> Outbou
         template=message.template,
         language=message.language,
         body=body,
+        body_names=names,
         buttons=buttons,
         header_image=fill(header, ctx) if header else None,
         callback_data=callback_data,

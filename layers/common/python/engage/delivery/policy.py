@@ -2,7 +2,8 @@
 
 `decide` answers send, defer (with the earliest time it may go) or refuse (with a reason). Windows
 and caps defer; only what can never become true (no consent, undeliverable, free text outside the
-service window, a cap that clears too late) refuses. Nothing here does I/O.
+service window, a marketing template to a region Meta blocks, a cap that clears too late) refuses.
+`endpoint_for` routes a message to the Cloud API endpoint it belongs on. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from engage.core import phones
 from engage.core.time import parse_iso
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig, Window
-from engage.delivery.jobs import SendJob, TextMessage
+from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
+from engage.delivery.outbound import Endpoint
 
 Content = Literal["promotional", "useful", "transactional"]
 COUNTED_STATES = ("sent", "intent")
@@ -85,7 +87,40 @@ def refusal(job: SendJob, customer: Customer, config: SendingConfig, now: dateti
         return "no_consent"
     if isinstance(job.message, TextMessage) and not in_service_window(customer, config, now):
         return "needs_template"
+    if job.category == "marketing" and isinstance(job.message, TemplateMessage):
+        region = blocked_region(customer, config)
+        if region:
+            return f"marketing_blocked_{region.lower()}"  # e.g. marketing_blocked_us
     return None
+
+
+def address_region(customer: Customer) -> str | None:
+    """The region of the address we send to: the phone number's, else the BSUID's prefix (`US.…`)."""
+    if customer.wa_id:
+        region = phones.region_of(customer.wa_id)
+        if region is None and customer.wa_id.startswith("1"):
+            return "US"  # a +1 number we cannot place: treat it as the US, never risk the block
+        return region
+    if customer.user_id and "." in customer.user_id:
+        return customer.user_id.split(".", 1)[0].upper()
+    return None
+
+
+def blocked_region(customer: Customer, config: SendingConfig) -> str | None:
+    """The customer's region when Meta delivers no marketing templates there (US since April 2025)."""
+    region = address_region(customer)
+    return region if region and region in {r.upper() for r in config.marketing_blocked_regions} else None
+
+
+def endpoint_for(job: SendJob, template_category: str | None = None) -> Endpoint:
+    """Marketing templates go through the Marketing Messages API (`/marketing_messages`, Meta's
+    routing guidance of Sep 2026); everything else through `/messages`. `template_category` is the
+    template's own category as WhatsApp last told us (it may differ from the job's, see
+    campaigns.template_updates); without it the job's category decides."""
+    if not isinstance(job.message, TemplateMessage):
+        return "messages"
+    category = (template_category or job.category).lower()
+    return "marketing_messages" if category == "marketing" else "messages"
 
 
 def in_service_window(customer: Customer, config: SendingConfig, now: datetime) -> bool:

@@ -1,7 +1,9 @@
 """Delivery statuses of our sends: they only move forward, whatever order WhatsApp delivers them in.
 
 accepted (0) < sent (1) < delivered (2) < read (3); `played` (first play of a voice message)
-counts as read. `failed` is terminal: once failed, nothing moves the send again. A read with
+counts as read. `failed` is terminal: once failed, nothing moves the send again. A `failed` that
+arrives after the send was read is stale: the customer has read it, so it is not also counted as
+failed (WhatsApp's statuses arrive in any order; the read is the stronger evidence). A read with
 no delivered before it implies delivered (WhatsApp skips the delivered webhook then), so it
 also sets `delivered_at` (and `sent_at`) when they are missing. Timestamps are only ever set
 once (if absent), so duplicates change nothing.
@@ -17,6 +19,7 @@ from typing import Any, Literal
 
 RANKS = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3}
 FAILED = "failed"
+READ_RANK = RANKS["read"]  # a failed status is stale from here on
 # Error codes with a lasting consequence for the customer (see delivery/whatsapp_errors.py).
 STOPPED_MARKETING = 131050
 UNDELIVERABLE = 131026
@@ -83,9 +86,9 @@ def allows(current: dict[str, Any] | None, change: StatusChange) -> Outcome:
         return "missing"
     if current.get("status") == FAILED:
         return "stale"
-    if change.rank is None:
-        return "applied"
     rank = current.get("status_rank")
+    if change.rank is None:
+        return "stale" if rank is not None and int(rank) >= READ_RANK else "applied"
     return "applied" if rank is None or int(rank) < change.rank else "stale"
 
 

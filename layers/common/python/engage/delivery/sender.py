@@ -33,10 +33,10 @@ from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer
 from engage.delivery.callback_data import callback_data
 from engage.delivery.config import SendingConfig
-from engage.delivery.jobs import SendJob
+from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.personalise import Context, MissingVariable, render
-from engage.delivery.policy import SendContext, decide, past_sends
+from engage.delivery.policy import SendContext, decide, endpoint_for, past_sends
 from engage.delivery.ports import ConfigSource, LinkShortener, ProfileBatch, SendLedger, WhatsAppSender
 from engage.delivery.sends import DONE_STATES, SendItem, stored
 from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
@@ -139,6 +139,10 @@ class Sender:
         now = self.clock()
         config = self.ports.config.sending()
         campaign = self.campaign(job.campaign_id, config) if job.campaign_id else None
+        if campaign is not None and campaign.category != job.category:
+            # WhatsApp recategorised the campaign's template since this job was queued: the
+            # campaign's category now decides the rules (consent, caps, regions) and the route.
+            job = job.model_copy(update={"category": campaign.category})
         customer = self.customer(job.customer_id)
         if customer is None:
             logger.info("send skipped: customer erased or unknown", extra={"customer_id": job.customer_id})
@@ -294,6 +298,7 @@ class Sender:
         except Invalid as error:  # content no retry can fix (a link stored before links were checked)
             logger.warning("send content refused", extra={"send_key": job.send_key, "code": error.code})
             return self.refuse(base, f"invalid_content:{error.code}", now)
+        outbound.endpoint = endpoint_for(job, template_category(campaign, job))
         rates = self.rates(campaign, config)
         with self._lock:
             want, self.pending = self.pending, max(1, self.pending - 1)
@@ -376,7 +381,7 @@ class Sender:
         self, job: SendJob, intent: SendItem, error: GraphError, booking: Booking, receive_count: int, now: datetime
     ) -> Outcome:
         action = classify(error)
-        reason = f"whatsapp:{error.code}"
+        reason = f"whatsapp:{error.code}" if error.code else f"whatsapp:http_{error.http_status}"
         failed = intent.model_copy(
             update={"error_code": error.code, "error_title": error.message[:200], "fbtrace_id": error.fbtrace_id}
         )
@@ -384,7 +389,8 @@ class Sender:
         if action is Action.RETRY:
             self.retrying(intent, reason, error, now)
             self.ports.throttle.give_back(booking)  # it was not sent: the slot goes back
-            raise RetryLater(reason, self.backoff(receive_count))
+            delay = max(self.backoff(receive_count), min(error.retry_after or 0, SQS_MAX_DELAY))
+            raise RetryLater(reason, delay)
         handler = ERROR_HANDLERS[action]
         return handler(self, job, failed, error, now)
 
@@ -462,6 +468,13 @@ ERROR_HANDLERS: dict[Action, Callable[[Sender, SendJob, SendItem, GraphError, da
     Action.PAUSE_CAMPAIGN: Sender._pause_campaign,
     Action.HALT: Sender._halt,
 }
+
+
+def template_category(campaign: Campaign | None, job: SendJob) -> str | None:
+    """The category WhatsApp gives the job's template, as the campaign last heard it."""
+    if campaign is None or not isinstance(job.message, TemplateMessage):
+        return None
+    return campaign.template_categories.get(job.message.template)
 
 
 def callback(job: SendJob) -> str:

@@ -33,8 +33,16 @@ FIXED = {
 NEVER_RETRY_SKIP = {131051, 130472, 130497, 131062}  # this recipient cannot get this message
 
 
+KNOWN_CODES = RETRY_CODES | HALT_CODES | PAUSE_CODES | set(FIXED) | NEVER_RETRY_SKIP
+KNOWN_CODES.discard(0)  # "0" is what a body without an error code parses to, not a real AuthException
+
+
 def classify(error: GraphError) -> Action:
+    """The code decides (Meta: build on `code`, not on the HTTP status); without a known code,
+    HTTP 429 (rate limited) and 5xx mean nothing was sent: retry with backoff."""
     code = error.code
+    if error.http_status == 429 and code not in KNOWN_CODES:
+        return Action.RETRY
     if code in FIXED:
         return FIXED[code]
     if code in RETRY_CODES:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from engage.delivery.send_status import Outcome, SendRef, StatusChange
     from engage.inbound.history import HistoryEvent, ProfileTouch
     from engage.inbound.shop_events import ProfileDelta
+    from engage.inbound.templates import TemplateUpdates
 
 
 class SendStore(Protocol):
@@ -72,3 +73,4 @@ class InboundPorts:
     store: InboundStore
     queue: Queue
     pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)
+    template_updates: TemplateUpdates | None = None  # template notifications (engage.inbound.templates)

@@ -33,6 +33,7 @@ from engage.inbound.ports import InboundPorts
 from engage.inbound.preferences import process_preferences
 from engage.inbound.run import Report, Run
 from engage.inbound.statuses import process_statuses
+from engage.inbound.templates import TEMPLATE_FIELDS, process_template_update
 
 __all__ = ["InboundConfig", "InboundPorts", "Report", "Run", "load_config", "process_notification", "receive"]
 
@@ -69,6 +70,8 @@ def process_notification(
             process_statuses(run, change.value)
         elif change.field == "user_preferences":
             process_preferences(run, change.value)
+        elif change.field in TEMPLATE_FIELDS:
+            process_template_update(run, change)
         else:
             run.keep(f"field#{change.field or 'none'}", change.raw)
         if change.value.errors:

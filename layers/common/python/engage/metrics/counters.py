@@ -44,7 +44,11 @@ PREDICATES: dict[str, Callable[[Image], bool]] = {
     # `read` implies delivered: WhatsApp skips the delivered status when a message is read at once.
     "delivered": lambda i: _has(i, "delivered_at") or _has(i, "read_at") or _status_in(i, "delivered", "read"),
     "read": lambda i: _has(i, "read_at") or _status_in(i, "read"),
-    "failed": lambda i: _has(i, "failed_at") or i.get("state") == "failed" or _status_in(i, "failed"),
+    # A send that was read is never also failed (a late `failed` status does not undo a read).
+    "failed": lambda i: (
+        (_has(i, "failed_at") or i.get("state") == "failed" or _status_in(i, "failed"))
+        and not (_has(i, "read_at") or _status_in(i, "read"))
+    ),
     "replied": lambda i: _has(i, "replied_at"),
     "clicked": lambda i: _has(i, "clicked_at"),
     "opted_out": lambda i: _has(i, "opted_out_at"),

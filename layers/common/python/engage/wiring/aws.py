@@ -8,7 +8,7 @@ from functools import lru_cache
 import boto3
 from botocore.client import BaseClient
 
-from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.table import SDK_CONFIG, Table
 from engage.core.settings import (
     AlertSettings,
     ApiSettings,
@@ -57,7 +57,7 @@ def whatsapp_settings() -> WhatsAppSettings:
 
 @lru_cache
 def table() -> Table:
-    return Table(boto3.resource("dynamodb").Table(table_settings().table))
+    return Table(boto3.resource("dynamodb", config=SDK_CONFIG).Table(table_settings().table))
 
 
 @lru_cache

@@ -9,8 +9,9 @@ from engage.adapters.dynamo.campaigns_templates import TemplateRepository
 from engage.adapters.sqs import SqsQueue
 from engage.campaigns.dispatch import DispatchPorts
 from engage.campaigns.service import FlowPorts
+from engage.campaigns.template_updates import TemplateUpdates
 from engage.segments.snapshots import SegmentAudience
-from engage.wiring import aws, delivery, segments
+from engage.wiring import aws, delivery, metrics, segments
 
 
 @lru_cache
@@ -37,6 +38,12 @@ def audience() -> SegmentAudience:
 @lru_cache
 def dispatch_queue() -> SqsQueue:
     return SqsQueue(aws.sqs_client(), aws.queue_settings().dispatch_queue_url)
+
+
+@lru_cache
+def template_updates() -> TemplateUpdates:
+    """What the webhook does with template notifications (category changes, pauses)."""
+    return TemplateUpdates(campaigns=repository(), alerts=metrics.alert_topic(), templates=templates())
 
 
 def flow_ports() -> FlowPorts:

@@ -9,7 +9,7 @@ from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
 from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.inbound.receive import InboundPorts
-from engage.wiring import aws, customers, delivery
+from engage.wiring import aws, campaigns, customers, delivery
 
 
 @lru_cache
@@ -42,4 +42,5 @@ def ports() -> InboundPorts:
         store=messages(),
         queue=delivery.send_queue(),
         pool=webhook_pool(),
+        template_updates=campaigns.template_updates(),
     )

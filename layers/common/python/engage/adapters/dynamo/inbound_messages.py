@@ -25,7 +25,7 @@ from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
 from engage.adapters.dynamo.tagging_catalog import TagWriter
 from engage.core.time import epoch, iso
-from engage.delivery.send_status import FAILED, Outcome, SendRef, StatusChange
+from engage.delivery.send_status import FAILED, READ_RANK, Outcome, SendRef, StatusChange
 from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.tagging.catalog import TagChange
 
@@ -47,9 +47,9 @@ def status_update(change: StatusChange) -> tuple[Update, str]:
     update = Update().set(**change.fields).set_if_absent(**change.timestamps, wamid=change.wamid)
     status, failed = update.name("status"), update.value(FAILED)
     condition = f"attribute_exists(pk) AND (attribute_not_exists({status}) OR {status} <> {failed})"
-    if change.rank is not None:
-        rank, value = update.name("status_rank"), update.value(change.rank)
-        condition += f" AND (attribute_not_exists({rank}) OR {rank} < {value})"
+    rank = update.name("status_rank")
+    limit = update.value(READ_RANK if change.rank is None else change.rank)  # failed: stale once read
+    condition += f" AND (attribute_not_exists({rank}) OR {rank} < {limit})"
     return update, condition
 
 

@@ -32,7 +32,6 @@ from engage.adapters.dynamo.keys import (
     tag_index_pk,
 )
 from engage.adapters.dynamo.table import BATCH_GET_LIMIT, Table, from_dynamo
-from engage.core.errors import StorageError
 from engage.customers.profiles import Customer
 
 PARALLEL = 16
@@ -137,14 +136,15 @@ class DynamoAudienceReader:
             self.table.name: {"Keys": [{"pk": customer_pk(i), "sk": PROFILE} for i in ids], "ConsistentRead": False}
         }
         found: list[dict[str, Any]] = []
-        for attempt in range(9):
+        attempt = 0
+        while pending:
             response = self.table.client.batch_get_item(RequestItems=pending)
             found.extend(from_dynamo(i) for i in response.get("Responses", {}).get(self.table.name, []))
             pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                return found
-            time.sleep(min(0.05 * 2**attempt, 1.0))
-        raise StorageError("batch_get: keys left unprocessed after 8 retries")
+            if pending:
+                attempt += 1
+                self.table.backoff.wait(attempt, "batch_get")  # bounded, jittered; raises StorageError
+        return found
 
     def orders_between(self, customer_id: str, since: str, until: str) -> int:
         items = self.table.query(

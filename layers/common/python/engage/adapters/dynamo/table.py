@@ -2,19 +2,27 @@
 
 - every query and scan pages until DynamoDB says there is no more (no silent 1 MB truncation);
 - batch writes go 25 at a time and batch reads 100 at a time, retrying unprocessed items;
+- throttling (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded) is
+  retried by botocore itself: the resource is built with `SDK_CONFIG` (standard retry mode: bounded
+  attempts, exponential backoff with full jitter, a retry quota). What botocore cannot see is a batch
+  call that succeeds with `UnprocessedItems`/`UnprocessedKeys` (throttled items inside a 200):
+  those are re-sent here with the same kind of backoff (`Backoff`), a bounded number of times;
 - floats become Decimals on the way in, Decimals become int/float on the way out;
 - conditional writes report "already there" as a boolean, not an exception.
 """
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from engage.core.errors import StorageError
@@ -22,7 +30,30 @@ from engage.core.errors import StorageError
 Item = dict[str, Any]
 
 BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
 TRANSACT_LIMIT = 100
+
+# botocore retries throttling and transient errors (standard mode: up to 5 attempts, full-jitter
+# exponential backoff capped at 20 s). Build the DynamoDB resource with it (engage.wiring.aws).
+SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
+
+
+@dataclass
+class Backoff:
+    """Bounded exponential backoff with full jitter, for unprocessed batch items (`sleep` and `rand`
+    are injectable for tests). Attempt n waits uniform(0, min(cap, base * 2^n)) seconds."""
+
+    attempts: int = 8
+    base: float = 0.05
+    cap: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = field(default=random.random)
+
+    def wait(self, attempt: int, what: str) -> None:
+        """Sleeps before retry `attempt` (1-based); raises StorageError once the attempts are spent."""
+        if attempt > self.attempts:
+            raise StorageError(f"{what}: still unprocessed after {self.attempts} retries (throttled)")
+        self.sleep(self.rand() * min(self.cap, self.base * 2**attempt))
 
 
 def to_dynamo(value: Any) -> Any:
@@ -116,10 +147,11 @@ class Update:
 
 
 class Table:
-    def __init__(self, table: Any):
-        """`table` is a boto3 `dynamodb.Table` resource."""
+    def __init__(self, table: Any, *, backoff: Backoff | None = None):
+        """`table` is a boto3 `dynamodb.Table` resource (built with `SDK_CONFIG`)."""
         self._table = table
         self.name: str = table.name
+        self.backoff = backoff or Backoff()
 
     @property
     def client(self) -> Any:
@@ -308,21 +340,44 @@ class Table:
 
     # ---------------------------------------------------------------- batches
     def batch_put(self, items: Iterable[Item]) -> int:
-        """Unconditional puts, 25 a request, unprocessed items retried by the SDK's writer."""
+        """Unconditional puts, 25 a request (the last of duplicate keys wins); unprocessed items are
+        re-sent with backoff (`Backoff`)."""
         written = 0
-        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for item in items:
-                writer.put_item(Item=to_dynamo(item))
-                written += 1
+        chunk: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in items:
+            chunk[(item["pk"], item["sk"])] = {"PutRequest": {"Item": to_dynamo(item)}}
+            written += 1
+            if len(chunk) == BATCH_WRITE_LIMIT:
+                self._write_batch(list(chunk.values()))
+                chunk = {}
+        if chunk:
+            self._write_batch(list(chunk.values()))
         return written
 
     def batch_delete(self, keys: Iterable[tuple[str, str]]) -> None:
-        with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as writer:
-            for pk, sk in keys:
-                writer.delete_item(Key={"pk": pk, "sk": sk})
+        chunk: dict[tuple[str, str], dict[str, Any]] = {}
+        for pk, sk in keys:
+            chunk[(pk, sk)] = {"DeleteRequest": {"Key": {"pk": pk, "sk": sk}}}
+            if len(chunk) == BATCH_WRITE_LIMIT:
+                self._write_batch(list(chunk.values()))
+                chunk = {}
+        if chunk:
+            self._write_batch(list(chunk.values()))
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> None:
+        """One BatchWriteItem of at most 25 requests, its `UnprocessedItems` re-sent until none are left."""
+        pending: dict[str, Any] = {self.name: requests}
+        attempt = 0
+        while pending:
+            response = self.client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if pending:
+                attempt += 1
+                self.backoff.wait(attempt, "batch_write")
 
     def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
-        """Items for the keys that exist (any order), 100 keys a request, unprocessed keys retried."""
+        """Items for the keys that exist (any order), 100 keys a request; `UnprocessedKeys` are asked
+        again with backoff (`Backoff`)."""
         found: list[Item] = []
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), BATCH_GET_LIMIT):
@@ -339,9 +394,7 @@ class Table:
                 pending = response.get("UnprocessedKeys") or {}
                 if pending:
                     attempt += 1
-                    if attempt > 8:
-                        raise StorageError("batch_get: keys left unprocessed after 8 retries")
-                    time.sleep(min(0.05 * 2**attempt, 1.0))
+                    self.backoff.wait(attempt, "batch_get")
         return found
 
     def transact(self, actions: list[dict[str, Any]]) -> bool:
