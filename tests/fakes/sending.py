@@ -190,6 +190,13 @@ class FakeCampaigns:
         self.items[campaign.id] = campaign.model_copy(deep=True)
         return True
 
+    def delete(self, campaign_id: str, *, expect_status: str) -> bool:
+        old = self.items.get(campaign_id)
+        if old is None or old.status != expect_status:
+            return False
+        del self.items[campaign_id]
+        return True
+
     def active(self) -> list[Campaign]:
         return [c for c in self.items.values() if c.status in ACTIVE]
 

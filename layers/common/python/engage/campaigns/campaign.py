@@ -8,6 +8,7 @@ dispatch cursor, and never re-sends (the send item per (customer, campaign) is t
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -20,9 +21,33 @@ from engage.core.ports import Queue
 from engage.core.time import iso, parse_iso
 from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import TemplateMessage, TextMessage
+from engage.metrics.links import validate_target
 
 Status = Literal["draft", "scheduled", "running", "paused", "completed", "cancelled"]
 ACTIVE = ("scheduled", "running", "paused")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # `https:`, `javascript:`, `data:` ...
+EXPRESSION = re.compile(r"\{\{")
+
+
+def check_links(body: CampaignIn) -> None:
+    """Every link a campaign sends is an absolute http(s) URL with a host: the tracked link's target, a
+    URL button given as a whole URL (else it is the suffix of the template's URL) and a literal header
+    image. A `javascript:` link would fail every send. Checked on create and edit, not on reading a
+    stored campaign, so one stored before this check still loads (its sends are refused instead)."""
+    places: list[tuple[str, str]] = [("link", body.link)] if body.link is not None else []
+    for i, variant in enumerate(body.variants):
+        if variant.header_image is not None and not EXPRESSION.search(variant.header_image):
+            places.append((f"variants[{i}].header_image", variant.header_image))
+        for j, button in enumerate(variant.buttons):
+            if button.sub_type == "url" and not EXPRESSION.search(button.value) and SCHEME.match(button.value):
+                places.append((f"variants[{i}].buttons[{j}].value", button.value))
+    for field, value in places:
+        try:
+            validate_target(value)
+        except Invalid as error:
+            raise Invalid(f"{field}: {error.message}", code="invalid_link", details={"field": field}) from None
+
+
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "launch": ("draft",),
     "pause": ("scheduled", "running"),
@@ -37,7 +62,7 @@ class Button(BaseModel):
 
     index: int = Field(ge=0, le=9)
     sub_type: Literal["url", "quick_reply", "copy_code"] = "url"
-    value: str = Field(min_length=1, description="A literal or an expression such as '{{link}}'.")
+    value: str = Field(min_length=1, max_length=2000, description="A literal or an expression such as '{{link}}'.")
 
 
 class Variant(BaseModel):
@@ -56,7 +81,7 @@ class Variant(BaseModel):
         "template with named parameters, e.g. {'first_name': '{{first_name}}'}.",
     )
     buttons: list[Button] = Field(default_factory=list)
-    header_image: str | None = None
+    header_image: str | None = Field(default=None, description="An http(s) image URL, or an expression.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Variant:
@@ -102,8 +127,10 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
-    segment_id: str | None = None
-    rule: dict[str, Any] | None = None
+    segment_id: str | None = Field(default=None, max_length=100, description="A saved segment (seg_...).")
+    rule: dict[str, Any] | str | None = Field(
+        default=None, description="An inline rule, JSON or text form (docs/segments.md); stored as JSON."
+    )
     category: Literal["marketing", "utility"] = "marketing"
     content: Literal["promotional", "useful"] = "promotional"
     variants: list[Variant] = Field(min_length=1, max_length=2)
@@ -112,7 +139,9 @@ class CampaignIn(BaseModel):
     rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
     fallbacks: dict[str, str] = Field(default_factory=dict, description="Value used when a variable is missing.")
     coupon_code: str | None = None
-    link: str | None = Field(default=None, description="Target URL of the tracked link ({{link}}).")
+    link: str | None = Field(
+        default=None, description="Target of the tracked link ({{link}}): an http(s) URL with a host."
+    )
     ab: AbSettings = Field(default_factory=AbSettings)
 
     @model_validator(mode="after")
@@ -125,6 +154,40 @@ class CampaignIn(BaseModel):
         if self.default_variant not in names:
             raise ValueError("`default_variant` must name a variant")
         return self
+
+
+EDITABLE = tuple(CampaignIn.model_fields)
+
+
+class CampaignChange(BaseModel):
+    """PATCH /v1/campaigns/{id}: the fields to change on a draft; the result is checked as a new campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    segment_id: str | None = Field(default=None, max_length=100)
+    rule: dict[str, Any] | str | None = None
+    category: Literal["marketing", "utility"] | None = None
+    content: Literal["promotional", "useful"] | None = None
+    variants: list[Variant] | None = Field(default=None, min_length=1, max_length=2)
+    default_variant: str | None = None
+    schedule: Schedule | None = None
+    rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
+    fallbacks: dict[str, str] | None = None
+    coupon_code: str | None = None
+    link: str | None = None
+    ab: AbSettings | None = None
+
+    def applied_to(self, current: CampaignIn) -> dict[str, Any]:
+        """The current fields with these changes; a new `rule` replaces the `segment_id` and back."""
+        merged = current.model_dump(include=set(EDITABLE))
+        given = self.model_dump(exclude_unset=True)
+        merged.update(given)
+        if given.get("rule") is not None and "segment_id" not in given:
+            merged["segment_id"] = None
+        if given.get("segment_id") is not None and "rule" not in given:
+            merged["rule"] = None
+        return merged
 
 
 class Dispatch(BaseModel):
@@ -196,6 +259,22 @@ def get(store: CampaignStore, campaign_id: str) -> Campaign:
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
     return campaign
+
+
+def draft(store: CampaignStore, campaign_id: str) -> Campaign:
+    """The campaign, if it is still a draft: only drafts are edited or deleted (409 otherwise)."""
+    campaign = get(store, campaign_id)
+    if campaign.status != "draft":
+        raise Conflict(
+            f"only a draft can be changed or deleted; this campaign is {campaign.status}", code="campaign_state"
+        )
+    return campaign
+
+
+def delete(store: CampaignStore, campaign_id: str) -> None:
+    draft(store, campaign_id)
+    if not store.delete(campaign_id, expect_status="draft"):
+        raise Conflict("the campaign changed meanwhile; read it and try again", code="campaign_changed")
 
 
 def transition(store: CampaignStore, campaign: Campaign, action: str, now: datetime, **changes: Any) -> Campaign:

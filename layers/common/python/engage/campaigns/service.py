@@ -11,17 +11,22 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
+from pydantic import ValidationError
+
 from engage.campaigns import ab
 from engage.campaigns.campaign import (
     Campaign,
+    CampaignChange,
     CampaignIn,
+    check_links,
     dispatch_message,
+    draft,
     get,
     new_campaign_id,
     start_scheduled,
     transition,
 )
-from engage.campaigns.ports import AudienceSource, AudienceWriter, CampaignStore, TemplateStore
+from engage.campaigns.ports import AudienceCheck, AudienceSource, AudienceWriter, CampaignStore, TemplateStore
 from engage.campaigns.templates import Template, check_parameters, is_urgent, lint_text, urgency_warning
 from engage.core.errors import Conflict, Invalid
 from engage.core.ports import Queue
@@ -43,6 +48,7 @@ class FlowPorts:
     templates: TemplateStore | None = None
     audience: AudienceSource | None = None
     audience_writer: AudienceWriter | None = None
+    audience_check: AudienceCheck | None = None
 
 
 # ---------------------------------------------------------------- create
@@ -89,11 +95,28 @@ def template_categories(body: CampaignIn, ports: FlowPorts) -> dict[str, str]:
     return found
 
 
-def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Campaign:
+def checked_audience(body: CampaignIn, ports: FlowPorts) -> dict[str, Any] | str | None:
+    """The campaign's inline rule in its JSON form (text accepted), validated as a preview would; an
+    unknown `segment_id` is refused here, not found missing at launch."""
+    if ports.audience_check is None:  # no segments to check against (unit tests on fakes)
+        return body.rule
+    if body.segment_id is not None:
+        if not ports.audience_check.has_segment(body.segment_id):
+            raise Invalid(f"no segment {body.segment_id!r}", code="segment_not_found")
+        return None
+    if body.rule is None:
+        return None
+    return ports.audience_check.checked_rule(body.rule)
+
+
+def checked(ports: FlowPorts, body: CampaignIn, now: datetime) -> dict[str, Any]:
+    """Every check of a new or edited campaign; returns the fields it derives (rule, category, lint)."""
     config = ports.config.sending()
     if body.schedule.mode == "at" and body.schedule.at and parse_iso(body.schedule.at) < now - timedelta(minutes=5):
         raise Invalid("schedule.at is in the past", code="schedule_in_past")
+    check_links(body)
     texts, warnings = variant_text(body, ports, config)
+    rule = checked_audience(body, ports)
     for variant, text in zip(body.variants, texts, strict=True):
         warnings += [f"variant {variant.name}: {w}" for w in lint_text(text, config)]
     urgent = any(is_urgent(t, config) for t in texts)
@@ -107,17 +130,62 @@ def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Ca
             urgency_warning(len(recent) + 1, config) if len(recent) + 1 > config.caps.urgent_max_per_7_days else []
         )
     category = "marketing" if any("marketing template" in w for w in warnings) else body.category
+    return {
+        "rule": rule,
+        "category": category,
+        "urgent": urgent,
+        "warnings": warnings,
+        "template_categories": template_categories(body, ports),
+    }
+
+
+def create(ports: FlowPorts, body: CampaignIn, caller: str, now: datetime) -> Campaign:
+    derived = checked(ports, body, now)
     campaign = Campaign(
-        **{**body.model_dump(), "category": category},
-        template_categories=template_categories(body, ports),
+        **{**body.model_dump(), **derived},
         id=new_campaign_id(),
         created_at=iso(now),
         created_by=caller,
-        urgent=urgent,
-        warnings=warnings,
     )
     ports.campaigns.save(campaign)
     return campaign
+
+
+# ---------------------------------------------------------------- edit and delete drafts
+def edit(ports: FlowPorts, campaign_id: str, body: CampaignIn, now: datetime) -> Campaign:
+    """PUT: the draft takes `body` whole, checked as at creation; only while it is a draft (409 otherwise)."""
+    current = draft(ports.campaigns, campaign_id)
+    if current.follow_up_of and (body.segment_id, body.rule) != (current.segment_id, current.rule):
+        raise Invalid("a follow-up's audience is the people its campaign did not reach", code="audience_fixed")
+    derived = checked(ports, body, now)
+    updated = Campaign.model_validate({**current.model_dump(), **body.model_dump(), **derived, "updated_at": iso(now)})
+    if not ports.campaigns.save(updated, expect_status="draft"):
+        raise Conflict("the campaign changed meanwhile; read it and try again", code="campaign_changed")
+    return updated
+
+
+class InvalidChange(Invalid):
+    """A PATCH whose result is not a valid campaign: 422, as the same fields in a POST body would be."""
+
+    status = 422
+
+
+def change(ports: FlowPorts, campaign_id: str, patch: CampaignChange, now: datetime) -> Campaign:
+    """PATCH: the given fields change, the rest stay; the result is checked as a whole, as PUT does."""
+    current = draft(ports.campaigns, campaign_id)
+    try:
+        body = CampaignIn.model_validate(patch.applied_to(current))
+    except ValidationError as error:
+        raise InvalidChange(_described(error), code="validation_error") from None
+    return edit(ports, campaign_id, body, now)
+
+
+def _described(error: ValidationError) -> str:
+    parts = []
+    for problem in error.errors()[:5]:
+        where = ".".join(str(p) for p in problem.get("loc", ()))
+        parts.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- resume

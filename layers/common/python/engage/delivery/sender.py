@@ -25,6 +25,7 @@ from typing import Any
 from engage.campaigns import campaign as campaign_ops
 from engage.campaigns.campaign import Campaign
 from engage.campaigns.ports import CampaignStore
+from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.ports import Alerts, Queue
 from engage.core.time import iso, parse_iso
@@ -294,6 +295,9 @@ class Sender:
             outbound = render(job, ctx, to=to, callback_data=callback(job))
         except MissingVariable as missing:
             return self.refuse(base, f"missing_variable:{missing.name}", now)
+        except Invalid as error:  # content no retry can fix (a link stored before links were checked)
+            logger.warning("send content refused", extra={"send_key": job.send_key, "code": error.code})
+            return self.refuse(base, f"invalid_content:{error.code}", now)
         outbound.endpoint = endpoint_for(job, template_category(campaign, job))
         rates = self.rates(campaign, config)
         with self._lock:

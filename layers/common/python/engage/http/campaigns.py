@@ -1,4 +1,4 @@
-"""/v1/campaigns (create, read, launch, pause, resume, cancel, follow-up) and /v1/templates (the
+"""/v1/campaigns (create, read, edit and delete drafts, launch, pause, resume, cancel, follow-up) and /v1/templates (the
 approved WhatsApp templates, linted when saved)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from engage import wiring
 from engage.campaigns import campaign as campaigns
 from engage.campaigns import service as campaign_flow
-from engage.campaigns.campaign import Campaign, CampaignIn
+from engage.campaigns.campaign import Campaign, CampaignChange, CampaignIn
 from engage.campaigns.templates import Template, TemplateIn, lint_template
 from engage.core.errors import NotFound
 from engage.core.time import iso, utcnow
@@ -65,6 +65,22 @@ def create_campaign(body: CampaignIn, caller: Marketer) -> Response[dict]:
 def get_campaign(campaign_id: str, caller: Marketer) -> dict[str, Any]:
     campaign = campaigns.get(wiring.campaigns.repository(), campaign_id)
     return shaped(campaign, progress=progress(campaign_id))
+
+
+@router.put("/v1/campaigns/<campaign_id>")
+def replace_campaign(campaign_id: str, body: CampaignIn, caller: Marketer) -> dict[str, Any]:
+    return shaped(campaign_flow.edit(wiring.campaigns.flow_ports(), campaign_id, body, utcnow()))
+
+
+@router.patch("/v1/campaigns/<campaign_id>")
+def change_campaign(campaign_id: str, body: CampaignChange, caller: Marketer) -> dict[str, Any]:
+    return shaped(campaign_flow.change(wiring.campaigns.flow_ports(), campaign_id, body, utcnow()))
+
+
+@router.delete("/v1/campaigns/<campaign_id>")
+def delete_campaign(campaign_id: str, caller: Marketer) -> Response[None]:
+    campaigns.delete(wiring.campaigns.repository(), campaign_id)
+    return Response(status_code=204)
 
 
 @router.post("/v1/campaigns/<campaign_id>/launch")

@@ -20,6 +20,11 @@ Leaves (each a one-key object):
 `a`): that is the only normalisation, so JSON -> text -> JSON gives back the same JSON.
 Every node remembers where it came from (`at`: a character offset in the text, or a JSON path),
 which validation uses to point at problems; `at` takes no part in equality.
+
+Limits no real rule reaches, so that no rule can exhaust the parser or the evaluator (docs/segments.md):
+at most MAX_DEPTH nested groups, MAX_LEAVES conditions, MAX_TEXT characters of text, names of at most
+MAX_NAME characters, day counts from 1 to MAX_DAYS, order counts up to MAX_ORDERS and finite amounts
+below MAX_AMOUNT. Both forms are held to them, each refusal naming where the limit was passed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ Loc = int | str | None  # character offset (text) or JSON path (JSON)
 GroupOp = Literal["all", "any", "none"]
 GROUP_OPS: tuple[GroupOp, ...] = ("all", "any", "none")
 RECENCY_FIELDS = ("last_interaction", "last_order", "first_order")
+MAX_DEPTH = 20  # nested groups (`all`/`any`/`none`, a text NOT or parenthesis pair)
+MAX_TEXT_NESTING = 3 * MAX_DEPTH  # parentheses and NOTs the text parser follows (the printer writes up to 3 a group)
+MAX_LEAVES = 200  # conditions in one rule
+MAX_TEXT = 4000  # characters of the text form
+MAX_NAME = 200  # characters of a tag, prefix or other name
+MAX_DAYS = 36_500  # about a hundred years
+MAX_ORDERS = 1_000_000  # an order count to compare with
+MAX_AMOUNT = 1e15  # total spent compares with a finite amount below this
 LEAF_KEYS = ("tag", "tag_prefix", *RECENCY_FIELDS, "orders", "total_spent", "consent", "country", "lifecycle", "rfm")
 
 
@@ -160,6 +173,12 @@ def _where(at: Loc) -> str:
 
 def from_json(data: Any, path: str = "$") -> Node:
     """Parses the JSON form. Raises Invalid (code `invalid_rule`) naming the JSON path of the problem."""
+    node = _from_json(data, path, 1, [0])
+    check_size(node)
+    return node
+
+
+def _from_json(data: Any, path: str, depth: int, count: list[int]) -> Node:
     if not isinstance(data, dict) or len(data) != 1:
         raise refuse("bad_node", "a rule node is an object with exactly one key", path)
     key, value = next(iter(data.items()))
@@ -168,7 +187,12 @@ def from_json(data: Any, path: str = "$") -> Node:
             raise refuse("bad_group", f"'{key}' takes a list of rules", f"{path}.{key}")
         if not value:
             raise refuse("empty_group", f"'{key}' is empty", f"{path}.{key}")
-        children = [from_json(child, f"{path}.{key}[{i}]") for i, child in enumerate(value)]
+        if depth > MAX_DEPTH:
+            raise refuse("too_deep", f"a rule nests at most {MAX_DEPTH} groups", path, limit=MAX_DEPTH)
+        if count[0] + len(value) > MAX_LEAVES:
+            raise refuse("too_long", f"a rule has at most {MAX_LEAVES} conditions", f"{path}.{key}", limit=MAX_LEAVES)
+        count[0] += len(value)
+        children = [_from_json(child, f"{path}.{key}[{i}]", depth + 1, count) for i, child in enumerate(value)]
         return group(key, children, path)
     if key not in LEAF_KEYS:
         from difflib import get_close_matches
@@ -182,6 +206,8 @@ def _leaf(key: str, value: Any, vpath: str, at: str) -> Leaf:
     if key in ("tag", "tag_prefix", "consent", "country", "lifecycle", "rfm"):
         if not isinstance(value, str) or not WORD.match(value):
             raise refuse("bad_value", f"'{key}' takes a name of letters, digits and : . _ -", vpath)
+        if len(value) > MAX_NAME:
+            raise refuse("bad_value", f"a name has at most {MAX_NAME} characters", vpath, limit=MAX_NAME)
         return _string_leaf(key, value, at)
     if not isinstance(value, dict):
         raise refuse("bad_value", f"'{key}' takes an object", vpath)
@@ -222,22 +248,63 @@ def _one_of(value: dict, keys: tuple[str, ...], path: str, extra: tuple[str, ...
     return present[0], value[present[0]]
 
 
+DAYS_MESSAGE = f"days must be a whole number from 1 to {MAX_DAYS}"
+COUNT_MESSAGE = f"an order count is a whole number from 0 to {MAX_ORDERS}"
+AMOUNT_MESSAGE = f"an amount is a finite number from 0 to below {MAX_AMOUNT:.0e}"
+
+
+def days_ok(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 1 <= value <= MAX_DAYS
+
+
+def count_ok(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= MAX_ORDERS
+
+
+def amount_ok(value: Any) -> bool:
+    """Finite, at least 0 and below MAX_AMOUNT (NaN fails every comparison, so it is refused too)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value < MAX_AMOUNT
+
+
 def _days(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise refuse("bad_value", "days must be a whole number of at least 1", path)
-    return value
+    if not days_ok(value):
+        raise refuse("bad_value", DAYS_MESSAGE, path, limit=MAX_DAYS)
+    return int(value)
 
 
 def _count(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise refuse("bad_value", "an order count is a whole number of at least 0", path)
-    return value
+    if not count_ok(value):
+        raise refuse("bad_value", COUNT_MESSAGE, path, limit=MAX_ORDERS)
+    return int(value)
 
 
 def _amount(value: Any, path: str) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e15:
-        raise refuse("bad_value", "an amount is a number of at least 0", path)
+    if not amount_ok(value):
+        raise refuse("bad_value", AMOUNT_MESSAGE, path)
     return value
+
+
+def depth_of(node: Node) -> tuple[int, Node]:
+    """(nesting depth in groups, the first group at that depth), without recursion."""
+    deepest, where = 0, node
+    stack: list[tuple[Node, int]] = [(node, 1 if isinstance(node, Group) else 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, current
+        if isinstance(current, Group):
+            stack.extend((child, depth + (1 if isinstance(child, Group) else 0)) for child in current.children)
+    return deepest, where
+
+
+def check_size(node: Node) -> None:
+    """Refuses a tree deeper than MAX_DEPTH groups or with more than MAX_LEAVES conditions."""
+    depth, where = depth_of(node)
+    if depth > MAX_DEPTH:
+        raise refuse("too_deep", f"a rule nests at most {MAX_DEPTH} groups", where.at, limit=MAX_DEPTH)
+    found = leaves(node)
+    if len(found) > MAX_LEAVES:
+        raise refuse("too_long", f"a rule has at most {MAX_LEAVES} conditions", found[MAX_LEAVES].at, limit=MAX_LEAVES)
 
 
 # ---------------------------------------------------------------- tree -> JSON

@@ -117,6 +117,14 @@ class SegmentAudience:
             mark_tags_used(summary["rule"], now, catalog=self.ports.catalog)
         return int(summary["count"])
 
+    def has_segment(self, segment_id: str) -> bool:
+        return self.ports.segments.get(segment_id) is not None
+
+    def checked_rule(self, rule: dict[str, Any] | str) -> dict[str, Any]:
+        """A campaign's inline rule, JSON or text, through the same parsing and validation as a preview."""
+        node, _ = checked_rule(rule, self.ports.tag_names)
+        return to_json(node)
+
     def audience_page(self, campaign_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
         return audience_page(campaign_id, cursor, limit, snapshots=self.ports.snapshots)
 

@@ -27,6 +27,14 @@ from difflib import get_close_matches
 from typing import Literal
 
 from engage.segments.rule_tree import (
+    AMOUNT_MESSAGE,
+    COUNT_MESSAGE,
+    DAYS_MESSAGE,
+    MAX_DAYS,
+    MAX_NAME,
+    MAX_ORDERS,
+    MAX_TEXT,
+    MAX_TEXT_NESTING,
     RECENCY_FIELDS,
     Consent,
     Country,
@@ -39,12 +47,16 @@ from engage.segments.rule_tree import (
     Spent,
     Tag,
     TagPrefix,
+    amount_ok,
+    check_size,
+    count_ok,
+    days_ok,
     group,
     refuse,
 )
 
 TOKEN = re.compile(r"\s*(?:(?P<op>>=|<=|<|>)|(?P<paren>[()])|(?P<word>[A-Za-z0-9_.:+\-*]+)|(?P<bad>\S))")
-DURATION = re.compile(r"^(\d+)d$")
+DURATION = re.compile(r"^([0-9]{1,9})d$")  # more digits than a day count has are refused as such
 KEYWORDS = ("AND", "OR", "NOT")
 ATTRIBUTES = (*RECENCY_FIELDS, "orders", "total_spent", "tag", "lifecycle", "rfm", "country", "consent")
 NAMED = {"lifecycle", "rfm", "country", "consent"}
@@ -80,8 +92,11 @@ def tokenize(text: str) -> list[Token]:
 
 class Parser:
     def __init__(self, text: str):
+        if len(text) > MAX_TEXT:
+            raise refuse("too_long", f"a rule has at most {MAX_TEXT} characters", MAX_TEXT, limit=MAX_TEXT)
         self.tokens = tokenize(text)
         self.i = 0
+        self.nesting = 0
 
     @property
     def token(self) -> Token:
@@ -121,6 +136,18 @@ class Parser:
 
     def negation(self) -> Node:
         token = self.token
+        if token.keyword() == "NOT" or token.text == "(":
+            self.nesting += 1
+            if self.nesting > MAX_TEXT_NESTING:
+                message = f"a rule nests at most {MAX_TEXT_NESTING} parentheses and NOTs"
+                raise refuse("too_deep", message, token.at, limit=MAX_TEXT_NESTING)
+            try:
+                return self.nested(token)
+            finally:
+                self.nesting -= 1
+        return self.leaf()
+
+    def nested(self, token: Token) -> Node:
         if token.keyword() == "NOT":
             self.take()
             if self.token.text == "(":
@@ -129,12 +156,10 @@ class Parser:
                 self.close()
                 return Group("none", tuple(terms), token.at)
             return Group("none", (self.negation(),), token.at)
-        if token.text == "(":
-            self.take()
-            node = self.expr()
-            self.close()
-            return node
-        return self.leaf()
+        self.take()
+        node = self.expr()
+        self.close()
+        return node
 
     def close(self) -> None:
         if self.token.text != ")":
@@ -147,6 +172,8 @@ class Parser:
             found = token.text or "the end"
             raise refuse("syntax", f"expected a tag or an attribute, found {found!r}", token.at)
         word = token.text
+        if len(word) > MAX_NAME:
+            raise refuse("bad_value", f"a name has at most {MAX_NAME} characters", token.at, limit=MAX_NAME)
         if word in RECENCY_FIELDS:
             return self.recency(word, token.at)
         if word in ("orders", "total_spent"):
@@ -165,9 +192,11 @@ class Parser:
     def duration(self) -> int:
         token = self.take()
         match = DURATION.match(token.text) if token.kind == "word" else None
-        if not match or int(match.group(1)) < 1:
+        if not match:
             found = token.text or "the end"
             raise refuse("bad_value", f"expected a number of days like 90d, found {found!r}", token.at)
+        if not days_ok(int(match.group(1))):
+            raise refuse("bad_value", f"{DAYS_MESSAGE}, found {token.text!r}", token.at, limit=MAX_DAYS)
         return int(match.group(1))
 
     def amount(self, word: str, at: int) -> Orders | Spent:
@@ -177,9 +206,13 @@ class Parser:
         kind: Literal["at_least", "at_most"] = "at_least" if op.text == ">=" else "at_most"
         value = self.take()
         number = _number(value.text) if value.kind == "word" else None
-        if number is None or number < 0 or (word == "orders" and not isinstance(number, int)):
+        if number is None:
             what = "a whole number" if word == "orders" else "a number"
             raise refuse("bad_value", f"{word} compares with {what}, found {value.text or 'the end'!r}", value.at)
+        if word == "orders" and not count_ok(number):
+            raise refuse("bad_value", f"{COUNT_MESSAGE}, found {value.text!r}", value.at, limit=MAX_ORDERS)
+        if not amount_ok(number):
+            raise refuse("bad_value", f"{AMOUNT_MESSAGE}, found {value.text!r}", value.at)
         if word == "total_spent":
             return Spent(kind, number, at)
         within = None
@@ -189,15 +222,16 @@ class Parser:
         return Orders(kind, int(number), within, at)
 
 
+NUMBER = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,4})?$")
+
+
 def _number(text: str) -> int | float | None:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
+    """A plain decimal (`120`, `49.90`, `1e3`); no `nan`, `inf`, `_` or signs, at most 20 digits each side."""
+    if not NUMBER.match(text):
         return None
+    if text.isdigit():
+        return int(text)
+    return float(text)
 
 
 def named_leaf(word: str, at: int) -> Node:
@@ -217,7 +251,9 @@ def named_leaf(word: str, at: int) -> Node:
 
 def from_text(text: str) -> Node:
     """Parses the text form. Raises Invalid (code `invalid_rule`) with the character offset."""
-    return Parser(text).parse()
+    node = Parser(text).parse()
+    check_size(node)
+    return node
 
 
 # ---------------------------------------------------------------- tree -> text

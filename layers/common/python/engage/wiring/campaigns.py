@@ -57,6 +57,7 @@ def flow_ports() -> FlowPorts:
         templates=templates(),
         audience=audience(),
         audience_writer=audience(),
+        audience_check=audience(),
     )
 
 

@@ -52,6 +52,16 @@ class CampaignRepository:
             campaign_item(campaign), condition="#s = :s", names={"#s": "status"}, values={":s": expect_status}
         )
 
+    def delete(self, campaign_id: str, *, expect_status: str) -> bool:
+        """Deletes the campaign only if it still has `expect_status`; False when it has not (or is gone)."""
+        return self.table.delete(
+            campaign_pk(campaign_id),
+            CAMPAIGN_SK,
+            condition="#s = :s",
+            names={"#s": "status"},
+            values={":s": expect_status},
+        )
+
     def active(self) -> list[Campaign]:
         return [c for c in (to_campaign(i) for i in self.table.query("CAMPAIGNS#ACTIVE", index="gsi1")) if c]
 

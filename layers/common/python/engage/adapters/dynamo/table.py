@@ -236,8 +236,24 @@ class Table:
             return False, from_dynamo(current) if current else None
         return True, from_dynamo(response.get("Attributes", {}))
 
-    def delete(self, pk: str, sk: str) -> None:
-        self._table.delete_item(Key={"pk": pk, "sk": sk})
+    def delete(
+        self, pk: str, sk: str, *, condition: str | None = None, names: dict | None = None, values: dict | None = None
+    ) -> bool:
+        """Deletes the item; with a condition, returns False (and deletes nothing) when the check fails."""
+        kwargs: dict[str, Any] = {"Key": {"pk": pk, "sk": sk}}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+        try:
+            self._table.delete_item(**kwargs)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     # ---------------------------------------------------------------- queries
     def query(
