@@ -31,8 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
     known = getattr(item.module, "known_reason", None)
-    if call.when == "call" and report.failed and known is not None:
-        reason = known(item)
+    if call.when == "call" and not report.skipped and known is not None:
+        reason = known(item, report.failed)
         if reason:
             report.outcome = "skipped"
             report.wasxfail = reason
