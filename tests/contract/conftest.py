@@ -1,30 +1,11 @@
-"""The contract suite prints its fuzz figures at the end of the run (also under xdist, from the worker's
-file), and reports a fuzz test that met only known 5xx classes (fixed elsewhere) as xfail."""
+"""A fuzz test that met only known 5xx classes (fixed elsewhere, KNOWN_ELSEWHERE in its module) is
+reported as xfail naming them. The figures' hooks are in figures.py, loaded by tests/conftest.py."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-FIGURES_ENV = "ENGAGE_CONTRACT_FIGURES"
-
-
-def figures_path() -> Path:
-    return Path(os.environ.get(FIGURES_ENV) or Path(tempfile.gettempdir()) / f"engage-contract-{os.getpid()}.json")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # the controller: xdist's workers inherit the variable
-        handle, name = tempfile.mkstemp(prefix="engage-contract-", suffix=".json")
-        os.close(handle)
-        os.unlink(name)
-        os.environ[FIGURES_ENV] = name
 
 
 @pytest.hookimpl(wrapper=True)
@@ -37,23 +18,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.outcome = "skipped"
             report.wasxfail = reason
     return report
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
-        return
-    path = figures_path()
-    if not path.exists():
-        return
-    figures = json.loads(path.read_text())
-    path.unlink()
-    terminalreporter.section("API schema fuzzing (schemathesis)")
-    terminalreporter.line(
-        f"requests: {figures['requests']}  operations covered: {figures['operations_covered']}"
-        f"/{figures['operations_documented']}  5xx: {figures['server_errors']}"
-        f"  schema mismatches: {figures['schema_mismatches']}"
-    )
-    for line in figures["server_error_classes"]:
-        terminalreporter.line(f"  5xx class: {line}")
-    for line in figures["failures"][:30]:
-        terminalreporter.line(f"  mismatch: {line}")
