@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
-.PHONY: install test lint fmt events demo dev bench clean
+.PHONY: install test lint fmt openapi events demo dev bench clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/python -m functions.api.openapi --check
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -29,6 +30,10 @@ fmt: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# openapi.json is the API's contract, written from the routes (`make lint` fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m functions.api.openapi
 
 # events/webhook/*.json are built from events/whatsapp/*.json (tests/integration/infra/test_event_files.py checks it).
 events: $(STAMP)

@@ -342,6 +342,19 @@ class Contact:
     name: str = ""
 
 
+def _values(notification: Any) -> list[dict[str, Any]]:
+    """The `value` objects of a notification's entries and changes, skipping whatever is not shaped so."""
+    entries = notification.get("entry") if isinstance(notification, dict) else None
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if isinstance(value, dict):
+                found.append(value)
+    return found
+
+
 @dataclass
 class FakeWhatsApp:
     access_token: str
@@ -363,17 +376,21 @@ class FakeWhatsApp:
 
     # --------------------------------------------------------------------------- identities
     def learn(self, notification: Any) -> None:
-        """Remembers the (wa_id, user_id, name) triples of a webhook the app received."""
-        try:
-            values = [c["value"] for e in notification.get("entry", []) for c in e.get("changes", [])]
-        except (AttributeError, KeyError, TypeError):
-            return
-        for value in values:
-            for contact in value.get("contacts") or []:
+        """Remembers the (wa_id, user_id, name) triples of a webhook the app received.
+
+        A notification of any other shape teaches nothing (the app itself decides what it accepts)."""
+        for value in _values(notification):
+            contacts = value.get("contacts")
+            for contact in contacts if isinstance(contacts, list) else []:
+                if not isinstance(contact, dict):
+                    continue
+                profile = contact.get("profile")
+                name = profile.get("name") if isinstance(profile, dict) else ""
+                wa_id, user_id = contact.get("wa_id"), contact.get("user_id")
                 self.remember(
-                    contact.get("wa_id") or "",
-                    contact.get("user_id") or "",
-                    (contact.get("profile") or {}).get("name") or "",
+                    wa_id if isinstance(wa_id, str) else "",
+                    user_id if isinstance(user_id, str) else "",
+                    name if isinstance(name, str) else "",
                 )
 
     def remember(self, wa_id: str, user_id: str, name: str = "") -> Contact:

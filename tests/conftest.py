@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.contract.figures import pytest_configure, pytest_terminal_summary  # noqa: F401 - hooks: the fuzz figures
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 

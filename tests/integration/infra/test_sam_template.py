@@ -352,6 +352,7 @@ def test_marketer_routes_need_the_jwt_authorizer_and_public_ones_are_explicit():
         ("GET", "/r/{code}"),
         ("HEAD", "/r/{code}"),
         ("POST", "/v1/events"),
+        ("GET", "/openapi.json"),
         ("GET", "/v1/openapi.json"),
         ("GET", "/docs"),
     }

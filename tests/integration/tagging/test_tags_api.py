@@ -235,3 +235,17 @@ def test_the_weekly_health_job_stores_its_report(api, lambda_context, asha):
     summary = scheduler.lambda_handler({"schedule": "tag-health", "now": "2026-11-23T03:00:00Z"}, lambda_context)
     assert summary["catalog_size"] == 20 and summary["status"] == "small"
     assert wiring.aws.table().get("CATALOG", "HEALTH")["report"]["customers"] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "0142-02-26T00:00:00Z"},
+        {"since": "0001-01-01T00:00:00Z", "until": "0001-01-02T00:00:00Z"},
+        {"until": "9999-12-31T23:59:59Z"},
+        {"since": "1999-12-31T23:59:59+00:00"},
+    ],
+)
+def test_a_tag_log_window_outside_the_years_the_log_can_hold_is_400(api, lambda_context, query):
+    status, body = call(api, lambda_context, "GET", "/v1/tags/log", query=query)
+    assert status == 400 and body["error"]["code"] == "bad_query"

@@ -104,6 +104,9 @@ def tag_health(caller: Marketer) -> dict[str, Any]:
     return health_report(definitions, counts, wiring.tagging.reads().customer_count(), utcnow())
 
 
+LOG_YEARS = (2000, 9998)
+
+
 @router.get("/v1/tags/log")
 def tag_log(caller: Marketer) -> TagLogOut:
     now = utcnow()
@@ -119,6 +122,8 @@ def tag_log(caller: Marketer) -> TagLogOut:
         raise Invalid(f"bad query parameter: {error}", code="bad_query") from error
     if not 1 <= limit <= 500:
         raise Invalid("limit must be between 1 and 500", code="bad_query")
+    if not (LOG_YEARS[0] <= since.year and until.year <= LOG_YEARS[1]):  # the log is read day by day
+        raise Invalid(f"since and until must fall in the years {LOG_YEARS[0]}-{LOG_YEARS[1]}", code="bad_query")
     rows, cursor = wiring.tagging.log().entries(
         since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
     )
