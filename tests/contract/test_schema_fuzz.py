@@ -53,7 +53,6 @@ KNOWN_ELSEWHERE: dict[str, str] = {
     "codec can't decode byte": "api: a body that is not UTF-8 must be 4xx (issue 12, item 1)",
     "'str' object has no attribute 'get' at botocore/parsers.py": "api: customer attributes (issue 12, item 1)",
     "decimal.Overflow": "api: customer attribute numbers in DynamoDB's range (issue 12, item 1)",
-    "RecursionError": "segcamp: bounded segment rule nesting (issue 12, item 1)",
 }
 
 
