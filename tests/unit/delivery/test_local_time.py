@@ -22,7 +22,8 @@ from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.delivery.policy import decide, zones_of
 
-CFG = SendingConfig()
+# US marketing is refused outright (marketing_blocked_us); here only the clock is under test.
+CFG = SendingConfig(marketing_blocked_regions=[])
 RU_MOBILE = "79161234567"
 ES_MOBILE = "34612345678"
 AU_MOBILE = "61412345678"
