@@ -60,6 +60,7 @@ log = logging.getLogger("local.runtime")
 REGION = "eu-west-1"
 GRAPH_VERSION = "v25.0"
 PHONE_NUMBER_ID = "1234567890"
+DEFAULT_COUNTRY = "DE"
 SECRETS = {
     "WHATSAPP_APP_SECRET": "local-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
@@ -263,7 +264,12 @@ class LocalRuntime:
         env = function_environment(
             self.template,
             self.resources,
-            {"WhatsAppPhoneNumberId": self.phone_number_id, "WhatsAppApiBase": self.graph_base},
+            {
+                "WhatsAppPhoneNumberId": self.phone_number_id,
+                "WhatsAppApiBase": self.graph_base,
+                # National-format numbers (0151 …) in the demo shop's country unless told otherwise.
+                "DefaultCountry": os.environ.get("ENGAGE_DEFAULT_COUNTRY", DEFAULT_COUNTRY),
+            },
             self.secrets,
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level

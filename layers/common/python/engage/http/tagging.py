@@ -19,6 +19,7 @@ from engage import wiring
 from engage.core.errors import Invalid, NotFound
 from engage.core.time import parse_iso, utcnow
 from engage.http.auth import Admin, Marketer
+from engage.http.cursors import seal, unseal
 from engage.http.customers import find_customer
 from engage.tagging import service as tagging
 from engage.tagging.catalog import TagDefinition, TagIn, TagPatch, health_report, normalise_tag
@@ -119,10 +120,11 @@ def tag_log(caller: Marketer) -> TagLogOut:
         raise Invalid(f"bad query parameter: {error}", code="bad_query") from error
     if not 1 <= limit <= 500:
         raise Invalid("limit must be between 1 and 500", code="bad_query")
+    scope = f"tags/log|{customer_id or ''}|{tag or ''}"
     rows, cursor = wiring.tagging.log().entries(
-        since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
+        since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=unseal(query("cursor"), scope)
     )
-    return TagLogOut(entries=rows, cursor=cursor)
+    return TagLogOut(entries=rows, cursor=seal(cursor, scope))
 
 
 @router.post("/v1/tags/bulk")
