@@ -77,16 +77,24 @@ def route_role(func: Callable[..., Any]) -> Callable[[APIGatewayProxyEventV2], s
 def check_body(event: APIGatewayProxyEventV2) -> None:
     """Raises a 415 or 400 EngageError unless the body is absent or UTF-8 JSON with encodable text."""
     body = event.body
-    if body is None or body == "":
+    headers = event.raw_event.get("headers")
+    if headers is None:
+        headers = event.raw_event["headers"] = {}
+    names = [k for k in headers if k.lower() == "content-type"]
+    declared = ", ".join(str(headers[k]) for k in names).strip()
+    if declared and body:
+        media, *params = [p.strip() for p in declared.split(";")]
+        if media.lower() != "application/json":
+            raise UnsupportedMediaType(f"send the body as application/json, not {declared[:80]!r}")
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                raise UnsupportedMediaType("send the body as UTF-8 (charset=utf-8)")
+    for name in names:  # one spelling for the validation that follows
+        del headers[name]
+    headers["content-type"] = "application/json"
+    if not body:
         return
-    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    media, *params = [p.strip() for p in headers.get("content-type", "application/json").split(";")]
-    if media.lower() not in ("application/json", ""):
-        raise UnsupportedMediaType(f"send the body as application/json, not {media[:80]!r}")
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType("send the body as UTF-8 (charset=utf-8)")
     try:
         raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode("utf-8")
         text = raw.decode("utf-8")

@@ -156,7 +156,7 @@ def delete_tag(name: str, caller: Admin) -> Response[dict]:
 
 # ---------------------------------------------------------------------------- one customer's tags
 class HandTagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     tag: str = Field(min_length=3, max_length=120)
     reason: str = Field(default="", max_length=300)
 
