@@ -32,12 +32,17 @@ def upsert(raw: str) -> tuple[int, dict]:
     return send(http_event("POST", "/v1/customers", raw_body=raw, groups="marketer"))
 
 
+def with_attributes(raw_attributes: str, extra: str = "") -> str:
+    """A POST /v1/customers body around attributes written as raw JSON."""
+    return '{"phone": "' + PHONE + '", ' + extra + '"attributes": ' + raw_attributes + "}"
+
+
 def shop_event(raw_attributes: str, event_id: str = "cu-1") -> tuple[int, dict]:
     from engage.inbound.shop_events import signature
 
     raw = (
-        '{"id": "%s", "type": "customer_upserted", "customer": {"phone": "%s"}, "data": {"attributes": %s}}'
-        % (event_id, PHONE, raw_attributes)
+        '{"id": "' + event_id + '", "type": "customer_upserted", "customer": {"phone": "' + PHONE + '"}, '
+        '"data": {"attributes": ' + raw_attributes + "}}"
     )
     headers = {"x-engage-signature": signature(EVENTS_WEBHOOK_SECRET, raw.encode())}
     return send(http_event("POST", "/v1/events", raw_body=raw, headers=headers))
@@ -92,7 +97,7 @@ REFUSED = {
 
 @pytest.mark.parametrize("raw", REFUSED.values(), ids=REFUSED.keys())
 def test_unstorable_attributes_are_refused_and_nothing_is_written(aws, raw):
-    status, body = upsert('{"phone": "%s", "marketing_consent": true, "attributes": %s}' % (PHONE, raw))
+    status, body = upsert(with_attributes(raw, '"marketing_consent": true, '))
     assert_refused(status, body)
     assert stored() is None  # no profile, no consent
     status, body = shop_event(raw)
@@ -101,8 +106,8 @@ def test_unstorable_attributes_are_refused_and_nothing_is_written(aws, raw):
 
 
 def test_after_a_refusal_the_customer_and_previews_still_read(aws):
-    assert upsert('{"phone": "%s", "attributes": {"tier": "gold"}}' % PHONE)[0] == 201
-    assert_refused(*upsert('{"phone": "%s", "attributes": {"": "x", "n": 1e400}}' % PHONE))
+    assert upsert(with_attributes('{"tier": "gold"}'))[0] == 201
+    assert_refused(*upsert(with_attributes('{"": "x", "n": 1e400}')))
     status, customer = send(http_event("GET", f"/v1/customers/{WA_ID}", groups="marketer"))
     assert status == 200 and customer["attributes"] == {"tier": "gold"}
 
@@ -150,7 +155,7 @@ def test_any_attributes_are_stored_exactly_or_refused_with_nothing_changed(aws, 
     before = stored()
     raw = json.dumps(attributes)  # NaN/Infinity and lone surrogates (as \\u escapes) included
     if through == "api":
-        status, body = upsert('{"phone": "%s", "attributes": %s}' % (PHONE, raw))
+        status, body = upsert(with_attributes(raw))
     else:
         status, body = shop_event(raw, event_id=f"cu-{abs(hash(raw))}")
     assert status < 500, body
