@@ -24,8 +24,9 @@ def to_wa_id(raw: str, default_country: str | None = None) -> str:
     """'+49 151 2345 6789', '0049 151…', '4915123456789' -> '4915123456789'. Raises PhoneRefused.
 
     A number in national form ('015123456789': a leading 0, which no country code has) is read in
-    `default_country` (an ISO region, e.g. 'DE'); without one it is refused, never guessed. Digits
-    without '+' are read as international first (the wa_id form), then in `default_country`.
+    `default_country` (an ISO region, e.g. 'DE'); without one it is refused, never guessed. Bare
+    digits are the wa_id form (international only); a written form without '+' ('(415) 555-2671')
+    is read as international first, then in `default_country`.
     """
     text = raw.strip()
     if not text:
@@ -39,7 +40,8 @@ def to_wa_id(raw: str, default_country: str | None = None) -> str:
     else:
         if not digits_only.startswith("0"):
             candidates.append(("+" + text, None))
-        if default_country:
+        # Bare digits without a leading 0 are the wa_id form: never re-read in the default country.
+        if default_country and (digits_only.startswith("0") or not text.isdigit()):
             candidates.append((text, default_country))
         elif digits_only.startswith("0"):
             raise PhoneRefused(

@@ -29,6 +29,8 @@ def phone_ref(ref: str) -> str | None:
     """The wa_id a reference names when it is written as a phone number ('+49 151 …', '4915…')."""
     if not ref or not set(ref) <= PHONE_CHARACTERS or not any(c.isdigit() for c in ref):
         return None
+    if ref.isdigit() and not ref.startswith("0"):
+        return ref  # the wa_id form, looked up as it is
     try:
         return to_wa_id(ref, wiring.customers.default_country())
     except PhoneRefused as refused:

@@ -135,13 +135,16 @@ def check_values(value: Any) -> None:
 class EngageResolver(APIGatewayHttpResolver):
     """Runs the role and body gates after routing and before the route's validation."""
 
+    check_bodies = True
+
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> Any:
         try:
             event = self.current_event
             check = route_role(route.func)
             if check is not None:
                 check(event)
-            check_body(event)
+            if self.check_bodies:
+                check_body(event)
         except EngageError as error:
             logger.info("request refused", extra={"code": error.code, "status": error.status})
             return self._response_builder_class(
@@ -152,8 +155,10 @@ class EngageResolver(APIGatewayHttpResolver):
         return super()._call_route(route, route_arguments)
 
 
-def build_resolver() -> APIGatewayHttpResolver:
+def build_resolver(*, check_bodies: bool = True) -> APIGatewayHttpResolver:
+    """`check_bodies=False` for the WhatsApp webhook, which keeps any body Meta signed (docs/webhook.md)."""
     app = EngageResolver(enable_validation=True)
+    app.check_bodies = check_bodies
 
     @app.exception_handler(EngageError)
     def _engage_error(error: EngageError) -> Response:
