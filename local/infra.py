@@ -167,7 +167,8 @@ def function_environment(
 ) -> dict[str, str]:
     """The Globals environment of the template, resolved; `overrides` replace secret references."""
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    env = {k: str(resources.resolve(v, parameters)) for k, v in variables.items()}
+    defaults = {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items() if "Default" in p}
+    env = {k: str(resources.resolve(v, {**defaults, **parameters})) for k, v in variables.items()}
     env.update(overrides or {})
     return env
 

@@ -61,6 +61,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 GRAPH_VERSION = "v25.0"
 PHONE_NUMBER_ID = "1234567890"
+DEFAULT_COUNTRY = "DE"
 SECRETS = {
     "WHATSAPP_APP_SECRET": "local-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
@@ -295,7 +296,13 @@ class LocalRuntime:
         env = function_environment(
             self.template,
             self.resources,
-            {"WhatsAppPhoneNumberId": self.phone_number_id, "WhatsAppApiBase": self.whatsapp_api_base},
+            {
+                "WhatsAppPhoneNumberId": self.phone_number_id,
+                "WhatsAppApiBase": self.whatsapp_api_base,
+                # National-format numbers (0151 …) in the demo shop's country unless the environment
+                # says otherwise (from_environment passes ENGAGE_DEFAULT_COUNTRY over this).
+                "DefaultCountry": DEFAULT_COUNTRY,
+            },
             self.secrets,
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level

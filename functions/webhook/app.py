@@ -23,7 +23,7 @@ from engage.http.resolver import build_resolver
 from engage.inbound import receive as inbound
 from engage.inbound import signature
 
-app = build_resolver()
+app = build_resolver(check_bodies=False)
 
 
 @app.get("/webhook")

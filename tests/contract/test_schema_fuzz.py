@@ -48,12 +48,7 @@ MISMATCHES: list[str] = []
 # 5xx classes whose fix belongs to another part of the hardening work (owner, what). A test that
 # fails only with these is reported as xfail naming them, so the run stays useful until they land;
 # remove an entry once its fix is merged (the test then passes, or fails loudly on anything else).
-KNOWN_ELSEWHERE: dict[str, str] = {
-    "Missing boundary in multipart/form-data": "api: malformed content types must be 4xx (issue 12, item 1)",
-    "codec can't decode byte": "api: a body that is not UTF-8 must be 4xx (issue 12, item 1)",
-    "'str' object has no attribute 'get' at botocore/parsers.py": "api: customer attributes (issue 12, item 1)",
-    "decimal.Overflow": "api: customer attribute numbers in DynamoDB's range (issue 12, item 1)",
-}
+KNOWN_ELSEWHERE: dict[str, str] = {}
 
 
 # Phone numbers a client really sends: a generated body reaches the checks behind the phone number

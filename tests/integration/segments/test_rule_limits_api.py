@@ -68,7 +68,7 @@ def test_the_reported_rules_are_refused_with_where_and_nothing_saved(api, rule, 
     assert api("GET", "/v1/segments")[1]["segments"] == []
 
 
-@pytest.mark.parametrize("depth", [21, 60, 400])
+@pytest.mark.parametrize("depth", [21, 60, 400, 1000, 5000])
 def test_json_nested_beyond_any_parser_is_refused(api, depth):
     for path, body in (("/v1/segments/preview", '{"rule": %s}'), ("/v1/segments", '{"name": "x", "rule": %s}')):
         status, answer = api("POST", path, body % nested_text(depth))

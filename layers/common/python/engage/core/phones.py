@@ -5,22 +5,58 @@ from __future__ import annotations
 import phonenumbers
 
 from engage.core import timezones
-from engage.core.errors import Invalid
+from engage.core.errors import EngageError
 
 
-def to_wa_id(raw: str) -> str:
-    """'+49 151 2345 6789' or '4915123456789' -> '4915123456789'. Raises Invalid."""
+class PhoneRefused(EngageError):
+    """A phone number that cannot be read as one person's number (the same 422 as body validation)."""
+
+    status = 422
+    code = "invalid_phone"
+
+
+def is_region(code: str) -> bool:
+    """True for an ISO 3166 region phonenumbers knows a numbering plan for ('DE', 'US')."""
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
+def to_wa_id(raw: str, default_country: str | None = None) -> str:
+    """'+49 151 2345 6789', '0049 151…', '4915123456789' -> '4915123456789'. Raises PhoneRefused.
+
+    A number in national form ('015123456789': a leading 0, which no country code has) is read in
+    `default_country` (an ISO region, e.g. 'DE'); without one it is refused, never guessed. Bare
+    digits are the wa_id form (international only); a written form without '+' ('(415) 555-2671')
+    is read as international first, then in `default_country`.
+    """
     text = raw.strip()
     if not text:
-        raise Invalid("phone number is empty", code="invalid_phone")
-    candidate = text if text.startswith("+") else "+" + text.lstrip("0")
-    try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException as error:
-        raise Invalid(f"not a phone number with a country code: {raw!r}", code="invalid_phone") from error
-    if not phonenumbers.is_valid_number(number):
-        raise Invalid(f"not a valid phone number: {raw!r}", code="invalid_phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+        raise PhoneRefused("phone number is empty", code="invalid_phone")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    digits_only = "".join(c for c in text if c.isdigit())
+    candidates: list[tuple[str, str | None]] = []
+    if text.startswith("+"):
+        candidates.append((text, None))
+    else:
+        if not digits_only.startswith("0"):
+            candidates.append(("+" + text, None))
+        # Bare digits without a leading 0 are the wa_id form: never re-read in the default country.
+        if default_country and (digits_only.startswith("0") or not text.isdigit()):
+            candidates.append((text, default_country))
+        elif digits_only.startswith("0"):
+            raise PhoneRefused(
+                f"{raw!r} is a national number: give it with its country code (+49 151 …), "
+                "or set ENGAGE_DEFAULT_COUNTRY",
+                code="phone_needs_country",
+            )
+    for candidate, region in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+    raise PhoneRefused(f"not a phone number: {raw!r} (give it with its country code, +49 151 …)", code="invalid_phone")
 
 
 def region_of(wa_id: str) -> str | None:

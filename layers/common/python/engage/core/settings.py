@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SettingsError(RuntimeError):
@@ -101,3 +101,30 @@ class AlertSettings(TableSettings):
 class LinkSettings(TableSettings):
     # Public base of `GET /r/{code}` (the API's URL or a short custom domain), e.g. https://go.shop.example
     link_base_url: str = Field(alias="ENGAGE_LINK_BASE_URL")
+
+
+class PhoneSettings(EnvSettings):
+    # ISO region (e.g. "DE") in which a phone number given in national form ("0151 …") is read, by
+    # the API, shop events and imports. Empty: such numbers are refused, never guessed.
+    default_country: str = Field(default="", alias="ENGAGE_DEFAULT_COUNTRY")
+
+    @field_validator("default_country")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        value = value.strip().upper()
+        if value and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"ENGAGE_DEFAULT_COUNTRY={value!r} is not an ISO region with a numbering plan")
+        return value
+
+
+class CursorSettings(EnvSettings):
+    # Key that signs the paging cursors the API hands out. Empty: derived from the shop events secret,
+    # so a deployment has one less secret to provision; set it to rotate cursors on their own.
+    cursor_secret: str = Field(default="", alias="ENGAGE_CURSOR_SECRET")
+    events_webhook_secret: str = Field(default="", alias="EVENTS_WEBHOOK_SECRET")
+
+    @property
+    def key(self) -> bytes:
+        return (self.cursor_secret or "cursor:" + self.events_webhook_secret).encode()

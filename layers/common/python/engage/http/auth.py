@@ -59,6 +59,7 @@ def admin(request: Request) -> str:
 
 
 # A route declares its role once, as a parameter that is the caller's name:
-# `def list_tags(caller: Marketer)`. Powertools resolves it after validating the request.
+# `def list_tags(caller: Marketer)`. The resolver reads that declaration into its role table and
+# checks it before the body is parsed (engage.http.resolver); Powertools then resolves the name.
 Marketer = Annotated[str, Depends(marketer)]
 Admin = Annotated[str, Depends(admin)]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from engage import wiring
 from engage.core.errors import Invalid, NotFound
-from engage.core.phones import to_wa_id
+from engage.core.phones import PhoneRefused, to_wa_id
 from engage.core.time import iso, utcnow
 from engage.core.timezones import IanaZone
-from engage.core.types import UserId
+from engage.core.types import MAX_ATTRIBUTES, Attributes, UserId
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, clean, resolve_customer
 from engage.http.auth import Admin, Marketer
@@ -22,14 +23,33 @@ from engage.tagging.service import customer_tags
 router = APIGatewayHttpRouter()
 
 
+PHONE_CHARACTERS = frozenset("+0123456789 -().")
+
+
+def phone_ref(ref: str) -> str | None:
+    """The wa_id a reference names when it is written as a phone number ('+49 151 …', '4915…')."""
+    if not ref or not set(ref) <= PHONE_CHARACTERS or not any(c.isdigit() for c in ref):
+        return None
+    if ref.isdigit() and not ref.startswith("0"):
+        return ref  # the wa_id form, looked up as it is
+    try:
+        return to_wa_id(ref, wiring.customers.default_country())
+    except PhoneRefused as refused:
+        if refused.code == "phone_needs_country":
+            raise
+        return ref if ref.isdigit() else None  # not a valid number: nobody has it
+
+
 def find_customer(store: CustomerStore, ref: str) -> Customer:
-    """`ref` is a wa_id (digits), a user_id (BSUID) or the internal id (c_...)."""
-    ref = clean(ref) or ""
+    """`ref` is a phone number or wa_id ('+49 151 2345 6789', '%2B49…', '4915…'), a user_id (BSUID)
+    or the internal id (c_...)."""
+    ref = clean(unquote(ref)) or ""
     customer_id = None
     if ref.startswith("c_"):
         customer_id = ref
-    elif ref.isdigit():
-        customer_id = store.find_id(wa_id=ref)
+    elif set(ref) <= PHONE_CHARACTERS:
+        wa_id = phone_ref(ref)
+        customer_id = store.find_id(wa_id=wa_id) if wa_id else None
     elif ref:
         customer_id = store.find_id(user_id=ref)
     customer = store.get(customer_id) if customer_id else None
@@ -57,20 +77,21 @@ def get_customer(ref: str, caller: Marketer) -> CustomerOut:
 class CustomerIn(BaseModel):
     """Create or update a customer by phone (E.164 with country code) and/or business-scoped user id."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `"marketing_consent": "yes"` (or "true") is refused, never read as consent.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     phone: str | None = Field(default=None, max_length=32)
     user_id: UserId | None = None
     name: str | None = Field(default=None, max_length=200)
-    marketing_consent: bool | None = None
-    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    marketing_consent: StrictBool | None = None
+    attributes: Attributes = Field(default_factory=dict)
     timezone: IanaZone | None = Field(default=None, description="The customer's own IANA zone, e.g. Europe/Moscow")
 
 
 class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    marketing: bool
+    marketing: StrictBool
     source: str = Field(default="api", min_length=1, max_length=60)
 
 
@@ -78,13 +99,31 @@ def consent_fields(marketing: bool, source: str, now_iso: str) -> dict:
     return {"consent": {"marketing": marketing, "updated_at": now_iso, "source": source}}
 
 
+class Unprocessable(Invalid):
+    status = 422
+
+
+def find_existing(store: CustomerStore, *, wa_id: str | None, user_id: str | None) -> Customer | None:
+    customer_id = (store.find_id(user_id=user_id) if user_id else None) or (
+        store.find_id(wa_id=wa_id) if wa_id else None
+    )
+    return store.get(customer_id) if customer_id else None
+
+
 @router.post("/v1/customers")
 def upsert_customer(body: CustomerIn, caller: Marketer) -> Response[dict]:
     if not body.phone and not body.user_id:
         raise Invalid("give a phone number or a user_id", code="missing_identity")
     now = utcnow()
-    wa_id = to_wa_id(body.phone) if body.phone else None
+    wa_id = to_wa_id(body.phone, wiring.customers.default_country()) if body.phone else None
     store = wiring.customers.repository()
+    existing = find_existing(store, wa_id=wa_id, user_id=body.user_id)
+    if existing is not None and len({**existing.attributes, **body.attributes}) > MAX_ATTRIBUTES:
+        raise Unprocessable(
+            f"a customer keeps at most {MAX_ATTRIBUTES} attributes; this one would have "
+            f"{len({**existing.attributes, **body.attributes})}",
+            code="too_many_attributes",
+        )
     customer, created = resolve_customer(store, wa_id=wa_id, user_id=body.user_id, name=body.name, now=now)
     fields: dict = {}
     if body.name:

@@ -37,6 +37,12 @@ def post_event() -> Response[dict]:
         verify_signature(header, raw, wiring.inbound.events_secrets())
     else:
         require(event, "marketer")
-    result = record_shop_event(wiring.customers.repository(), wiring.inbound.shop_events(), parse_event(raw), utcnow())
+    result = record_shop_event(
+        wiring.customers.repository(),
+        wiring.inbound.shop_events(),
+        parse_event(raw),
+        utcnow(),
+        default_country=wiring.customers.default_country(),
+    )
     status = 200 if result["duplicate"] else 202
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result)

@@ -1,12 +1,40 @@
-"""The API's resolver and its one place that maps errors to `{"error": {"code", "message"}}`."""
+"""The API's resolver and its one place that maps errors to `{"error": {"code", "message"}}`.
+
+Before a route's body is parsed or validated, two gates run in this order:
+
+1. the route's role: a route declares it once, as a `caller: Marketer` (or `Admin`) parameter; the
+   resolver reads that declaration into its role table and checks the caller's groups first, so an
+   unknown caller gets 401 and a marketer on an admin route 403, whatever the body holds;
+2. the body: JSON only (`application/json`, UTF-8), parseable, and holding only encodable text.
+   Anything else is a 415 or 400 in the error shape, never a 500 further down.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import inspect
+import json
+import typing
+from collections.abc import Callable
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engage.core.errors import EngageError
 from engage.core.observability import logger
+from engage.http import auth
+
+MAX_BODY_DEPTH = 64  # nesting of objects and arrays in a request body
+
+
+class UnsupportedMediaType(EngageError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Response:
@@ -24,8 +52,113 @@ def describe_validation(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def build_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+# ---------------------------------------------------------------------------- role table
+_ROLE_CHECKS: dict[Callable[..., Any], Callable[[APIGatewayProxyEventV2], str]] = {
+    auth.marketer: lambda event: auth.require(event, "marketer"),
+    auth.admin: lambda event: auth.require(event, "admin"),
+}
+_role_table: dict[Callable[..., Any], Callable[[APIGatewayProxyEventV2], str] | None] = {}
+
+
+def route_role(func: Callable[..., Any]) -> Callable[[APIGatewayProxyEventV2], str] | None:
+    """The role check a route declares through its `Marketer`/`Admin` parameter (None: open route)."""
+    if func not in _role_table:
+        check = None
+        hints = typing.get_type_hints(func, include_extras=True)
+        for name in inspect.signature(func).parameters:
+            for meta in getattr(hints.get(name), "__metadata__", ()):
+                if isinstance(meta, Depends) and meta.dependency in _ROLE_CHECKS:
+                    check = _ROLE_CHECKS[meta.dependency]
+        _role_table[func] = check
+    return _role_table[func]
+
+
+# ---------------------------------------------------------------------------- body gate
+def check_body(event: APIGatewayProxyEventV2) -> None:
+    """Raises a 415 or 400 EngageError unless the body is absent or UTF-8 JSON with encodable text."""
+    body = event.body
+    headers = event.raw_event.get("headers")
+    if headers is None:
+        headers = event.raw_event["headers"] = {}
+    names = [k for k in headers if k.lower() == "content-type"]
+    declared = ", ".join(str(headers[k]) for k in names).strip()
+    if declared and body:
+        media, *params = [p.strip() for p in declared.split(";")]
+        if media.lower() != "application/json":
+            raise UnsupportedMediaType(f"send the body as application/json, not {declared[:80]!r}")
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                raise UnsupportedMediaType("send the body as UTF-8 (charset=utf-8)")
+    for name in names:  # one spelling for the validation that follows
+        del headers[name]
+    headers["content-type"] = "application/json"
+    if not body:
+        return
+    try:
+        raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode("utf-8")
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeError) as error:
+        raise EngageError("the body is not UTF-8 text", code="invalid_body") from error
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise EngageError("the body is not JSON", code="invalid_json") from error
+    check_values(parsed)
+
+
+def check_values(value: Any) -> None:
+    """Refuses lone surrogates (`"\\udb39"`: no UTF-8 form, unstorable) in any key or string, and
+    nesting deeper than MAX_BODY_DEPTH. Iterative, so no body can exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise EngageError(f"the body nests deeper than {MAX_BODY_DEPTH} levels", code="invalid_body")
+        if isinstance(item, str):
+            texts: list[str] = [item]
+        elif isinstance(item, dict):
+            texts = list(item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            texts = []
+            stack.extend((v, depth + 1) for v in item)
+        else:
+            continue
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise EngageError("the body holds a lone surrogate (\\ud800-\\udfff)", code="invalid_body") from error
+
+
+class EngageResolver(APIGatewayHttpResolver):
+    """Runs the role and body gates after routing and before the route's validation."""
+
+    check_bodies = True
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> Any:
+        try:
+            event = self.current_event
+            check = route_role(route.func)
+            if check is not None:
+                check(event)
+            if self.check_bodies:
+                check_body(event)
+        except EngageError as error:
+            logger.info("request refused", extra={"code": error.code, "status": error.status})
+            return self._response_builder_class(
+                response=error_response(error.status, error.code, error.message, error.details),
+                serializer=self._serializer,
+                route=route,
+            )
+        return super()._call_route(route, route_arguments)
+
+
+def build_resolver(*, check_bodies: bool = True) -> APIGatewayHttpResolver:
+    """`check_bodies=False` for the WhatsApp webhook, which keeps any body Meta signed (docs/webhook.md)."""
+    app = EngageResolver(enable_validation=True)
+    app.check_bodies = check_bodies
 
     @app.exception_handler(EngageError)
     def _engage_error(error: EngageError) -> Response:

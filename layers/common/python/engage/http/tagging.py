@@ -19,6 +19,7 @@ from engage import wiring
 from engage.core.errors import Invalid, NotFound
 from engage.core.time import parse_iso, utcnow
 from engage.http.auth import Admin, Marketer
+from engage.http.cursors import seal, unseal
 from engage.http.customers import find_customer
 from engage.tagging import service as tagging
 from engage.tagging.catalog import TagDefinition, TagIn, TagPatch, health_report, normalise_tag
@@ -124,10 +125,11 @@ def tag_log(caller: Marketer) -> TagLogOut:
         raise Invalid("limit must be between 1 and 500", code="bad_query")
     if not (LOG_YEARS[0] <= since.year and until.year <= LOG_YEARS[1]):  # the log is read day by day
         raise Invalid(f"since and until must fall in the years {LOG_YEARS[0]}-{LOG_YEARS[1]}", code="bad_query")
+    scope = f"tags/log|{customer_id or ''}|{tag or ''}"
     rows, cursor = wiring.tagging.log().entries(
-        since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=query("cursor")
+        since=since, until=until, tag=tag, customer_id=customer_id, limit=limit, cursor=unseal(query("cursor"), scope)
     )
-    return TagLogOut(entries=rows, cursor=cursor)
+    return TagLogOut(entries=rows, cursor=seal(cursor, scope))
 
 
 @router.post("/v1/tags/bulk")
@@ -159,7 +161,7 @@ def delete_tag(name: str, caller: Admin) -> Response[dict]:
 
 # ---------------------------------------------------------------------------- one customer's tags
 class HandTagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     tag: str = Field(min_length=3, max_length=120)
     reason: str = Field(default="", max_length=300)
 

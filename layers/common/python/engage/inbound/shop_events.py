@@ -20,6 +20,7 @@ from engage.core.errors import EngageError, Invalid, Unauthorized
 from engage.core.phones import to_wa_id
 from engage.core.time import iso
 from engage.core.timezones import IanaZone
+from engage.core.types import MAX_ATTRIBUTES, Attributes
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, resolve_customer
 from engage.inbound.ports import ShopEventWriter
@@ -90,7 +91,7 @@ class ProductViewed(Strict):
 class CustomerUpserted(Strict):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
-    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    attributes: Attributes = Field(default_factory=dict)
     timezone: IanaZone | None = None  # the customer's own zone (IANA), when the shop knows it
 
 
@@ -201,16 +202,36 @@ def parse_event(raw: bytes) -> Any:
         raise Unprocessable("; ".join(parts)) from error
 
 
-def identities(identity: Identity) -> tuple[str | None, str | None]:
-    wa_id = identity.wa_id or (to_wa_id(identity.phone) if identity.phone else None)
+def identities(identity: Identity, default_country: str | None = None) -> tuple[str | None, str | None]:
+    wa_id = identity.wa_id or (to_wa_id(identity.phone, default_country) if identity.phone else None)
     if not wa_id and not identity.user_id:
         raise Invalid("customer needs a wa_id, phone or user_id", code="validation_error")
     return wa_id, identity.user_id
 
 
-def record_shop_event(store: CustomerStore, writer: ShopEventWriter, event: Any, now: datetime) -> dict[str, Any]:
-    """Stores the event once in the customer's history; returns what happened."""
-    wa_id, user_id = identities(event.customer)
+def refuse_too_many_attributes(
+    store: CustomerStore, wa_id: str | None, user_id: str | None, data: CustomerUpserted
+) -> None:
+    """Before anything is written: the merged attributes of a known customer stay within the bound."""
+    customer_id = (store.find_id(user_id=user_id) if user_id else None) or (
+        store.find_id(wa_id=wa_id) if wa_id else None
+    )
+    customer = store.get(customer_id) if customer_id else None
+    known = customer.attributes if customer else {}
+    merged = {**known, **data.attributes, **({"email": data.email} if data.email else {})}
+    if len(merged) > MAX_ATTRIBUTES:
+        raise Unprocessable(f"data.attributes: a customer keeps at most {MAX_ATTRIBUTES} attributes")
+
+
+def record_shop_event(
+    store: CustomerStore, writer: ShopEventWriter, event: Any, now: datetime, *, default_country: str | None = None
+) -> dict[str, Any]:
+    """Stores the event once in the customer's history; returns what happened.
+
+    `default_country` is where a phone number in national form is read (None: refused)."""
+    wa_id, user_id = identities(event.customer, default_country)
+    if isinstance(event, CustomerUpsertedEvent):
+        refuse_too_many_attributes(store, wa_id, user_id, event.data)
     occurred = event.occurred_at or now
     at = iso(occurred)
     customer, created = resolve_customer(store, wa_id=wa_id, user_id=user_id, name=event.customer.name, now=occurred)

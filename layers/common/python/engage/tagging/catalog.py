@@ -124,7 +124,7 @@ def dimension_of(name: str) -> Dimension:
 class TagIn(BaseModel):
     """POST /v1/tags."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=3, max_length=120)
     kind: TagKind = "static"
     description: str = Field(default="", max_length=500)
@@ -133,7 +133,7 @@ class TagIn(BaseModel):
 class TagPatch(BaseModel):
     """PATCH /v1/tags/{name}: rename and/or describe."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str | None = Field(default=None, min_length=3, max_length=120)
     description: str | None = Field(default=None, max_length=500)
     reason: str = Field(default="", max_length=300)

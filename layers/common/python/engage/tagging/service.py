@@ -291,7 +291,7 @@ def hand_change(
 
 
 class BulkFilter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     all_of: list[str] = Field(default_factory=list, max_length=10)
     any_of: list[str] = Field(default_factory=list, max_length=10)
     none_of: list[str] = Field(default_factory=list, max_length=10)
@@ -301,7 +301,7 @@ class BulkFilter(BaseModel):
 class BulkIn(BaseModel):
     """POST /v1/tags/bulk: who (filter), then add and/or remove static tags."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     filter: BulkFilter
     add: list[str] = Field(default_factory=list, max_length=10)
     remove: list[str] = Field(default_factory=list, max_length=10)

@@ -12,6 +12,7 @@ from engage.adapters.dynamo.table import SDK_CONFIG, Table
 from engage.core.settings import (
     AlertSettings,
     ApiSettings,
+    CursorSettings,
     LinkSettings,
     QueueSettings,
     TableSettings,
@@ -33,6 +34,11 @@ def queue_settings() -> QueueSettings:
 @lru_cache
 def api_settings() -> ApiSettings:
     return ApiSettings.from_env()
+
+
+@lru_cache
+def cursor_settings() -> CursorSettings:
+    return CursorSettings.from_env()
 
 
 @lru_cache

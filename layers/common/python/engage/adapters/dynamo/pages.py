@@ -24,9 +24,12 @@ def decode_cursor(cursor: str | None) -> Any:
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as error:
-        raise Invalid("cursor is not one this API returned", code="bad_cursor") from error
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, RecursionError) as error:
+        raise Invalid("cursor is not one this API returned", code="invalid_cursor") from error
+    if not isinstance(value, dict):
+        raise Invalid("cursor is not one this API returned", code="invalid_cursor")
+    return value
 
 
 def query_page(
