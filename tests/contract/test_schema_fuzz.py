@@ -25,7 +25,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from local.runtime import LocalRuntime
 from tests.conftest import ADMIN_TOKEN, MARKETER_TOKEN, ROOT
 from tests.contract.figures import figures_path
-from tests.contract.wsgi import RuntimeApp, ServerError
+from tests.contract.wsgi import RuntimeApp
 
 pytestmark = pytest.mark.contract
 
@@ -44,12 +44,6 @@ CHECKS = [
 TOKENS = [ADMIN_TOKEN, MARKETER_TOKEN]
 COVERED: set[str] = set()
 MISMATCHES: list[str] = []
-
-# 5xx classes whose fix belongs to another part of the hardening work (owner, what). A test that
-# fails only with these is reported as xfail naming them, so the run stays useful until they land;
-# remove an entry once its fix is merged (the test then passes, or fails loudly on anything else).
-KNOWN_ELSEWHERE: dict[str, str] = {}
-
 
 # Phone numbers a client really sends: a generated body reaches the checks behind the phone number
 # only when the number parses, so half the customer bodies carry one of these.
@@ -97,33 +91,6 @@ def runtime() -> Iterator[LocalRuntime]:
     )
 
 
-@pytest.fixture(autouse=True)
-def known_failures_only(request: pytest.FixtureRequest) -> None:
-    """Marks where this test's requests start, for the report hook in conftest."""
-    request.node.stash[START] = (len(APP.tally.server_errors), len(MISMATCHES))
-
-
-START = pytest.StashKey[tuple[int, int]]()
-
-
-def owner_of(error: ServerError) -> str | None:
-    found = f"{error.failure} at {error.where}"
-    return next((owner for text, owner in KNOWN_ELSEWHERE.items() if text in found), None)
-
-
-def known_reason(item: pytest.Item, failed: bool) -> str | None:
-    """Why a passing test counts as xfail: it met 5xx, every one of a known class (the test body lets
-    those through and goes on fuzzing). A failed test stays failed."""
-    errors_from, _ = item.stash.get(START, (0, 0))
-    errors = APP.tally.server_errors[errors_from:]
-    if failed or not errors:
-        return None
-    owners = {owner_of(error) for error in errors}
-    if None in owners:
-        return None
-    return "known 5xx, fixed elsewhere: " + "; ".join(sorted(o for o in owners if o))
-
-
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -135,10 +102,7 @@ def known_reason(item: pytest.Item, failed: bool) -> str | None:
 def test_every_operation_answers_as_documented_and_never_5xx(case: Any) -> None:
     COVERED.add(case.operation.label)
     token = TOKENS[APP.tally.requests % 2]  # admins and marketers alike: a marketer's 403 is documented too
-    errors_before = len(APP.tally.server_errors)
     response = case.call(headers={"authorization": f"Bearer {token}"})
-    if len(APP.tally.server_errors) > errors_before and owner_of(APP.tally.server_errors[-1]):
-        return  # a known class (KNOWN_ELSEWHERE): counted, reported as xfail, and the fuzzing goes on
     try:
         case.validate_response(response, checks=CHECKS)
     except Exception:

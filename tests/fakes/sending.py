@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engage.campaigns.campaign import ACTIVE, Campaign
+from engage.campaigns.campaign import ACTIVE, Campaign, Variant
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig
@@ -340,3 +340,20 @@ class FakeTier:
     def add(self, now: datetime, count: int) -> None:
         hour = now.strftime("%Y-%m-%dT%H")
         self.hours[hour] = self.hours.get(hour, 0) + count
+
+
+def add_campaign(w: World, cid: str = "cmp_1", **kw: Any) -> Campaign:
+    """A running campaign "Winter" (template `winter`, {{name}}) in the world's campaign store."""
+    data: dict[str, Any] = {
+        "id": cid,
+        "name": "Winter",
+        "rule": {"tag": "vip"},
+        "variants": [Variant(template="winter", body=["{{name}}"])],
+        "status": "running",
+        "created_at": iso(T0),
+        "ends_at": iso(T0 + timedelta(days=3)),
+    }
+    data.update(kw)
+    campaign = Campaign(**data)
+    w.campaigns.items[cid] = campaign
+    return campaign

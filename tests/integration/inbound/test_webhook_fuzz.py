@@ -4,8 +4,7 @@ a good message from a new customer still reaches the stream consumers (the tagge
 
 The shapes follow the Cloud API's (entry -> changes -> value with metadata, contacts, messages,
 statuses, errors), with any field replaced by other JSON now and then, odd sender ids, other business
-numbers, lone surrogates and odd timestamps. Content failures the webhook's own hardening owns are
-listed in KNOWN_ELSEWHERE: met, they make the test xfail naming them; anything else fails it.
+numbers, lone surrogates and odd timestamps.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ from tests.contract.wsgi import FailureLog, describe
 from tests.helpers.whatsapp import BUSINESS, WABA_ID
 
 EXAMPLES = int(os.environ.get("ENGAGE_WEBHOOK_FUZZ_EXAMPLES", "30"))
-# failure text -> who fixes it; remove an entry once its fix is merged
-KNOWN_ELSEWHERE: dict[str, str] = {}
 
 json_leaf = st.one_of(
     st.none(),
@@ -168,7 +165,6 @@ def tags_of(runtime: LocalRuntime, wa_id: str) -> list[str]:
 def test_any_signed_notification_is_acknowledged_and_the_next_good_message_is_still_processed(runtime):
     failures = FailureLog()
     logging.getLogger("local.runtime").addHandler(failures)
-    known: set[str] = set()
     counter = iter(range(10**6))
 
     @settings(
@@ -185,11 +181,8 @@ def test_any_signed_notification_is_acknowledged_and_the_next_good_message_is_st
         status = post_webhook(runtime, raw)
         if status >= 500:
             failure, where = describe(failures.last)
-            owner = next((o for text, o in KNOWN_ELSEWHERE.items() if text in failure), None)
-            assert owner is not None, f"webhook answered {status}: {failure} at {where}\n{raw[:2000]!r}"
-            known.add(f"{failure} at {where} ({owner})")
-        else:
-            assert status == 200, raw[:2000]
+            raise AssertionError(f"webhook answered {status}: {failure} at {where}\n{raw[:2000]!r}")
+        assert status == 200, raw[:2000]
         # And a good message after it still goes all the way through the stream consumers
         wa_id = f"4917{next(counter):09d}"
         assert post_webhook(runtime, json.dumps(inbound_text(wa_id, "Gibt es einen Rabatt?")).encode()) == 200
@@ -201,5 +194,3 @@ def test_any_signed_notification_is_acknowledged_and_the_next_good_message_is_st
         check()
     finally:
         logging.getLogger("local.runtime").removeHandler(failures)
-    if known:
-        pytest.xfail("known 5xx classes, fixed elsewhere: " + "; ".join(sorted(known)))

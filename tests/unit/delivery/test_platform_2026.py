@@ -4,7 +4,6 @@ the Marketing Messages API route, no marketing templates to US numbers, HTTP 429
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engage.adapters.whatsapp import WhatsAppClient, address, request_body
-from engage.campaigns.campaign import Campaign, Variant
 from engage.core.settings import WhatsAppSettings
 from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
@@ -22,7 +20,7 @@ from engage.delivery.outbound import GraphError, Outbound, SendResult
 from engage.delivery.policy import decide, endpoint_for
 from engage.delivery.sender import RetryLater
 from engage.delivery.whatsapp_errors import Action, classify
-from tests.fakes.sending import T0, World, world
+from tests.fakes.sending import T0, World, add_campaign, world
 
 SETTINGS = WhatsAppSettings(
     WHATSAPP_ACCESS_TOKEN="token",
@@ -212,20 +210,6 @@ def test_the_sender_retries_a_bare_429_with_backoff_and_the_campaign_keeps_runni
 
 
 # ---------------------------------------------------------------- helpers
-def add_campaign(w: World, cid: str = "cmp_1", **kw) -> Campaign:
-    data = {
-        "id": cid,
-        "name": "Winter",
-        "rule": {"tag": "vip"},
-        "variants": [Variant(template="winter", body=["{{name}}"])],
-        "status": "running",
-        "created_at": iso(T0),
-        "ends_at": iso(T0 + timedelta(days=3)),
-    }
-    data.update(kw)
-    campaign = Campaign(**data)
-    w.campaigns.items[cid] = campaign
-    return campaign
 
 
 def add_customer(w: World, **kw) -> Customer:

@@ -6,29 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from engage.campaigns.campaign import Campaign, Variant
 from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.sender import RetryLater
-from tests.fakes.sending import T0, World, world
-
-
-def campaign(w: World, cid: str = "cmp_1", **kw) -> Campaign:
-    data = {
-        "id": cid,
-        "name": "Winter",
-        "rule": {"tag": "vip"},
-        "variants": [Variant(template="winter", body=["{{name}}"])],
-        "status": "running",
-        "created_at": iso(T0),
-        "ends_at": iso(T0 + timedelta(days=3)),
-    }
-    data.update(kw)
-    c = Campaign(**data)
-    w.campaigns.items[cid] = c
-    return c
+from tests.fakes.sending import T0, World, add_campaign, world
 
 
 def customer(w: World, n: int = 1, **kw) -> Customer:
@@ -45,7 +28,7 @@ def job(c: Customer, cid: str = "cmp_1", body: list[str] | None = None) -> SendJ
 @pytest.fixture
 def w() -> World:
     w = world()
-    campaign(w)
+    add_campaign(w)
     return w
 
 
@@ -197,7 +180,7 @@ def test_request_errors_pause_the_campaign(w, code):
 
 @pytest.mark.parametrize("code", [190, 368, 131048, 132015, 132016, 131031, 131042])
 def test_halt_errors_pause_campaigns_alert_and_park_the_job(w, code):
-    campaign(w, "cmp_2")
+    add_campaign(w, "cmp_2")
     c = customer(w)
     w.whatsapp.script = [code]
     outcome = w.sender.handle(job(c))
@@ -243,7 +226,7 @@ def test_a_missing_variable_skips_with_a_reason_or_uses_the_fallback(w):
     c = customer(w, attributes={})
     outcome = w.sender.handle(job(c, body=["{{name}}", "{{last_product}}"]))
     assert (outcome.action, outcome.reason) == ("refused", "missing_variable:last_product")
-    campaign(w, "cmp_2", fallbacks={"last_product": "our bestsellers"})
+    add_campaign(w, "cmp_2", fallbacks={"last_product": "our bestsellers"})
     assert w.sender.handle(job(c, "cmp_2", body=["{{last_product}}"])).action == "sent"
     assert w.whatsapp.sent[-1][1].body == ["our bestsellers"]
 
@@ -281,7 +264,7 @@ def test_an_unknown_outcome_is_decided_before_the_queue_gives_the_job_to_the_dlq
 
 
 def test_a_job_that_cannot_get_a_slot_in_time_is_requeued_with_a_growing_delay_not_failed(w):
-    campaign(w, rate_per_minute=6)  # one slot every 10 s: far beyond the 8 s a job may wait
+    add_campaign(w, rate_per_minute=6)  # one slot every 10 s: far beyond the 8 s a job may wait
     first, second = customer(w, 1), customer(w, 2)
     assert w.sender.handle(job(first)).action == "sent"
     w.queue.take()

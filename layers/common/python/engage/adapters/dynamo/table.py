@@ -173,22 +173,8 @@ class Table:
         values: dict | None = None,
     ) -> bool:
         """Writes the item. With `if_absent` (or a condition) returns False when the check fails."""
-        kwargs: dict[str, Any] = {"Item": to_dynamo(item)}
-        if if_absent:
-            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
-        elif condition:
-            kwargs["ConditionExpression"] = condition
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if values:
-            kwargs["ExpressionAttributeValues"] = to_dynamo(values)
-        try:
-            self._table.put_item(**kwargs)
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        condition = "attribute_not_exists(pk)" if if_absent else condition
+        return _conditional(self._table.put_item, {"Item": to_dynamo(item)}, condition, names, values)
 
     def update(
         self, pk: str, sk: str, update: Update, *, condition: str | None = None, return_new: bool = False
@@ -240,20 +226,7 @@ class Table:
         self, pk: str, sk: str, *, condition: str | None = None, names: dict | None = None, values: dict | None = None
     ) -> bool:
         """Deletes the item; with a condition, returns False (and deletes nothing) when the check fails."""
-        kwargs: dict[str, Any] = {"Key": {"pk": pk, "sk": sk}}
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if values:
-            kwargs["ExpressionAttributeValues"] = to_dynamo(values)
-        try:
-            self._table.delete_item(**kwargs)
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _conditional(self._table.delete_item, {"Key": {"pk": pk, "sk": sk}}, condition, names, values)
 
     # ---------------------------------------------------------------- queries
     def query(
@@ -413,3 +386,22 @@ class Table:
                     return False
             raise
         return True
+
+
+def _conditional(
+    call: Callable[..., Any], kwargs: dict[str, Any], condition: str | None, names: dict | None, values: dict | None
+) -> bool:
+    """One PutItem or DeleteItem under an optional condition: False (and nothing written) when it fails."""
+    if condition:
+        kwargs["ConditionExpression"] = condition
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    if values:
+        kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
