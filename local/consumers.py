@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -295,6 +296,7 @@ class StreamConsumer:
     stats: Stats = field(default_factory=Stats)
     sent_to_failure: int = 0
     position: int | None = None  # the next sequence number this consumer reads (None: not read yet)
+    tumbling_window: int = 0  # seconds; > 0: events carry shardId, window and state as Lambda's do
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -353,7 +355,7 @@ class StreamConsumer:
     def _invoke(self, batch: list[dict[str, Any]], stats: Stats) -> int | None:
         """Index of the first failed record in `batch`, or None when all succeeded."""
         try:
-            result = self.function.invoke({"Records": batch})
+            result = self.function.invoke(self._event(batch))
         except Exception:
             log.exception("%s: handler raised on a batch of %d", self.name, len(batch))
             stats.errors += 1
@@ -365,6 +367,20 @@ class StreamConsumer:
             return None
         positions = [i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed]
         return min(positions) if positions else 0
+
+    def _event(self, batch: list[dict[str, Any]]) -> dict[str, Any]:
+        event: dict[str, Any] = {"Records": batch}
+        if self.tumbling_window > 0:
+            start = int(time.time()) // self.tumbling_window * self.tumbling_window
+            event.update(
+                shardId=next(iter(self._iterators), "shardId-local"),
+                eventSourceARN=self.stream_arn,
+                window={"start": _iso(start), "end": _iso(start + self.tumbling_window)},
+                state={},
+                isFinalInvokeForWindow=False,
+                isWindowTerminatedEarly=False,
+            )
+        return event
 
     def _retry_or_give_up(self, batch: list[dict[str, Any]], failed_from: int) -> None:
         del self._pending[:failed_from]  # checkpoint: everything before the first failure is done
@@ -454,6 +470,7 @@ def consumers_from_template(
                     bisect=bool(props.get("BisectBatchOnFunctionError", False)),
                     on_failure=(sqs, arn_to_url[destination]) if destination in arn_to_url else None,
                     starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+                    tumbling_window=int(props.get("TumblingWindowInSeconds", 0)),
                     **common,
                 )
             )

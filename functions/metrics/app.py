@@ -1,10 +1,13 @@
-"""Counts send-item transitions from the table's stream, exactly once (partial batch failures)."""
+"""Counts send-item transitions from the table's stream: one write per counter per batch, exactly once.
+
+The event source has a tumbling window, so every event names its stream shard (`shardId`); the
+counters store that shard's position with the batch's counts (docs/metrics.md, "Exactly once").
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,32 +15,47 @@ from engage import wiring
 from engage.adapters.dynamo.streams import send_item_change
 from engage.core import telemetry
 from engage.core.observability import logger, metrics, tracer
-from engage.metrics.counters import count_record
+from engage.core.time import utcnow
+from engage.metrics.counters import BatchCount, StreamChange, count_batch, stream_change
 from engage.metrics.ports import CounterStore
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Without a tumbling window Lambda does not say which shard a batch comes from: then the stream
+# is taken as one lane (right for a one-shard stream, as locally and in tests).
+WHOLE_STREAM = "stream"
 
 
-def record_handler(record: DynamoDBRecord, store: CounterStore) -> list[str]:
-    stream = record.dynamodb
-    if stream is None:
-        return []
-    change = send_item_change(stream.old_image, stream.new_image)
-    old, new = change or (None, None)
-    counted, replayed = count_record(store, old, new, stream.approximate_creation_date_time)
-    telemetry.count(telemetry.COUNTED_TRANSITIONS, len(counted))
-    telemetry.count(telemetry.REPLAYED_TRANSITIONS, replayed)
-    return counted
+def stream_changes(records: list[dict[str, Any]]) -> list[StreamChange]:
+    found = []
+    for raw in records:
+        record = DynamoDBRecord(raw)
+        stream = record.dynamodb
+        if stream is None or stream.sequence_number is None:
+            continue
+        change = send_item_change(stream.old_image, stream.new_image)
+        old, new = change or (None, None)
+        found.append(stream_change(stream.sequence_number, old, new, stream.approximate_creation_date_time))
+    return found
 
 
-def count(record: DynamoDBRecord) -> list[str]:
-    """One record, counted into the table (a new counter store per record: see wiring.metrics.counters)."""
-    return record_handler(record, wiring.metrics.counters())
+def lane_of(event: dict[str, Any]) -> str:
+    return str(event.get("shardId") or WHOLE_STREAM)
+
+
+def handle(event: dict[str, Any], store: CounterStore) -> dict[str, Any]:
+    result: BatchCount = count_batch(store, lane_of(event), stream_changes(event.get("Records") or []), utcnow())
+    telemetry.count(telemetry.COUNTED_TRANSITIONS, result.counted)
+    telemetry.count(telemetry.REPLAYED_TRANSITIONS, result.replayed)
+    # Lambda checkpoints before the first failed record and retries from it: the runs before it are
+    # written with their position, so the retry skips them.
+    failures = [{"itemIdentifier": result.failed_at}] if result.failed_at else []
+    response: dict[str, Any] = {"batchItemFailures": failures}
+    if "window" in event:
+        response["state"] = {}  # a tumbling window's invocation must answer with a state
+    return response
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    # A batch that fails entirely raises (the default), so Lambda bisects it and retries.
-    return process_partial_response(event=event, record_handler=count, processor=processor, context=context)
+    return handle(event, wiring.metrics.counters())

@@ -9,34 +9,54 @@ import pytest
 
 from engage.adapters.dynamo.streams import send_item_change
 from engage.core.time import parse_iso
-from engage.metrics.counters import CountedChange, Transition, add_up, breakdown, change_of, count_change, transitions
+from engage.metrics.counters import (
+    BatchCount,
+    StreamChange,
+    Transition,
+    add_up,
+    breakdown,
+    change_of,
+    count_batch,
+    position_value,
+    tally,
+    transitions,
+)
 from tests.helpers.send_streams import lifecycle, send_item
 
 NOW = parse_iso("2026-11-23T12:00:00Z")
 
 
 class FakeCounterStore:
-    """The CounterStore port in memory: a marker set and counters by (scope, attribute)."""
+    """The CounterStore port in memory: each lane's position and counters by (scope, attribute),
+    written together per batch as the DynamoDB adapter's transaction does."""
 
     def __init__(self) -> None:
-        self.marks: set[tuple[str, str, str]] = set()
+        self.positions: dict[str, int] = {}
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.writes = 0
 
-    def apply(self, change: CountedChange, now) -> list[str]:
-        counted = []
-        for transition in change.transitions:
-            mark = (change.customer_id, change.send_key, transition.metric)
-            if mark in self.marks:
-                continue
-            self.marks.add(mark)
-            counted.append(transition.metric)
-            for attribute in transition.attributes():
-                self.counts[(f"campaign:{change.campaign_id}", attribute)] += 1
-                self.counts[(f"day:{change.day}:{change.segment_id}", attribute)] += 1
-        return counted
+    def apply_batch(self, lane: str, records: list[StreamChange], now) -> BatchCount:
+        result = BatchCount()
+        applied = self.positions.get(lane)
+        fresh = [r for r in records if applied is None or position_value(r.position) > applied]
+        result.replayed = sum(len(r.change.transitions) for r in records if r.change and r not in fresh)
+        changes = [r.change for r in fresh if r.change]
+        for key, attributes in tally(changes).items():
+            self.writes += 1
+            for attribute, n in attributes.items():
+                self.counts[(f"campaign:{key.campaign_id}", attribute)] += n
+                self.counts[(f"day:{key.day}:{key.segment_id}", attribute)] += n
+        if fresh:
+            self.positions[lane] = position_value(fresh[-1].position)
+        result.counted = sum(len(c.transitions) for c in changes)
+        return result
 
     def campaign(self, campaign_id: str = "cmp_1") -> dict[str, int]:
         return {attr: n for (scope, attr), n in self.counts.items() if scope == f"campaign:{campaign_id}"}
+
+
+def as_stream(pairs, start: int = 1) -> list[StreamChange]:
+    return [StreamChange(str(start + i), change_of(old, new, NOW)) for i, (old, new) in enumerate(pairs)]
 
 
 def metrics_of(old, new) -> list[str]:
@@ -99,25 +119,40 @@ def test_cohort_day_is_the_send_day_even_for_a_late_read():
     assert change_of(None, refused, NOW).day == "2026-11-23"  # no own time: the change's time
 
 
-def test_replays_duplicates_and_shuffled_order_count_exactly_once():
-    # Given 30 recipients whose changes arrive twice, in a shuffled order, plus a full replay
+def test_replays_in_any_batch_boundaries_count_exactly_once():
+    # Given 30 recipients' changes on one shard (each send's changes in order, sends interleaved)
     store = FakeCounterStore()
-    changes = [pair for i in range(30) for pair in lifecycle(f"c_{i}")]
-    stream = changes * 2
-    random.Random(7).shuffle(stream)
-    # When every change is counted, then the whole stream again
-    for old, new in stream + stream:
-        count_change(store, old, new, at=NOW)
-    # Then each recipient counts once per metric
+    queues = [lifecycle(f"c_{i}") for i in range(30)]
+    rng = random.Random(7)
+    pairs = []
+    while any(queues):
+        pairs.append(rng.choice([q for q in queues if q]).pop(0))
+    stream = as_stream(pairs)
+    # When it is counted in batches of 10, then replayed in batches of 3, 16 and whole
+    for size in (10, 3, 16, len(stream)):
+        for i in range(0, len(stream), size):
+            count_batch(store, "shard-1", stream[i : i + size], NOW)
+    # Then each recipient counts once per metric, and a batch wrote each of its counters once
     assert store.campaign() == {"sent": 30, "delivered": 30, "read": 30}
+    assert store.writes <= len(stream) // 10  # one counter write (at most) per first-pass batch; replays write none
+
+
+def test_a_replayed_batch_reports_its_transitions_as_replayed():
+    store = FakeCounterStore()
+    batch = as_stream(lifecycle("c_1"))
+    assert count_batch(store, "shard-1", batch, NOW).counted == 3
+    again = count_batch(store, "shard-1", batch, NOW)
+    assert (again.counted, again.replayed) == (0, 3)
 
 
 def test_a_state_that_comes_back_counts_once():
+    # The sender carries `deferred_once` onto later writes of a send it deferred
     store = FakeCounterStore()
     intent = send_item("c_1")
-    deferred = {**intent, "state": "deferred", "reason": "quiet_hours"}
-    for old, new in [(intent, deferred), (deferred, intent), (intent, deferred)]:
-        count_change(store, old, new, at=NOW)
+    deferred = {**intent, "state": "deferred", "reason": "quiet_hours", "deferred_once": True}
+    retried = {**intent, "deferred_once": True}
+    pairs = [(intent, deferred), (deferred, retried), (retried, {**deferred, "reason": "pair_limit"})]
+    count_batch(store, "shard-1", as_stream(pairs), NOW)
     assert store.campaign()["deferred"] == 1
 
 

@@ -179,6 +179,7 @@ class Sender:
             segment_id=campaign.segment_id if campaign else None,
             state="deferred",
             pair_retries=current.pair_retries if current else 0,
+            deferred_once=True if current and (current.deferred_once or current.state == "deferred") else None,
         )
 
     @staticmethod
@@ -207,6 +208,7 @@ class Sender:
         item = base.model_copy(
             update={
                 "state": "deferred",
+                "deferred_once": True,
                 "reason": reason,
                 "release_at": None if short else iso(until),
                 "job": None if short else job.model_dump(mode="json"),
@@ -225,6 +227,7 @@ class Sender:
         item = base.model_copy(
             update={
                 "state": "deferred",
+                "deferred_once": True,
                 "reason": reason,
                 "parked": True,
                 "job": job.model_dump(mode="json"),

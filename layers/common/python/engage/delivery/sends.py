@@ -46,6 +46,7 @@ class SendItem(BaseModel):
     fbtrace_id: str | None = None
     retryable: bool | None = None
     pair_retries: int = 0
+    deferred_once: bool | None = None  # deferred at least once: counted as one deferral, whatever follows
     updated_at: str | None = None
 
 

@@ -2,14 +2,16 @@
 
 A send item changes many times (intent, sent, delivered, read, replied, clicked, ...). The metrics
 function sees every change on the table's stream with both images. A metric counts when its
-predicate turns true: false in the old image, true in the new one. The storage adapter then
-counts each (send, metric) at most once, whatever the replays, retries or duplicate statuses
-(see docs/metrics.md). Nothing here talks to AWS.
+predicate turns true: false in the old image, true in the new one. A stream batch's changes are
+added up in memory (`tally`) and the storage adapter writes each counter once per batch, with the
+stream position it reached in the same transaction, so a replayed record is skipped and each
+transition counts once (see docs/metrics.md). Nothing here talks to AWS.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,7 +54,9 @@ PREDICATES: dict[str, Callable[[Image], bool]] = {
     "replied": lambda i: _has(i, "replied_at"),
     "clicked": lambda i: _has(i, "clicked_at"),
     "opted_out": lambda i: _has(i, "opted_out_at"),
-    "deferred": lambda i: i.get("state") == "deferred",
+    # Once deferred, always counted as deferred: the sender carries `deferred_once` onto the send's
+    # later writes, so a send deferred again (after an intent) is not a second deferral.
+    "deferred": lambda i: i.get("state") == "deferred" or bool(i.get("deferred_once")),
     "refused": lambda i: i.get("state") == "refused",
 }
 
@@ -149,24 +153,62 @@ def change_of(old: Image | None, new: Image | None, at: datetime) -> CountedChan
     )
 
 
-def count_change(store: CounterStore, old: Image | None, new: Image | None, *, at: datetime) -> list[str]:
-    """Counts one send-item change. Safe to call again with the same change (replays)."""
-    change = change_of(old, new, at)
-    if change is None:
-        return []
-    return store.apply(change, at)
+@dataclass(frozen=True)
+class CounterKey:
+    """The counter items one change adds to: its campaign x day x variant, and its day x segment."""
+
+    campaign_id: str | None
+    variant: str
+    segment_id: str
+    day: str
 
 
-def count_record(
-    store: CounterStore, old: Image | None, new: Image | None, approximate_epoch: int | None
-) -> tuple[list[str], int]:
-    """One send-item change of the stream: (metrics counted now, transitions found already counted)."""
+@dataclass(frozen=True)
+class StreamChange:
+    """One stream record: its position (sequence number) and what it counts (None: nothing)."""
+
+    position: str
+    change: CountedChange | None
+
+
+@dataclass
+class BatchCount:
+    """What a batch did: transitions counted now, transitions of records already applied (replays),
+    and the position of the first record not applied when a write failed (None: all done)."""
+
+    counted: int = 0
+    replayed: int = 0
+    failed_at: str | None = None
+
+
+def key_of(change: CountedChange) -> CounterKey:
+    return CounterKey(change.campaign_id, change.variant, change.segment_id, change.day)
+
+
+def tally(changes: Iterable[CountedChange]) -> dict[CounterKey, Counter[str]]:
+    """The batch's transitions added up per counter item (one write each, whatever the batch size)."""
+    totals: dict[CounterKey, Counter[str]] = {}
+    for change in changes:
+        counts = totals.setdefault(key_of(change), Counter())
+        for transition in change.transitions:
+            counts.update(transition.attributes())
+    return totals
+
+
+def position_value(position: str) -> int:
+    """Stream sequence numbers are decimal strings of up to 40 digits, increasing within a shard."""
+    return int(position)
+
+
+def stream_change(position: str, old: Image | None, new: Image | None, approximate_epoch: int | None) -> StreamChange:
     at = from_epoch(approximate_epoch) if approximate_epoch else utcnow()
-    change = change_of(old, new, at)
-    if change is None:
-        return [], 0
-    counted = store.apply(change, at)
-    return counted, len(change.transitions) - len(counted)
+    return StreamChange(position, change_of(old, new, at))
+
+
+def count_batch(store: CounterStore, lane: str, records: list[StreamChange], now: datetime) -> BatchCount:
+    """Counts a stream batch (records in stream order) exactly once. Safe to call again with any
+    replay of it: records at or below the lane's applied position are skipped."""
+    return store.apply_batch(lane, records, now)
 
 
 # ---------------------------------------------------------------- reading

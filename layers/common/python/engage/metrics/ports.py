@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from engage.metrics.counters import CountedChange
+    from engage.metrics.counters import BatchCount, StreamChange
     from engage.metrics.funnel import MetricsConfig
     from engage.metrics.links import Click, TrackedLink
 
@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 class CounterStore(Protocol):
     """Exactly-once counters of send-item transitions (engage.adapters.dynamo.metrics_counters)."""
 
-    def apply(self, change: CountedChange, now: datetime) -> list[str]:
-        """Counts each transition of `change` unless already counted; returns the metrics counted now."""
+    def apply_batch(self, lane: str, records: list[StreamChange], now: datetime) -> BatchCount:
+        """Adds up the records (in stream order) and writes each counter once, together with the
+        lane's new position; records at or below the lane's position are already counted."""
         ...
 
 

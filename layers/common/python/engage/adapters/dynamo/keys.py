@@ -151,6 +151,11 @@ def counter_mark_pk(customer_id: str, send_key: str, metric: str) -> str:
     return f"CNTMARK#{customer_id}#{send_key}#{metric}"
 
 
+def counter_position_pk(lane: str) -> str:
+    """CNTPOS#<stream shard> / P: the last stream position whose transitions are counted."""
+    return f"CNTPOS#{lane}"
+
+
 def active_campaigns_pk(day: str) -> str:
     """CNTIDX#<yyyy-mm-dd> / CAMP#<id>: campaigns with counted activity on that cohort day."""
     return f"CNTIDX#{day}"

@@ -3,15 +3,15 @@
 Items (see docs/data-model.md):
 - `CNT#CAMP#<campaign>#<shard>` / `<day>#<variant>`: a campaign's counts per cohort day and variant;
 - `CNT#DAY#<shard>` / `<day>#<segment>`: every send's counts per cohort day and segment;
-- `CNTMARK#<customer>#<send key>#<metric>` / `M`: "this send's metric is counted" (TTL 40 days);
+- `CNTPOS#<stream shard>` / `P`: the last stream position (sequence number) counted from that shard;
 - `CNTIDX#<day>` / `CAMP#<campaign>`: campaigns with activity that day (for the hourly jobs);
 - `REPORT#<campaign>` / `24h`: the 24-hour report.
 
-One counted change is ONE transaction: a conditional put of each transition's marker plus an ADD
-on the two counter items it belongs to. A replay finds its markers and the transaction is
-cancelled as a whole; the cancellation reasons say which markers exist, and the rest (if any) is
-retried without them. A counter is spread over `shards` items by a hash of the send, so no item
-takes more than 1/shards of the writes; readers query every shard and add up.
+A stream batch is ONE transaction (split only past 99 counter items): an ADD of the batch's totals on
+each counter item it touches, and the shard's position moved to the batch's last record,
+conditional on the position read first. Records at or below the position are replays and are
+skipped. A stream shard writes its counters into one of `shards` items by a hash of the shard id,
+so concurrent shards rarely meet on an item; readers query every shard and add up.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import random
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,18 +30,27 @@ from engage.adapters.dynamo.campaigns import CAMPAIGN_SK
 from engage.adapters.dynamo.keys import (
     active_campaigns_pk,
     campaign_pk,
-    counter_mark_pk,
     counter_pk,
+    counter_position_pk,
     report_pk,
 )
 from engage.adapters.dynamo.table import Item, Table, Update
 from engage.core.errors import StorageError
-from engage.core.time import epoch, iso
-from engage.metrics.counters import NO_DIMENSION, CountedChange, Transition
+from engage.core.observability import logger
+from engage.core.time import iso
+from engage.metrics.counters import (
+    NO_DIMENSION,
+    BatchCount,
+    CountedChange,
+    StreamChange,
+    position_value,
+    tally,
+)
 from engage.metrics.funnel import MetricsConfig
 
 SHARDS = 16
-MARK_TTL = timedelta(days=40)  # > the stream's 24 h retention and any retry; see docs/metrics.md
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+POSITION_SK = "P"
 RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 MAX_ATTEMPTS = 8
 DAY_SCOPE = "DAY"
@@ -79,52 +88,109 @@ class CounterRepository:
         if campaign_id:
             scope = counter_pk(campaign_scope(campaign_id), shard)
             targets.append((scope, f"{day}#{variant}", {"day": day, "variant": variant, "campaign_id": campaign_id}))
-        actions = []
-        for pk, sk, fields in targets:
-            update = Update().set(type="counter", **fields).add(**dict(attributes))
-            body: dict[str, Any] = {
+        return [self.counter_update(pk, sk, fields, attributes) for pk, sk, fields in targets]
+
+    def position(self, lane: str) -> int | None:
+        """The last stream position of `lane` whose transitions are counted (strongly consistent)."""
+        item = self.table.get(counter_position_pk(lane), POSITION_SK)
+        return int(item["position"]) if item and "position" in item else None
+
+    def batch_updates(self, changes: list[CountedChange], shard: int) -> list[dict[str, Any]]:
+        """One ADD per counter item for the changes' totals (the day item is shared by campaigns)."""
+        items: dict[tuple[str, str], tuple[dict[str, Any], Counter[str]]] = {}
+        for key, attributes in tally(changes).items():
+            targets = [
+                (
+                    counter_pk(DAY_SCOPE, shard),
+                    f"{key.day}#{key.segment_id}",
+                    {"day": key.day, "segment_id": key.segment_id},
+                )
+            ]
+            if key.campaign_id:
+                fields = {"day": key.day, "variant": key.variant, "campaign_id": key.campaign_id}
+                targets.append((counter_pk(campaign_scope(key.campaign_id), shard), f"{key.day}#{key.variant}", fields))
+            for pk, sk, fields in targets:
+                items.setdefault((pk, sk), (fields, Counter()))[1].update(attributes)
+        return [self.counter_update(pk, sk, fields, totals) for (pk, sk), (fields, totals) in items.items()]
+
+    def counter_update(self, pk: str, sk: str, fields: dict[str, Any], attributes: Counter[str]) -> dict[str, Any]:
+        update = Update().set(type="counter", **fields).add(**dict(attributes))
+        return {
+            "Update": {
                 "TableName": self.table.name,
                 "Key": {"pk": pk, "sk": sk},
                 "UpdateExpression": update.expression(),
                 "ExpressionAttributeNames": update.names,
                 "ExpressionAttributeValues": update.values,
             }
-            actions.append({"Update": body})
-        return actions
-
-    def _marker(self, change: CountedChange, transition: Transition, now: datetime) -> dict[str, Any]:
-        item = {
-            "pk": counter_mark_pk(change.customer_id, change.send_key, transition.metric),
-            "sk": "M",
-            "type": "counter_mark",
-            "counted_at": iso(now),
-            "day": change.day,
-            "expires_at": epoch(now + MARK_TTL),
         }
-        return {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
-    def apply(self, change: CountedChange, now: datetime) -> list[str]:
-        """Counts each transition once (markers); returns the metrics counted by this call."""
-        pending = list(change.transitions)
-        shard = shard_of(change.customer_id, change.send_key, shards=self.shards)
+    def _position_update(self, lane: str, previous: int | None, reached: str, now: datetime) -> dict[str, Any]:
+        """Moves the lane's position from `previous` to `reached`, only if nobody moved it meanwhile."""
+        update = Update().set(type="counter_position", position=int(reached), lane=lane, updated_at=iso(now))
+        condition = "attribute_not_exists(#p)" if previous is None else f"#p = {update.value(previous)}"
+        update.names["#p"] = "position"
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": {"pk": counter_position_pk(lane), "sk": POSITION_SK},
+                "UpdateExpression": update.expression(),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": update.names,
+                "ExpressionAttributeValues": update.values,
+            }
+        }
+
+    def chunks(self, records: list[StreamChange]) -> Iterator[list[StreamChange]]:
+        """Consecutive runs of records whose counter items fit one transaction beside the position."""
+        run: list[StreamChange] = []
+        items: set[tuple[str, str]] = set()
+        for record in records:
+            mine = set(items_of(record.change)) if record.change else set()
+            if run and len(items | mine) > MAX_TRANSACTION_ITEMS - 1:
+                yield run
+                run, items = [], set()
+            run.append(record)
+            items |= mine
+        if run:
+            yield run
+
+    def apply_batch(self, lane: str, records: list[StreamChange], now: datetime) -> BatchCount:
+        """One transaction per run of records (one for any ordinary batch): an ADD on each counter
+        item the run touches, and the lane's position moved to the run's last record, conditional on
+        the position read. A replay finds its records at or below the position and skips them; a
+        crash before the commit leaves both unwritten, a crash after it both written."""
+        result = BatchCount()
+        shard = shard_of(lane, shards=self.shards)
+        applied = self.position(lane)
+        pending = list(self.chunks(records))
         while pending:
-            attributes: Counter[str] = Counter(a for t in pending for a in t.attributes())
-            actions = [self._marker(change, t, now) for t in pending]
-            actions += self.counter_updates(
-                campaign_id=change.campaign_id,
-                variant=change.variant,
-                segment_id=change.segment_id,
-                day=change.day,
-                shard=shard,
-                attributes=attributes,
-            )
-            already = set(self.transact(actions))
-            if not already:
-                break
-            pending = [t for i, t in enumerate(pending) if i not in already]
-        if pending and change.campaign_id:
-            self.note_active(change.campaign_id, change.day, now)
-        return [t.metric for t in pending]
+            run = pending[0]
+            fresh = [r for r in run if applied is None or position_value(r.position) > applied]
+            changes = [r.change for r in fresh if r.change]
+            if not fresh:
+                result.replayed += sum(len(r.change.transitions) for r in run if r.change)
+                pending.pop(0)
+                continue
+            actions = self.batch_updates(changes, shard)
+            actions.append(self._position_update(lane, applied, fresh[-1].position, now))
+            try:
+                moved = self.transact(actions)
+            except Exception:  # noqa: BLE001 - the stream retries from this record; earlier runs are in
+                logger.exception("counter batch failed", extra={"lane": lane, "position": fresh[0].position})
+                result.failed_at = fresh[0].position
+                return result
+            if moved:  # another invocation moved the position meanwhile: read it again, redo this run
+                applied = self.position(lane)
+                continue
+            result.replayed += sum(len(r.change.transitions) for r in run if r.change and r not in fresh)
+            result.counted += sum(len(c.transitions) for c in changes)
+            applied = position_value(fresh[-1].position)
+            pending.pop(0)
+            for change in changes:
+                if change.campaign_id:
+                    self.note_active(change.campaign_id, change.day, now)
+        return result
 
     def transact(self, actions: list[dict[str, Any]]) -> list[int]:
         """Writes all actions at once. Returns the indexes whose condition failed (then nothing was written).
@@ -201,3 +267,11 @@ class CounterRepository:
 
 def no_dimension(value: str | None) -> str:
     return value or NO_DIMENSION
+
+
+def items_of(change: CountedChange) -> list[tuple[str, str]]:
+    """(scope, sort key) of the counter items a change adds to (before sharding)."""
+    found = [(DAY_SCOPE, f"{change.day}#{change.segment_id}")]
+    if change.campaign_id:
+        found.append((campaign_scope(change.campaign_id), f"{change.day}#{change.variant}"))
+    return found
