@@ -220,3 +220,39 @@ def test_history_of_an_unknown_customer_is_404_and_a_foreign_cursor_400(aws):
     cid = upsert("+49 151 2345 6789", "Asha")
     status, body = call("GET", f"/v1/customers/{cid}/history", query={"cursor": "2026-11-20T09:00:00Z|EVT#x.sig"})
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+# ---------------------------------------------------------------- customers written before the indexes
+def test_the_index_job_makes_older_customers_searchable_once(aws, lambda_context):
+    import boto3
+
+    from engage import wiring
+    from functions.scheduler import app as scheduler
+    from tests.helpers.sqs import drain
+
+    # Given customers stored as before the search indexes (no gsi1 on profiles and phone identities)
+    ids = [upsert(f"+49 151 2345 67{n:02d}", f"Zoë {n:02d}") for n in range(30)]
+    table = wiring.aws.table()
+    for cid in ids:
+        profile = table.get(f"CUST#{cid}", "PROFILE")
+        table.put({k: v for k, v in profile.items() if k not in ("gsi1pk", "gsi1sk")})
+        identity = table.get(f"WAID#{profile['wa_id']}", "IDENTITY")
+        table.put({k: v for k, v in identity.items() if k not in ("gsi1pk", "gsi1sk")})
+    assert every_page({"q": "zoe"}, limit=50) == [[]]
+    assert every_page({"q": "+49151"}, limit=50) == [[]]
+
+    # When the job runs (its pages through the PassQueue, as in AWS)
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    url = aws.queues["PassQueue"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert scheduler.lambda_handler({"schedule": "customer-search-index"}, lambda_context) == {"pages": 16}
+    assert len(drain(sqs, url, arn, scheduler.lambda_handler, lambda_context)) >= 2
+    # and a page run again (a redelivery, or the job run twice) writes nothing more
+    repair = wiring.audience_reads.index_repair()
+    assert sum(repair.repair_page(shard, None, 500)[0] for shard in range(16)) == 0
+
+    # Then every one of them is found by name and by number, each once
+    by_name = [c["id"] for page in every_page({"q": "zoe"}, limit=7) for c in page]
+    assert sorted(by_name) == sorted(ids)
+    by_number = [c["id"] for page in every_page({"q": "+49151"}, limit=50) for c in page]
+    assert sorted(by_number) == sorted(ids)

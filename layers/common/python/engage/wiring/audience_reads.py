@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engage.adapters.dynamo.audience_search import DynamoCustomerDirectory
+from engage.adapters.dynamo.audience_search import DynamoCustomerDirectory, SearchIndexRepair
 from engage.adapters.dynamo.audience_timeline import DynamoHistory
 from engage.audience.search import SearchPorts
 from engage.wiring import aws, segments
@@ -18,6 +18,11 @@ def directory() -> DynamoCustomerDirectory:
 @lru_cache
 def history() -> DynamoHistory:
     return DynamoHistory(aws.table())
+
+
+@lru_cache
+def index_repair() -> SearchIndexRepair:
+    return SearchIndexRepair(aws.table())
 
 
 def search_ports() -> SearchPorts:

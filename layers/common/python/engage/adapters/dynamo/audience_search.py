@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, IDENTITY, PROFILE, identity_pk
-from engage.adapters.dynamo.keys import customer_pk, customers_index_pk, tag_index_pk, tag_sk
-from engage.adapters.dynamo.pages import query_page
-from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, IDENTITY, PROFILE, identity_pk, name_index
+from engage.adapters.dynamo.keys import customer_pk, customers_index_pk, phone_index_key, tag_index_pk, tag_sk
+from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
+from engage.adapters.dynamo.table import Table, Update
 from engage.audience.search import Path, Profile
 
 CUSTOMER_PREFIX = "CUST#"
@@ -102,3 +102,45 @@ class DynamoCustomerDirectory:
     def holders(self, tag: str, customer_ids: Sequence[str]) -> set[str]:
         items = self.table.batch_get([(customer_pk(c), tag_sk(tag)) for c in customer_ids])
         return {str(i["pk"]).removeprefix(CUSTOMER_PREFIX) for i in items}
+
+
+class SearchIndexRepair:
+    """Puts profiles and phone identities written before the search indexes existed into them.
+
+    Idempotent: an item already indexed is left alone, so a page run twice (SQS redelivery) or the
+    whole job run again writes nothing new.
+    """
+
+    shards = CUSTOMER_SHARDS
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def repair_page(self, shard: int, cursor: str | None, limit: int) -> tuple[int, str | None]:
+        """Indexes the next `limit` profiles of one shard; returns (items written, cursor of the next page)."""
+        keys, last = query_page(
+            self.table, customers_index_pk(shard), index="gsi2", limit=limit, start_key=decode_cursor(cursor)
+        )
+        ids = [str(k["gsi2sk"]) for k in keys]
+        profiles = self.table.batch_get([(customer_pk(c), PROFILE) for c in ids])
+        written = 0
+        for item in profiles:
+            customer_id = str(item["id"])
+            wanted = name_index(customer_id, item.get("name"))
+            if wanted and (item.get("gsi1pk"), item.get("gsi1sk")) != (wanted["gsi1pk"], wanted["gsi1sk"]):
+                written += bool(
+                    self.table.update(
+                        customer_pk(customer_id), PROFILE, Update().set(**wanted), condition="attribute_exists(pk)"
+                    )
+                )
+            if item.get("wa_id"):
+                written += self._index_phone(customer_id, str(item["wa_id"]))
+        return written, encode_cursor(last)
+
+    def _index_phone(self, customer_id: str, wa_id: str) -> int:
+        pk, sk = phone_index_key(wa_id)
+        update = Update().set(gsi1pk=pk, gsi1sk=sk)
+        mine = update.value(customer_id)
+        # Only this customer's own identity, and only when not indexed yet.
+        condition = f"customer_id = {mine} AND attribute_not_exists(gsi1pk)"
+        return int(bool(self.table.update(identity_pk(wa_id=wa_id), IDENTITY, update, condition=condition)))
