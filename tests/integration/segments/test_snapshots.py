@@ -78,7 +78,7 @@ def test_snapshot_of_a_rule_and_refusals(base):
     assert summary["count"] == 50
     assert summary["text"] == "tag:product:lipstick"
     with pytest.raises(Invalid):
-        snapshot_audience("camp3", rule="tag:product:lipstik", now=NOW, ports=base.segments.snapshot_ports())
+        snapshot_audience("camp3", rule="tag:interest:cosmetcs", now=NOW, ports=base.segments.snapshot_ports())
     with pytest.raises(Invalid):
         snapshot_audience("camp3", now=NOW, ports=base.segments.snapshot_ports())
     with pytest.raises(NotFound):

@@ -155,16 +155,28 @@ def test_average_item_price_above_twice_the_shop_average(value, tagged):
 
 # ------------------------------------------------------------------ order effects and evaluation
 def test_an_order_removes_abandoned_cart_and_adds_bought_month_product():
-    order = ev("order_placed", NOW, order_id="7", items=[{"product": "Silk Scarf", "category": "x"}])
+    order = ev("order_placed", NOW, order_id="7", items=[{"product": "Silk Scarf", "category": "Accessories"}])
     changes = run(["or-order-effects"], order, tags={"cart:abandoned": {}, "intent:high": {}})
     assert set(changes) == {
         ("cart:abandoned", "remove"),
         ("intent:high", "remove"),
         ("bought:2026-11:silk-scarf", "add"),
+        ("product:silk-scarf", "add"),
+        ("category:accessories", "add"),
         ("stage:purchased", "add"),
     }
     assert changes[("stage:purchased", "add")].expires_at is None
     assert changes[("bought:2026-11:silk-scarf", "add")].reason == "order 7: Silk Scarf"
+    assert changes[("product:silk-scarf", "add")].expires_at == changes[("bought:2026-11:silk-scarf", "add")].expires_at
+
+
+def test_an_item_without_a_category_gets_a_product_tag_and_no_made_up_category():
+    order = ev(
+        "order_placed", NOW, order_id="8", items=[{"product": "Red Lipstick Nº5"}, {"product": "red lipstick nº5"}]
+    )
+    changes = run(["or-order-effects"], order)
+    assert ("product:red-lipstick-no5", "add") in changes
+    assert not [tag for tag, _ in changes if tag.startswith("category:")]
 
 
 def test_held_tags_are_not_re_added_unless_their_expiry_moves():

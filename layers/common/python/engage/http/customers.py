@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+import phonenumbers
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from engage import wiring
+from engage.audience.search import Query, lifecycle_of, search
+from engage.audience.timeline import timeline
 from engage.core.errors import Invalid, NotFound
 from engage.core.phones import PhoneRefused, to_wa_id
 from engage.core.time import iso, utcnow
@@ -18,6 +21,8 @@ from engage.core.types import MAX_ATTRIBUTES, Attributes, UserId
 from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer, clean, resolve_customer
 from engage.http.auth import Admin, Marketer
+from engage.http.cursors import seal, unseal
+from engage.tagging.catalog import normalise_tag
 from engage.tagging.service import customer_tags
 
 router = APIGatewayHttpRouter()
@@ -59,19 +64,94 @@ def find_customer(store: CustomerStore, ref: str) -> Customer:
 
 
 class CustomerOut(Customer):
-    """A customer as the API shows it: the stored profile and the tags held now."""
+    """A customer as the API shows it: the stored profile, the tags held now, RFM scores and lifecycle."""
 
     tags: list[dict[str, Any]]
+    rfm: dict[str, Any] | None = None  # {r, f, m (1-5), score, group}: the nightly pass's last scoring
+    lifecycle: dict[str, Any] = Field(default_factory=dict)  # stage, activity, frequency, value, rfm_group
+
+
+class CustomersOut(BaseModel):
+    customers: list[dict[str, Any]]
+    cursor: str | None
+
+
+class HistoryOut(BaseModel):
+    customer_id: str
+    entries: list[dict[str, Any]]
+    cursor: str | None
 
 
 class ErasedOut(BaseModel):
     erased: str
 
 
+def _query(name: str) -> str | None:
+    return (router.current_event.query_string_parameters or {}).get(name)
+
+
+def _limit(default: int, most: int) -> int:
+    raw = _query("limit") or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise Invalid(f"limit must be a whole number from 1 to {most}", code="bad_query")
+    return int(raw)
+
+
+def _country_code() -> int | None:
+    country = wiring.customers.default_country()
+    return phonenumbers.country_code_for_region(country) or None if country else None
+
+
+@router.get("/v1/customers")
+def list_customers(caller: Marketer) -> CustomersOut:
+    """Search by phone or name prefix (`q`), tag, saved segment and consent; paged with `cursor`."""
+    consent = _query("consent")
+    if consent not in (None, "true", "false"):
+        raise Invalid("consent must be true or false", code="bad_query")
+    q = unquote(_query("q") or "").strip() or None
+    if q is not None and len(q) > 100:
+        raise Invalid("q is at most 100 characters", code="bad_query")
+    tag = normalise_tag(unquote(_query("tag") or "")) if _query("tag") else None
+    query = Query(
+        q=q,
+        tag=tag,
+        segment_id=_query("segment_id") or None,
+        consent=None if consent is None else consent == "true",
+        limit=_limit(50, 200),
+    )
+    scope = query.scope()
+    found, position = search(
+        query,
+        wiring.audience_reads.search_ports(),
+        after=unseal(_query("cursor"), scope),
+        now=utcnow(),
+        country_code=_country_code(),
+    )
+    return CustomersOut(customers=found, cursor=seal(position, scope))
+
+
+@router.get("/v1/customers/<ref>/history")
+def customer_history(ref: str, caller: Marketer) -> HistoryOut:
+    """The customer's timeline, newest first: messages in and out, shop events, tag changes, sends."""
+    customer = find_customer(wiring.customers.repository(), ref)
+    scope = f"customers/history|{customer.id}"
+    entries, position = timeline(
+        wiring.audience_reads.history(), customer.id, limit=_limit(50, 200), after=unseal(_query("cursor"), scope)
+    )
+    return HistoryOut(customer_id=customer.id, entries=entries, cursor=seal(position, scope))
+
+
 @router.get("/v1/customers/<ref>")
 def get_customer(ref: str, caller: Marketer) -> CustomerOut:
     customer = find_customer(wiring.customers.repository(), ref)
-    return CustomerOut(**customer.model_dump(), tags=customer_tags(wiring.tagging.ports(), customer.id, utcnow()))
+    tags = customer_tags(wiring.tagging.ports(), customer.id, utcnow())
+    profile = wiring.audience_reads.directory().profiles([customer.id]).get(customer.id)
+    return CustomerOut(
+        **customer.model_dump(),
+        tags=tags,
+        rfm=profile.rfm if profile else None,
+        lifecycle=lifecycle_of(str(t.get("name")) for t in tags),
+    )
 
 
 class CustomerIn(BaseModel):

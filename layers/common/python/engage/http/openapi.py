@@ -120,6 +120,22 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
         _query("status", "open or closed alerts only", {"type": "string", "enum": ["open", "closed"]}),
         _query("limit", "at most this many (default 100)", _LIMIT),
     ],
+    ("get", "/v1/customers"): [
+        _query("q", "start of a name or phone number (`asha`, `+49 151`)", {"type": "string", "maxLength": 100}),
+        _query("tag", "only customers holding this tag", {"type": "string", "maxLength": 120}),
+        _query("segment_id", "only members of this saved segment", {"type": "string", "maxLength": 64}),
+        _query("consent", "marketing consent given or not", {"type": "string", "enum": ["true", "false"]}),
+        _query("limit", "page size (default 50)", {"type": "integer", "minimum": 1, "maximum": 200}),
+        _query("cursor", "the `cursor` of the previous page", {"type": "string", "maxLength": 4096}),
+    ],
+    ("get", "/v1/customers/{ref}/history"): [
+        _query("limit", "page size (default 50)", {"type": "integer", "minimum": 1, "maximum": 200}),
+        _query("cursor", "the `cursor` of the previous page", {"type": "string", "maxLength": 4096}),
+    ],
+    ("get", "/v1/settings/log"): [
+        _query("limit", "page size (default 50)", {"type": "integer", "minimum": 1, "maximum": 200}),
+        _query("cursor", "the `cursor` of the previous page", {"type": "string", "maxLength": 4096}),
+    ],
 }
 
 _OBJECT = {"type": "object", "additionalProperties": True}
@@ -128,8 +144,16 @@ _RULE_BODY = {
     "description": "A tagging rule (docs/tags.md): keyword or behaviour conditions and the tag it applies.",
     "content": {"application/json": {"schema": _OBJECT}},
 }
+_SETTINGS_BODY = {
+    "required": True,
+    "description": "Settings by area (`sending`, `metrics`, `tagging`, `replies`, `customers`) and an optional "
+    "`reason` for the log (docs/settings.md). PUT replaces the whole document, PATCH changes the values given.",
+    "content": {"application/json": {"schema": _OBJECT}},
+}
 # Bodies read raw from the event (signed, or validated by the use case) rather than by a model.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("put", "/v1/settings"): _SETTINGS_BODY,
+    ("patch", "/v1/settings"): _SETTINGS_BODY,
     ("post", "/v1/rules"): _RULE_BODY,
     ("put", "/v1/rules/{rule_id}"): _RULE_BODY,
     ("post", "/v1/events"): {

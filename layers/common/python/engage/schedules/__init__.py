@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import delivery, metrics, segments, tagging
+from engage.schedules import audience, delivery, metrics, segments, tagging
 
 
 class Job(Protocol):
@@ -28,6 +28,7 @@ JOBS: dict[str, Job] = {
     "segment-sizes": segments.segment_sizes,
     "release-deferred": delivery.release_deferred,
     "campaign-tick": delivery.campaign_tick,
+    "customer-search-index": audience.search_index,  # run by hand once after deploy (no schedule)
 }
 
 PAGES: dict[str, Job] = {
@@ -36,6 +37,7 @@ PAGES: dict[str, Job] = {
     "lifecycle-expiry": tagging.lifecycle_expiry,
     "tag-rename": tagging.tag_rename,
     "tag-delete": tagging.tag_delete,
+    "customer-search-index-page": audience.search_index_page,
 }
 
 

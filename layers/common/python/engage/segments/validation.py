@@ -36,6 +36,7 @@ from engage.segments.rule_tree import (
     walk,
 )
 from engage.segments.text import leaf_text
+from engage.tagging.catalog import is_ledger_tag
 
 # Written by the nightly lifecycle/RFM pass; the catalog may add more.
 LIFECYCLE_STAGES = frozenset({"new", "growth-high", "growth-low", "active", "dormant", "pre-churn", "churned", "lost"})
@@ -63,8 +64,8 @@ def _leaves(node: Node) -> list[Leaf]:
 
 def check_leaf(leaf: Leaf, known: set[str]) -> dict[str, Any] | None:
     if isinstance(leaf, Tag):
-        if leaf.name in known:
-            return None
+        if leaf.name in known or is_ledger_tag(leaf.name):
+            return None  # `product:lipstick` is valid before anyone bought one (nobody matches yet)
         hints = get_close_matches(leaf.name, sorted(known), n=3, cutoff=0.6)
         return problem("unknown_tag", f"unknown tag '{leaf.name}'", leaf.at, suggestions=hints)
     if isinstance(leaf, TagPrefix):

@@ -30,7 +30,9 @@ class Dimension(BaseModel):
     label: str
     colour: str
     system: bool = False  # system dimensions hold dynamic tags only
-    ledger: bool = False  # generated per product/month; not catalogued one by one (see docs/tags.md)
+    # Generated per product, category or month: not catalogued one by one, outside the catalog's
+    # healthy size, and any well-formed name of the dimension is valid in a rule (see docs/tags.md).
+    ledger: bool = False
 
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -40,7 +42,9 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension(name="interest", label="Interests", colour="#2E86DE"),
         Dimension(name="stage", label="Purchase stage", colour="#16A085"),
         Dimension(name="source", label="Source channel", colour="#F39C12"),
-        Dimension(name="product", label="Products", colour="#D35400"),
+        # What a customer bought (the order rule), segmentable as `product:<slug>` / `category:<slug>`.
+        Dimension(name="product", label="Products bought", colour="#D35400", system=True, ledger=True),
+        Dimension(name="category", label="Categories bought", colour="#A04000", system=True, ledger=True),
         Dimension(name="activity", label="Activity", colour="#27AE60", system=True),
         Dimension(name="lifecycle", label="Lifecycle", colour="#C0392B", system=True),
         Dimension(name="frequency", label="Purchase frequency", colour="#7F8C8D", system=True),
@@ -109,6 +113,12 @@ def normalise_tag(raw: str, *, synonyms: Mapping[str, str] | None = None) -> str
             code="invalid_tag",
         )
     return name
+
+
+def is_ledger_tag(name: str) -> bool:
+    """A well-formed tag of a ledger dimension (`product:lipstick`): valid in a rule before anyone holds it."""
+    dimension = DIMENSIONS.get(name.split(":", 1)[0])
+    return bool(dimension and dimension.ledger and _TAG_RE.match(name))
 
 
 def dimension_of(name: str) -> Dimension:

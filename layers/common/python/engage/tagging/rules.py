@@ -91,11 +91,14 @@ class AttributeRule(RuleBase):
 
 
 class OrderRule(RuleBase):
-    """Order effects: add `bought:<yyyy-mm>:<product>` per item (the `tag` template), add `also_add`,
-    remove `remove`."""
+    """Order effects: add `bought:<yyyy-mm>:<product>` per item (the `tag` template) and the
+    `item_tags` of each item (`product:<slug>`, `category:<slug>` when the item names one), add
+    `also_add`, remove `remove`."""
 
     type: Literal["order"] = "order"
     tag: str = "bought:{month}:{product}"
+    # A stored rule without this field gets these: product tags work without re-installing the rules.
+    item_tags: list[str] = Field(default_factory=lambda: ["product:{product}", "category:{category}"], max_length=5)
     also_add: list[str] = Field(default_factory=list, max_length=20)
     remove: list[str] = Field(default_factory=list, max_length=20)
 
@@ -145,6 +148,11 @@ def validate_rule(rule: Rule, static_tags: Iterable[str] = ()) -> Rule:
         rule.remove = [normalise_tag(t) for t in rule.remove]
         for name in rule.also_add + rule.remove:
             dimension_of(name)
+        for template in rule.item_tags:
+            unknown = set(PLACEHOLDERS.findall(template)) - allowed_placeholders(rule)
+            if unknown:
+                raise Invalid(f"item tag {template!r} uses {{{', '.join(sorted(unknown))}}}", code="bad_rule")
+            dimension_of(normalise_tag(PLACEHOLDERS.sub("x", template)))
     static = set(static_tags)
     for name in targets(rule):
         if name in static:
@@ -386,7 +394,13 @@ def eval_order(rule: OrderRule, ctx: Context) -> list[TagChange]:
             "product": slug(str(item.get("product", ""))),
             "category": slug(str(item.get("category", ""))),
         }
-        changes.append(_add(ctx, rule, rule.tag.format(**values), f"order {order_id}: {item.get('product')}"))
+        why = f"order {order_id}: {item.get('product')}"
+        for template in [rule.tag, *rule.item_tags]:
+            if "{category}" in template and not str(item.get("category") or "").strip():
+                continue  # an item without a category gets no made-up category tag
+            tag = template.format(**values)
+            if all(c.tag != tag or c.action != "add" for c in changes):  # two items of one product: one tag
+                changes.append(_add(ctx, rule, tag, why))
     return changes
 
 

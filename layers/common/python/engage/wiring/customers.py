@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from engage.adapters.dynamo.customers import CustomerRepository
 from engage.core.settings import PhoneSettings
-from engage.wiring import aws
+from engage.wiring import aws, tuning
 
 
 @lru_cache
@@ -15,6 +15,12 @@ def repository() -> CustomerRepository:
 
 
 @lru_cache
-def default_country() -> str | None:
-    """Where a national-format phone number is read (ENGAGE_DEFAULT_COUNTRY), None when unset."""
+def deployment_country() -> str | None:
+    """ENGAGE_DEFAULT_COUNTRY, None when unset."""
     return PhoneSettings.from_env().default_country or None
+
+
+def default_country() -> str | None:
+    """Where a national-format phone number is read: the `customers.default_country` setting
+    (/v1/settings) when set, else the deployment's ENGAGE_DEFAULT_COUNTRY; None refuses such numbers."""
+    return tuning.settings().default_country() or deployment_country()

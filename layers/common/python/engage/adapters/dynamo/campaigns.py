@@ -85,6 +85,10 @@ class ConfigRepository:
         self._cached = (time.monotonic(), config)
         return config
 
+    def forget(self) -> None:
+        """The next read goes to the table (after a change through /v1/settings)."""
+        self._cached = None
+
     def put_sending(self, document: dict[str, Any]) -> SendingConfig:
         config = SendingConfig.model_validate(document)
         self.table.put({"pk": "CONFIG", "sk": "sending", "type": "config", "document": config.model_dump(mode="json")})

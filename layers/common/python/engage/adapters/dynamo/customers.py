@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from engage.adapters.dynamo.keys import customer_pk
+from engage.adapters.dynamo.keys import customer_pk, name_index_key, phone_index_key
 from engage.adapters.dynamo.table import Table, Update
+from engage.audience.names import search_name
 from engage.customers.profiles import Customer
 
 CUSTOMER_SHARDS = 16
@@ -27,6 +28,23 @@ def identity_pk(*, wa_id: str | None = None, user_id: str | None = None) -> str:
     return f"WAID#{wa_id}" if wa_id else f"USERID#{user_id}"
 
 
+def identity_item(customer_id: str, *, wa_id: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+    """An identity item; a phone identity is also in the phone prefix index (gsi1)."""
+    item = {"pk": identity_pk(wa_id=wa_id, user_id=user_id), "sk": IDENTITY, "type": "identity"}
+    if wa_id:
+        item["gsi1pk"], item["gsi1sk"] = phone_index_key(wa_id)
+    return {**item, "customer_id": customer_id}
+
+
+def name_index(customer_id: str, name: str | None) -> dict[str, str]:
+    """The name prefix index's keys (gsi1) for a profile with this name; {} without a name."""
+    folded = search_name(name)
+    if not folded:
+        return {}
+    pk, sk = name_index_key(folded, customer_id)
+    return {"gsi1pk": pk, "gsi1sk": sk}
+
+
 class CustomerRepository:
     def __init__(self, table: Table):
         self.table = table
@@ -39,6 +57,7 @@ class CustomerRepository:
             "type": "customer",
             "gsi2pk": f"CUSTOMERS#{customer_shard(customer.id)}",
             "gsi2sk": customer.id,
+            **name_index(customer.id, customer.name),
             **customer.model_dump(exclude_none=True),
         }
 
@@ -61,12 +80,7 @@ class CustomerRepository:
                 actions.append(
                     {
                         "Put": {
-                            "Item": {
-                                "pk": identity_pk(**ident),
-                                "sk": IDENTITY,
-                                "type": "identity",
-                                "customer_id": customer.id,
-                            },
+                            "Item": identity_item(customer.id, **ident),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     }
@@ -82,12 +96,7 @@ class CustomerRepository:
             [
                 {
                     "Put": {
-                        "Item": {
-                            "pk": identity_pk(wa_id=wa_id, user_id=user_id),
-                            "sk": IDENTITY,
-                            "type": "identity",
-                            "customer_id": customer_id,
-                        },
+                        "Item": identity_item(customer_id, wa_id=wa_id, user_id=user_id),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
@@ -109,7 +118,7 @@ class CustomerRepository:
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
-                    "Item": {"pk": identity_pk(**new), "sk": IDENTITY, "type": "identity", "customer_id": customer_id},
+                    "Item": identity_item(customer_id, **new),
                     "ConditionExpression": "attribute_not_exists(pk) OR customer_id = :me",
                     "ExpressionAttributeValues": {":me": customer_id},
                 }
@@ -138,6 +147,8 @@ class CustomerRepository:
         return self.table.transact(actions)
 
     def update(self, customer_id: str, **fields: Any) -> None:
+        if fields.get("name"):
+            fields.update(name_index(customer_id, fields["name"]))  # the name index follows the name
         self.apply(customer_id, Update().set(**fields))
 
     def apply(self, customer_id: str, update: Update, *, condition: str | None = None) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from engage.adapters.dynamo.customers import PROFILE
+from engage.adapters.dynamo.customers import PROFILE, name_index
 from engage.adapters.dynamo.keys import SHOP_STATS_SK, STATS_PK, customer_pk, event_sk, shop_event_pk
 from engage.adapters.dynamo.table import Table, Update
 from engage.core.time import epoch, parse_iso
@@ -75,6 +75,8 @@ class ShopEventRepository:
 
     def _profile_action(self, customer_id: str, delta: ProfileDelta) -> dict[str, Any] | None:
         update = profile_update(delta)
+        if delta.set.get("name"):
+            update.set(**name_index(customer_id, delta.set["name"]))  # the name index follows the name
         extra: list[str] = []
         if delta.order_time:
             name, value, empty = update.name("order_times"), update.value([delta.order_time]), update.value([])

@@ -240,3 +240,34 @@ TEMPLATES_INDEX_PK = "TEMPLATES"  # gsi2pk of every template (gsi2sk = <name>#<l
 def tier_sk(hour_iso: str) -> str:
     """TIER / HOUR#<yyyy-mm-ddThh>: business-initiated recipients planned in that hour."""
     return f"HOUR#{hour_iso}"
+
+
+# ---------------------------------------------------------------- tuning (settings; see docs/settings.md)
+SETTINGS_AREAS = {  # settings area -> (its CONFIG item, the attribute its readers take the document from)
+    "sending": ("sending", "document"),
+    "metrics": ("metrics", "document"),
+    "tagging": ("tagging", "config"),
+    "replies": ("replies", "document"),
+    "customers": ("customers", "document"),
+}
+SETTINGS_LOG_PK = "SETTINGS#LOG"  # sk = <at>#<entry id>: every change of /v1/settings, newest last
+
+
+def settings_log_sk(at: str, entry_id: str) -> str:
+    return f"{at}#{entry_id}"
+
+
+# ---------------------------------------------------------------- audience (customer search; docs/customers.md)
+def name_index_key(search_name: str, customer_id: str) -> tuple[str, str]:
+    """gsi1 of a profile with a name: NAME#<first character> / <folded name>#<id> (name prefix search)."""
+    return f"NAME#{search_name[0]}", f"{search_name}#{customer_id}"
+
+
+def phone_index_key(wa_id: str) -> tuple[str, str]:
+    """gsi1 of a phone identity: PHONE#<first 2 digits> / <wa_id> (phone prefix search)."""
+    return f"PHONE#{wa_id[:2]}", wa_id
+
+
+def customers_index_pk(shard: int) -> str:
+    """gsi2pk of every profile: CUSTOMERS#<shard 0-15> / <id>."""
+    return f"CUSTOMERS#{shard}"

@@ -38,6 +38,7 @@ def query_page(
     *,
     index: str | None = None,
     sk_between: tuple[str, str] | None = None,
+    sk_prefix: str | None = None,
     forward: bool = True,
     limit: int = 100,
     start_key: dict[str, Any] | None = None,
@@ -55,6 +56,10 @@ def query_page(
         names["#sk"] = sk_attr
         values[":lo"], values[":hi"] = sk_between
         condition += " AND #sk BETWEEN :lo AND :hi"
+    elif sk_prefix:
+        names["#sk"] = sk_attr
+        values[":prefix"] = sk_prefix
+        condition += " AND begins_with(#sk, :prefix)"
     kwargs: dict[str, Any] = {
         "TableName": table.name,
         "KeyConditionExpression": condition,

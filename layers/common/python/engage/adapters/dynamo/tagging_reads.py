@@ -44,6 +44,10 @@ class TaggingReads:
         self._config = (time.monotonic(), dict(item.get("config") or {}) if item else {})
         return self._config[1]
 
+    def forget_config(self) -> None:
+        """The next `config()` reads the table (after a change through /v1/settings)."""
+        self._config = None
+
     def customer_count(self) -> int:
         """Size of the base: COUNT queries over the 16 shards of the customers index."""
         return sum(self.table.count(f"CUSTOMERS#{k}", index="gsi2") for k in range(CUSTOMER_SHARDS))
