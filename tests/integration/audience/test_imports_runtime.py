@@ -151,11 +151,11 @@ def test_a_segment_export_writes_its_members_as_csv(runtime):
     import_csv(
         runtime,
         (
-            "phone,name,tags,consent\n"
-            "+4915123456789,Anna,interest:cosmetics,yes\n"
-            "+4915123456788,Ben,,yes\n"
-            "+4915123456787,Cleo,interest:cosmetics,no\n"
-        ).encode(),
+            b"phone,name,tags,consent\n"
+            b"+4915123456789,Anna,interest:cosmetics,yes\n"
+            b"+4915123456788,Ben,,yes\n"
+            b"+4915123456787,Cleo,interest:cosmetics,no\n"
+        ),
     )
     segment = api(runtime).post("/v1/segments", json={"name": "Cosmetics fans", "rule": "interest:cosmetics"})
     assert segment.status_code == 201, segment.text

@@ -57,7 +57,7 @@ def test_names_and_attributes_read_right_in_every_encoding_excel_writes(label, r
 
 def test_a_semicolon_file_from_german_excel_keeps_commas_inside_fields():
     ports = import_ports()
-    raw = "Phone;Name;Tags\n0151 23456789;Schmidt, Anna;interest:cosmetics,vip:gold\n".encode()
+    raw = b"Phone;Name;Tags\n0151 23456789;Schmidt, Anna;interest:cosmetics,vip:gold\n"
     result = run(ports, raw)
     assert result["delimiter"] == ";" and result["imported"] == 1
     anna = customer(ports, "4915123456789")  # national form read in the deployment's country

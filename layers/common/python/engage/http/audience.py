@@ -14,6 +14,7 @@ from engage.core.errors import Invalid, NotFound
 from engage.core.time import utcnow
 from engage.http.auth import Marketer
 from engage.http.resolver import csv_body, describe_validation, takes_csv
+from engage.tagging.service import ready
 
 router = APIGatewayHttpRouter()
 
@@ -43,7 +44,9 @@ def create_import(caller: Marketer) -> Response[dict]:
             body = imports.ImportIn.model_validate_json(event.decoded_body or "")
         except ValidationError as error:
             raise Invalid(describe_validation([dict(e) for e in error.errors()]), code="validation_error") from error
-    job, upload_url = imports.start_import(wiring.audience.import_ports(), body, raw, by=caller, now=utcnow())
+    now = utcnow()
+    ready(wiring.tagging.ports(), now)  # the starter tags exist before the first file names them
+    job, upload_url = imports.start_import(wiring.audience.import_ports(), body, raw, by=caller, now=now)
     started = ImportStarted(id=job.id, state=job.state, upload_url=upload_url)
     return Response(202, content_types.APPLICATION_JSON, body=started.model_dump(exclude_none=True))
 
