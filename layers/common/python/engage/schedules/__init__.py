@@ -38,6 +38,7 @@ PAGES: dict[str, Job] = {
     "tag-rename": tagging.tag_rename,
     "tag-delete": tagging.tag_delete,
     "customer-search-index-page": audience.search_index_page,
+    "segment-export": audience.segment_export,
 }
 
 

@@ -1,4 +1,5 @@
-"""Jobs of the audience capability: putting customers written before the search indexes into them."""
+"""Jobs of the audience capability: putting customers written before the search indexes into them, and
+`segment-export` pages on the PassQueue (engage.schedules.PAGES)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engage import wiring
+from engage.audience.exports import run_export
 
 PAGE = 500
 
@@ -24,3 +26,7 @@ def search_index_page(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     if cursor:
         wiring.tagging.pass_queue().send([{"job": "customer-search-index-page", "shard": shard, "cursor": cursor}])
     return {"shard": shard, "written": written, "more": cursor is not None}
+
+
+def segment_export(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return run_export(wiring.audience.export_ports(), str(payload.get("export_id", "")), now)

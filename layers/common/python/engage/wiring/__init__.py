@@ -10,6 +10,7 @@
     metrics    counters, links, link_shortener, alert_store, alert_topic
     tuning     settings (the settings areas and their change log)
     audience_reads  directory, history, search_ports (customer search and timeline)
+    audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
 moto (tests, local runtime) is in place before any client is built.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from engage.wiring import (
+    audience,
     audience_reads,
     aws,
     campaigns,
@@ -43,9 +45,11 @@ MODULES: tuple[ModuleType, ...] = (
     metrics,
     tuning,
     audience_reads,
+    audience,
 )
 
 __all__ = [
+    "audience",
     "audience_reads",
     "aws",
     "campaigns",
