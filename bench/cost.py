@@ -372,7 +372,14 @@ def webhook_ingress(template: dict[str, Any]) -> str:
     return "FunctionUrl" if props.get("FunctionUrlConfig") else "HttpApi"
 
 
-def dollars(name: str, usage: Usage, messages: int, ingress: str) -> dict[str, float]:
+def traced(template: dict[str, Any], name: str) -> bool:
+    """Whether the template gives the function active X-Ray tracing (its own setting, else Globals)."""
+    props = template["Resources"].get(name, {}).get("Properties", {})
+    setting = props.get("Tracing", template.get("Globals", {}).get("Function", {}).get("Tracing", "PassThrough"))
+    return setting == "Active"
+
+
+def dollars(name: str, usage: Usage, messages: int, ingress: str, xray: bool = True) -> dict[str, float]:
     per = 1e6 / max(1, messages)
     sqs = sum(v for k, v in usage.requests.items() if k.startswith("sqs."))
     sns = sum(v for k, v in usage.requests.items() if k.startswith("sns."))
@@ -388,7 +395,7 @@ def dollars(name: str, usage: Usage, messages: int, ingress: str) -> dict[str, f
         "lambda": (usage.invocations * LAMBDA_REQUEST + gb_s * LAMBDA_GB_S) * per,
         "sqs+sns": (sqs * SQS_REQUEST + sns * 0.50 / 1e6) * per,
         "ingress": usage.ingress * price * per,
-        "logs+traces": (log_bytes / 1e9 * LOGS_GB + usage.invocations * XRAY_FIXED_RATE * XRAY_TRACE) * per,
+        "logs+traces": (log_bytes / 1e9 * LOGS_GB + usage.invocations * XRAY_FIXED_RATE * XRAY_TRACE * xray) * per,
     }
 
 
@@ -495,7 +502,7 @@ def run(recipients: int = RECIPIENTS) -> None:
     print(table_row("function", *heads, "total", widths=widths))
     total: Counter[str] = Counter()
     for name in sorted(usage):
-        cost = dollars(name, usage[name], n, ingress)
+        cost = dollars(name, usage[name], n, ingress, traced(template, name))
         total.update(cost)
         print(table_row(name.removesuffix("Function"), *(cost[h] for h in heads), sum(cost.values()), widths=widths))
     print(table_row("all", *(total[h] for h in heads), sum(total.values()), widths=widths))
@@ -511,7 +518,8 @@ def run(recipients: int = RECIPIENTS) -> None:
     print(f"all-in ${all_in:.2f} per 1,000,000 messages = {all_in / floor_total:.2f} x the floor (goal <= $8)")
     print(
         "model: Lambda 5 ms of own code per invocation + modelled AWS latency (DynamoDB 6 ms, transactions 14 ms, "
-        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF; X-Ray 5% sampled"
+        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF; "
+        "X-Ray 5% sampled where the template traces"
     )
     print()
     print_imports()
