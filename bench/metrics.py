@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import random
+import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, cast
@@ -52,12 +54,17 @@ def recreate_without_stream(table_name: str) -> None:
     wiring.reset()
 
 
-def stream_batches(sends: int) -> list[dict[str, Any]]:
+def stream_batches(sends: int, size: int = 100) -> list[dict[str, Any]]:
+    """One shard's records (each send's changes in order, sends interleaved), in batches of `size`."""
     from tests.helpers.send_streams import lifecycle, stream_event, stream_record
 
-    records = [stream_record(old, new) for i in range(sends) for old, new in lifecycle(f"c_{i:05d}")[1:]]
-    random.Random(1).shuffle(records)
-    return [stream_event(*records[i : i + 100]) for i in range(0, len(records), 100)]
+    queues = [lifecycle(f"c_{i:05d}")[1:] for i in range(sends)]
+    rng = random.Random(1)
+    records = []
+    while any(queues):
+        old, new = rng.choice([q for q in queues if q]).pop(0)
+        records.append(stream_record(old, new))
+    return [stream_event(*records[i : i + size]) for i in range(0, len(records), size)]
 
 
 class ActionCounter:
@@ -77,21 +84,52 @@ def process(batches: list[dict[str, Any]], lambda_context: Any) -> None:
         warnings.simplefilter("ignore")
         for event in batches:
             result = app.lambda_handler(event, lambda_context)
-            assert result == {"batchItemFailures": []}, result
+            assert result["batchItemFailures"] == [], result
 
 
 class StubClient:
-    """Accepts every transaction at once: what is left is our own code (parsing, building, bookkeeping)."""
+    """DynamoDB as a latency: every call waits what DynamoDB takes (modelled), and is accepted;
+    the transactions' items are kept by key so the busiest item can be found."""
 
-    def __init__(self) -> None:
+    def __init__(self, transact_ms: float = 0.0, get_ms: float = 0.0) -> None:
         self.calls = 0
+        self.transact_ms, self.get_ms = transact_ms, get_ms
+        self.writes: Counter[tuple[str, str]] = Counter()
+        self.positions: dict[str, int] = {}
 
-    def transact_write_items(self, **_: Any) -> dict[str, Any]:
+    def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:  # noqa: N803
         self.calls += 1
+        for action in TransactItems:
+            key = action["Update"]["Key"]
+            self.writes[(key["pk"], key["sk"])] += 1
+            values = action["Update"].get("ExpressionAttributeValues", {})
+            if key["pk"].startswith("CNTPOS#"):
+                self.positions[key["pk"]] = max(int(v) for k, v in values.items() if isinstance(v, int))
+        if self.transact_ms:
+            time.sleep(self.transact_ms / 1000)
         return {}
 
     def update_item(self, **_: Any) -> dict[str, Any]:
         return {}
+
+
+def stub_repository(stub: StubClient) -> Any:
+    from engage.adapters.dynamo.metrics_counters import CounterRepository
+    from engage.adapters.dynamo.table import Table
+
+    class StubTable:
+        name = "stub"
+        client = stub
+
+        def update(self, *args: Any, **kwargs: Any) -> bool:
+            return True
+
+        def get(self, pk: str, sk: str, **_: Any) -> dict[str, Any] | None:
+            if stub.get_ms:
+                time.sleep(stub.get_ms / 1000)
+            return {"position": stub.positions[pk]} if pk in stub.positions else None
+
+    return CounterRepository(cast(Table, StubTable()))  # duck-typed: `name`, `client`, `get`, `update`
 
 
 def run_counting(lambda_context: Any, counter: Any) -> None:
@@ -101,7 +139,7 @@ def run_counting(lambda_context: Any, counter: Any) -> None:
     boto3.DEFAULT_SESSION.events.register("provide-client-params.dynamodb.TransactWriteItems", actions)  # type: ignore[union-attr]
     batches = stream_batches(SENDS)
     events = SENDS * 3
-    print(f"counting: {SENDS} sends x (sent, delivered, read) = {events} events, shuffled, 100 records a batch")
+    print(f"counting: {SENDS} sends x (sent, delivered, read) = {events} events, one shard, 100 records a batch")
     print(row("pass", "events", "seconds", "events/s", "requests", "req/event", "items/event", "WCU/event"))
     for name in ("moto: first delivery", "moto: full replay"):
         counter.reset()
@@ -111,33 +149,70 @@ def run_counting(lambda_context: Any, counter: Any) -> None:
         requests = counter.total("dynamodb")
         cells = (events, clock["seconds"], events / clock["seconds"], requests, requests / events)
         print(row(name, *cells, actions.items / events, 2 * actions.items / events))
-    print("(a replay writes nothing: its transactions are cancelled by the markers, which still costs WCU)")
+    print("(a replay reads the shard's position and writes nothing)")
     run_stubbed(lambda_context)
 
 
 def run_stubbed(lambda_context: Any) -> None:
+    """Records/s through the handler with DynamoDB modelled as latency (GetItem 4 ms, a transaction
+    15 ms), in the template's batch size (1,000)."""
     from engage import wiring
-    from engage.adapters.dynamo.metrics_counters import CounterRepository
-    from engage.adapters.dynamo.table import Table
+
+    for label, transact_ms, get_ms in (("stub: own code only", 0.0, 0.0), ("stub: modelled DynamoDB", 15.0, 4.0)):
+        stub = StubClient(transact_ms, get_ms)
+        with patch.object(wiring.metrics, "counters", lambda stub=stub: stub_repository(stub)):
+            batches = stream_batches(STUB_SENDS, size=1000)
+            records = sum(len(b["Records"]) for b in batches)
+            with stopwatch() as clock:
+                process(batches, lambda_context)
+        events = STUB_SENDS * 3
+        print(
+            row(label, events, clock["seconds"], events / clock["seconds"], stub.calls, stub.calls / events)
+            + f"   {records / clock['seconds']:,.0f} records/s per shard"
+        )
+
+
+def busiest_item(rate: float = 1000, seconds: int = 10, shards: int = 8, window: float = 2.0) -> None:
+    """The busiest item's writes/s at `rate` msg/s: the stream split over `shards` shards (by
+    customer, as DynamoDB partitions the table), each shard one batch per batching window (or per
+    1,000 records), through the real adapter with a recording client. Per message: the sender's
+    intent and outcome, ~2.9 statuses (sent, delivered, read at 70%) = ~4.9 records."""
+    import zlib
+
+    from engage.metrics.counters import StreamChange, count_batch, stream_change
+    from tests.helpers.send_streams import lifecycle
 
     stub = StubClient()
+    store = stub_repository(stub)
+    lanes: dict[int, list[StreamChange]] = {s: [] for s in range(shards)}
+    sequence = 0
+    now = date(2026, 11, 23)
+    from engage.core.time import parse_iso
 
-    class StubTable:
-        name = "stub"
-        client = stub
-
-        def update(self, *args: Any, **kwargs: Any) -> bool:
-            return True
-
-    def stubbed() -> CounterRepository:  # a new one per record, as wiring.metrics.counters builds them
-        return CounterRepository(cast(Table, StubTable()))  # duck-typed: only `name`, `client` and `update`
-
-    with patch.object(wiring.metrics, "counters", stubbed):
-        batches = stream_batches(STUB_SENDS)
-        with stopwatch() as clock:
-            process(batches, lambda_context)
-    events = STUB_SENDS * 3
-    print(row("stub: own code only", events, clock["seconds"], events / clock["seconds"], stub.calls, 1.0))
+    at = parse_iso(f"{now.isoformat()}T10:00:00Z")
+    total_records = 0
+    for second in range(seconds):
+        for n in range(int(rate)):
+            customer = f"c_{second:03d}_{n:05d}"
+            steps = lifecycle(customer, "cmp_big", variant="AB"[n % 2])
+            if n % 10 >= 7:  # 30% not read
+                steps = steps[:3]
+            shard = zlib.crc32(customer.encode()) % shards
+            for old, new in steps:
+                sequence += 1
+                lanes[shard].append(stream_change(str(sequence), old, new, None))
+                total_records += 1
+        if (second + 1) % window == 0 or second == seconds - 1:
+            for shard, records in lanes.items():
+                for i in range(0, len(records), 1000):
+                    count_batch(store, f"shardId-{shard}", records[i : i + 1000], at)
+                records.clear()
+    (pk, sk), most = stub.writes.most_common(1)[0]
+    print(
+        f"\nat {rate:,.0f} msg/s ({total_records / seconds:,.0f} stream records/s over {shards} shards, "
+        f"batching window {window:.0f} s, batches of up to 1,000): {stub.calls / seconds:,.1f} transactions/s "
+        f"in all; busiest item {pk} / {sk}: {most / seconds:.2f} writes/s (DynamoDB's per-item limit: 1,000 WCU/s)"
+    )
 
 
 def seed_daily() -> None:
@@ -216,4 +291,5 @@ def run() -> None:
     with moto_stack() as (resources, counter):
         recreate_without_stream(resources.table_name)
         run_counting(FakeLambdaContext(), counter)
+        busiest_item()
         run_reading(counter)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
-from engage.adapters.dynamo.streams import send_item_change
+from engage.adapters.dynamo.streams import send_item_change_of
 from engage.core import telemetry
 from engage.core.observability import logger, metrics, tracer
 from engage.core.time import utcnow
@@ -27,13 +26,13 @@ WHOLE_STREAM = "stream"
 def stream_changes(records: list[dict[str, Any]]) -> list[StreamChange]:
     found = []
     for raw in records:
-        record = DynamoDBRecord(raw)
-        stream = record.dynamodb
-        if stream is None or stream.sequence_number is None:
+        body = raw.get("dynamodb") or {}
+        position = body.get("SequenceNumber")
+        if position is None:
             continue
-        change = send_item_change(stream.old_image, stream.new_image)
-        old, new = change or (None, None)
-        found.append(stream_change(stream.sequence_number, old, new, stream.approximate_creation_date_time))
+        old, new = send_item_change_of(raw) or (None, None)
+        created = body.get("ApproximateCreationDateTime")
+        found.append(stream_change(str(position), old, new, int(created) if created else None))
     return found
 
 

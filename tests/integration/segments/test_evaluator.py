@@ -106,15 +106,16 @@ def test_catalog_knows_tagdef_items_and_tags_with_members_and_caches_them(table)
 
 
 def test_whole_base_read_streams_every_page_of_every_shard_and_stops_when_closed(table):
-    # Given a reader whose shards each answer in 5 pages of 100 profiles
+    # Given a reader whose shards each answer in 5 pages of 100 keys (the index projects keys only)
     reader = DynamoAudienceReader(table, parallel=4)
 
     def pages(**kwargs):
         shard = kwargs["KeyConditionExpression"]._values[1].split("#")[1]
         for page in range(5):
-            yield [{"id": f"c_{int(shard):02x}{page:02x}{n:028x}"} for n in range(100)]
+            yield [{"pk": f"CUST#c_{int(shard):02x}{page:02x}{n:028x}", "sk": "PROFILE"} for n in range(100)]
 
     reader._pages = pages  # the DynamoDB paging itself is covered by the 1 MB tests
+    reader._batch_get = lambda ids: [{"id": i} for i in ids]  # the profiles, read by key
     # When the whole base is read, every profile arrives once
     ids = [c.id for c in reader.every_profile()]
     assert len(ids) == len(set(ids)) == 16 * 5 * 100

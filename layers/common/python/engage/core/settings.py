@@ -53,6 +53,14 @@ class TableSettings(EnvSettings):
     table: str = Field(alias="ENGAGE_TABLE")
 
 
+class RetentionSettings(EnvSettings):
+    """How long per-message items are kept (docs/data-model.md "Retention"): send items, wamid
+    pointers and campaign audience snapshots expire this many days after they are written.
+    Counters, reports and customer history keep what reports need and do not expire."""
+
+    days: int = Field(default=180, ge=35, alias="ENGAGE_RETENTION_DAYS")
+
+
 class WhatsAppSettings(EnvSettings):
     access_token: str = Field(alias="WHATSAPP_ACCESS_TOKEN")
     phone_number_id: str = Field(alias="WHATSAPP_PHONE_NUMBER_ID")

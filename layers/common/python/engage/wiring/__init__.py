@@ -13,39 +13,45 @@
     audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
-moto (tests, local runtime) is in place before any client is built.
+moto (tests, local runtime) is in place before any client is built. Each module is imported on
+first use (`wiring.metrics` imports engage.wiring.metrics then), so a function's cold start loads
+only the capabilities it touches (docs/operations.md "Cold starts").
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from engage.wiring import (
-    audience,
-    audience_reads,
-    aws,
-    campaigns,
-    customers,
-    delivery,
-    inbound,
-    metrics,
-    segments,
-    tagging,
-    tuning,
-)
+if TYPE_CHECKING:
+    from engage.wiring import (
+        audience,
+        audience_reads,
+        aws,
+        campaigns,
+        customers,
+        delivery,
+        inbound,
+        metrics,
+        segments,
+        tagging,
+        tuning,
+    )
 
-MODULES: tuple[ModuleType, ...] = (
-    aws,
-    customers,
-    inbound,
-    tagging,
-    segments,
-    campaigns,
-    delivery,
-    metrics,
-    tuning,
-    audience_reads,
-    audience,
+NAMES = (
+    "aws",
+    "customers",
+    "inbound",
+    "tagging",
+    "segments",
+    "campaigns",
+    "delivery",
+    "metrics",
+    "tuning",
+    "audience_reads",
+    "audience",
 )
 
 __all__ = [
@@ -64,10 +70,20 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> ModuleType:
+    if name in NAMES:
+        return importlib.import_module(f"{__name__}.{name}")  # also sets it on this package
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def loaded() -> list[ModuleType]:
+    return [m for m in (sys.modules.get(f"{__name__}.{n}") for n in NAMES) if m is not None]
+
+
 def reset() -> None:
     """Forgets every built adapter and read setting (tests and the local runtime call this after
     setting up moto or changing the environment)."""
-    for module in MODULES:
+    for module in loaded():
         for value in vars(module).values():
             if callable(value) and hasattr(value, "cache_clear"):
                 value.cache_clear()

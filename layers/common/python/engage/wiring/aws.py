@@ -15,6 +15,7 @@ from engage.core.settings import (
     CursorSettings,
     LinkSettings,
     QueueSettings,
+    RetentionSettings,
     TableSettings,
     WebhookSettings,
     WhatsAppSettings,
@@ -44,6 +45,11 @@ def cursor_settings() -> CursorSettings:
 @lru_cache
 def alert_settings() -> AlertSettings:
     return AlertSettings.from_env()
+
+
+@lru_cache
+def retention() -> RetentionSettings:
+    return RetentionSettings.from_env()
 
 
 @lru_cache

@@ -20,7 +20,7 @@ from engage.wiring import aws, campaigns, customers, metrics
 
 @lru_cache
 def sends() -> SendRepository:
-    return SendRepository(aws.table())
+    return SendRepository(aws.table(), aws.retention().days)
 
 
 @lru_cache

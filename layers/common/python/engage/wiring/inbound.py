@@ -10,7 +10,7 @@ from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
-from engage.wiring import aws, campaigns, customers, delivery
+from engage.wiring import aws, customers
 
 
 @lru_cache
@@ -38,6 +38,10 @@ def webhook_pool() -> ThreadPoolExecutor:
 
 def ports() -> InboundPorts:
     """Per notification, not cached: its customer lookups are prefetched in two batch reads."""
+    # Imported here: the sender's and campaigns' builders load their whole capabilities, which a
+    # status update never needs; the webhook's cold start stays small (docs/webhook.md).
+    from engage.wiring import campaigns, delivery
+
     return InboundPorts(
         customers=PrefetchingCustomers(customers.repository()),
         store=messages(),

@@ -17,7 +17,7 @@ def repository() -> SegmentRepository:
 
 @lru_cache
 def snapshots() -> SnapshotRepository:
-    return SnapshotRepository(aws.table())
+    return SnapshotRepository(aws.table(), aws.retention().days)
 
 
 @lru_cache

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from engage.adapters.dynamo.keys import (
     campaign_index_pk,
     customer_pk,
@@ -27,10 +25,11 @@ from engage.adapters.dynamo.keys import (
     wamid_pointer_pk,
 )
 from engage.adapters.dynamo.table import Table, Update
-from engage.core.time import iso
+from engage.core.time import epoch, iso, utcnow
 from engage.delivery.sends import OPEN_STATES, SendItem, stored
 
 DEFERRED_SHARDS = 8
+DEFAULT_RETENTION_DAYS = 180  # engage.core.settings.RetentionSettings
 CONDITIONS = {
     "open": "attribute_not_exists(pk) OR #state IN (:o0, :o1)",
     "intent": "#state = :intent",
@@ -41,8 +40,10 @@ def deferred_shard(customer_id: str) -> int:
     return zlib.crc32(customer_id.encode()) % DEFERRED_SHARDS
 
 
-def send_item(item: SendItem) -> dict[str, Any]:
+def send_item(item: SendItem, expires_at: int | None = None) -> dict[str, Any]:
     body = item.model_dump(exclude_none=True)
+    if expires_at:
+        body["expires_at"] = expires_at  # TTL: the retention setting (docs/data-model.md "Retention")
     body["pk"], body["sk"] = customer_pk(item.customer_id), send_sk(item.send_key)
     if item.campaign_id:
         body["gsi1pk"], body["gsi1sk"] = campaign_index_pk(item.campaign_id), customer_pk(item.customer_id)
@@ -63,8 +64,13 @@ def read_send(raw: dict[str, Any] | None) -> SendItem | None:
 
 
 class SendRepository:
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, retention_days: int = DEFAULT_RETENTION_DAYS, clock: Any = utcnow):
         self.table = table
+        self.retention = timedelta(days=retention_days)
+        self.clock = clock
+
+    def expires_at(self) -> int:
+        return epoch(self.clock() + self.retention)
 
     def history(self, customer_id: str) -> tuple[list[dict[str, Any]], str | None]:
         items = list(self.table.query(customer_pk(customer_id), sk_prefix="SEND", consistent=True))
@@ -75,10 +81,11 @@ class SendRepository:
         return read_send(self.table.get(customer_pk(customer_id), send_sk(send_key)))
 
     def save(self, item: SendItem, *, when: str = "open") -> bool:
+        body = send_item(item, self.expires_at())
         if when == "always":
-            return self.table.put(send_item(item))
+            return self.table.put(body)
         values = {":o0": OPEN_STATES[0], ":o1": OPEN_STATES[1]} if when == "open" else {":intent": "intent"}
-        return self.table.put(send_item(item), condition=CONDITIONS[when], names={"#state": "state"}, values=values)
+        return self.table.put(body, condition=CONDITIONS[when], names={"#state": "state"}, values=values)
 
     def mark_sent(self, item: SendItem) -> None:
         """The outcome of an accepted send; keeps any status a fast webhook wrote already.
@@ -101,6 +108,7 @@ class SendRepository:
                     "type": "wamid",
                     "customer_id": item.customer_id,
                     "send_key": item.send_key,
+                    "expires_at": self.expires_at(),
                 }
             )
 
@@ -142,7 +150,7 @@ class SendRepository:
                 yield item
 
     def of_campaign(self, campaign_id: str) -> Iterator[SendItem]:
-        for raw in self.table.query(campaign_index_pk(campaign_id), index="gsi1", filter=Attr("type").eq("send")):
-            item = read_send(raw)
+        for raw in self.table.query(campaign_index_pk(campaign_id), index="gsi1"):
+            item = read_send(raw) if raw.get("type") == "send" else None
             if item:
                 yield item

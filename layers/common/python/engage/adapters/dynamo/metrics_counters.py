@@ -166,12 +166,16 @@ class CounterRepository:
         pending = list(self.chunks(records))
         while pending:
             run = pending[0]
-            fresh = [r for r in run if applied is None or position_value(r.position) > applied]
-            changes = [r.change for r in fresh if r.change]
-            if not fresh:
+            # Records come in stream order: the run's records past the position are its fresh tail.
+            start = next(
+                (i for i, r in enumerate(run) if applied is None or position_value(r.position) > applied), None
+            )
+            if start is None:
                 result.replayed += sum(len(r.change.transitions) for r in run if r.change)
                 pending.pop(0)
                 continue
+            fresh = run[start:]
+            changes = [r.change for r in fresh if r.change]
             actions = self.batch_updates(changes, shard)
             actions.append(self._position_update(lane, applied, fresh[-1].position, now))
             try:
@@ -183,7 +187,7 @@ class CounterRepository:
             if moved:  # another invocation moved the position meanwhile: read it again, redo this run
                 applied = self.position(lane)
                 continue
-            result.replayed += sum(len(r.change.transitions) for r in run if r.change and r not in fresh)
+            result.replayed += sum(len(r.change.transitions) for r in run[:start] if r.change)
             result.counted += sum(len(c.transitions) for c in changes)
             applied = position_value(fresh[-1].position)
             pending.pop(0)

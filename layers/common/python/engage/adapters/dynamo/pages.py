@@ -80,4 +80,7 @@ def query_page(
     response = table.client.query(**kwargs)
     # The table resource's client (de)serialises values itself: items and keys are plain Python values.
     last = response.get("LastEvaluatedKey")
-    return [from_dynamo(item) for item in response.get("Items", [])], from_dynamo(last) if last else None
+    rows = [from_dynamo(item) for item in response.get("Items", [])]
+    if index:  # the indexes project keys only: read the page's items by key
+        rows = list(table.with_items(rows))
+    return rows, from_dynamo(last) if last else None

@@ -10,6 +10,7 @@ CAMP#<campaign_id> / AUDIENCE    the snapshot's summary (count, rule, segment, t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from engage.adapters.dynamo.keys import (
@@ -23,6 +24,7 @@ from engage.adapters.dynamo.keys import (
     segment_sk,
 )
 from engage.adapters.dynamo.table import Table
+from engage.core.time import epoch, utcnow
 
 KEYS = ("pk", "sk", "type")
 
@@ -82,8 +84,9 @@ class SegmentRepository:
 
 
 class SnapshotRepository:
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, retention_days: int = 180):
         self.table = table
+        self.retention = timedelta(days=retention_days)
 
     def summary(self, campaign_id: str) -> dict[str, Any] | None:
         item = self.table.get(audience_pk(campaign_id), AUDIENCE_SUMMARY_SK)
@@ -95,8 +98,16 @@ class SnapshotRepository:
 
     def write_members(self, campaign_id: str, members: dict[str, list[str]]) -> None:
         pk = audience_pk(campaign_id)
+        expires_at = epoch(utcnow() + self.retention)  # the members expire; the summary stays for reports
         self.table.batch_put(
-            {"pk": pk, "sk": audience_sk(cid), "type": "audience", "customer_id": cid, "why": why}
+            {
+                "pk": pk,
+                "sk": audience_sk(cid),
+                "type": "audience",
+                "customer_id": cid,
+                "why": why,
+                "expires_at": expires_at,
+            }
             for cid, why in members.items()
         )
 

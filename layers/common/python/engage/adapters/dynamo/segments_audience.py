@@ -28,6 +28,7 @@ from engage.adapters.dynamo.keys import (
     CATALOG_PK,
     SEGMENT_STATS_SK,
     SEGMENTS_PK,
+    customer_id_of,
     customer_pk,
     tag_index_pk,
 )
@@ -58,9 +59,9 @@ class DynamoAudienceReader:
         items = self._query(
             IndexName="gsi1",
             KeyConditionExpression=Key("gsi1pk").eq(tag_index_pk(tag)),
-            ProjectionExpression="customer_id",  # the same read units; far less to parse
+            ProjectionExpression="gsi1sk",  # CUST#<id>: the index projects keys only
         )
-        return {item["customer_id"] for item in items}
+        return {customer_id_of(item["gsi1sk"]) for item in items}
 
     def member_sets(self, tags: Sequence[str]) -> dict[str, set[str]]:
         unique = list(dict.fromkeys(tags))
@@ -113,8 +114,12 @@ class DynamoAudienceReader:
                     if page is None:
                         done += 1
                         continue
-                    for item in page:
-                        yield Customer.model_validate(from_dynamo(item))
+                    # The index projects keys only (profile updates never rewrite it): the page's
+                    # profiles are read by key, 100 a request.
+                    ids = [customer_id_of(from_dynamo(item)["pk"]) for item in page]
+                    for start in range(0, len(ids), BATCH_GET_LIMIT):
+                        for item in self._batch_get(ids[start : start + BATCH_GET_LIMIT]):
+                            yield Customer.model_validate(item)
             finally:
                 stop.set()
             for future in futures:

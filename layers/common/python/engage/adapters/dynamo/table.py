@@ -243,6 +243,7 @@ class Table:
         page_size: int | None = None,
         filter: ConditionBase | None = None,
         select_count: bool = False,
+        keys_only: bool = False,
     ) -> Iterator[Item]:
         """Every matching item, page after page. `limit` stops after that many items; `page_size`
         caps each request (DynamoDB's `Limit`), so a caller that stops early has read little more."""
@@ -263,7 +264,29 @@ class Table:
             kwargs["FilterExpression"] = filter
         if page_size:
             kwargs["Limit"] = page_size
-        yield from self._paginate(self._table.query, kwargs, limit)
+        found = self._paginate(self._table.query, kwargs, limit)
+        if index is None or keys_only or select_count:
+            yield from found
+            return
+        # The indexes project keys only (docs/data-model.md), so a status or profile update never
+        # rewrites them: the items themselves are read by key, a page at a time, in index order.
+        yield from self.with_items(found)
+
+    def with_items(self, keys: Iterable[Item], page: int = 100) -> Iterator[Item]:
+        """The table's items for index rows (keys only), in the rows' order; rows whose item is gone
+        are left out."""
+        chunk: list[Item] = []
+        for row in keys:
+            chunk.append(row)
+            if len(chunk) == page:
+                yield from self._fetch(chunk)
+                chunk = []
+        if chunk:
+            yield from self._fetch(chunk)
+
+    def _fetch(self, rows: list[Item]) -> list[Item]:
+        found = {(i["pk"], i["sk"]): i for i in self.batch_get([(r["pk"], r["sk"]) for r in rows], consistent=False)}
+        return [found[(r["pk"], r["sk"])] for r in rows if (r["pk"], r["sk"]) in found]
 
     def count(self, pk: str, *, index: str | None = None, sk_prefix: str | None = None) -> int:
         pk_attr, sk_attr = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
@@ -348,7 +371,7 @@ class Table:
                 attempt += 1
                 self.backoff.wait(attempt, "batch_write")
 
-    def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
+    def batch_get(self, keys: Sequence[tuple[str, str]], *, consistent: bool = True) -> list[Item]:
         """Items for the keys that exist (any order), 100 keys a request; `UnprocessedKeys` are asked
         again with backoff (`Backoff`)."""
         found: list[Item] = []
@@ -357,7 +380,7 @@ class Table:
             pending: dict[str, Any] = {
                 self.name: {
                     "Keys": [{"pk": pk, "sk": sk} for pk, sk in unique[start : start + BATCH_GET_LIMIT]],
-                    "ConsistentRead": True,
+                    "ConsistentRead": consistent,
                 }
             }
             attempt = 0

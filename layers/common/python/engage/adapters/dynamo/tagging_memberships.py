@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from engage.adapters.dynamo.customers import customer_shard
-from engage.adapters.dynamo.keys import customer_pk, expiry_index_pk, expiry_index_sk, tag_index_pk, tag_sk
+from engage.adapters.dynamo.keys import (
+    customer_id_of,
+    customer_pk,
+    expiry_index_pk,
+    expiry_index_sk,
+    tag_index_pk,
+    tag_sk,
+)
 from engage.adapters.dynamo.table import Table, from_dynamo
 
 
@@ -61,8 +68,8 @@ class MembershipRepository:
 
     def members(self, tag: str) -> Iterator[str]:
         """Customer ids holding `tag`, every page of the index."""
-        for item in self.table.query(tag_index_pk(tag), index="gsi1"):
-            yield item["customer_id"]
+        for row in self.table.query(tag_index_pk(tag), index="gsi1", keys_only=True):
+            yield customer_id_of(row["gsi1sk"])
 
     def count(self, tag: str) -> int:
         return self.table.count(tag_index_pk(tag), index="gsi1")
