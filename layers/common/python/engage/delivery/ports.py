@@ -32,6 +32,13 @@ class LinkShortener(Protocol):
         ...
 
 
+class CouponIssuer(Protocol):
+    def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
+        """A unique code of the pool for the customer, the same one for the same (pool, customer,
+        reason) however often asked; None when the pool can give none (closed, ended, exhausted)."""
+        ...
+
+
 class WhatsAppSender(Protocol):
     def send(self, message: Outbound) -> SendResult: ...
 
