@@ -39,14 +39,15 @@ def is_code(code: str) -> bool:
 
 
 def parse_codes_csv(text: str) -> tuple[list[str], list[str]]:
-    """Codes from the shop's CSV export: the first column (a `code` header is skipped), normalised
-    and de-duplicated. Returns (codes, rejected values)."""
+    """Codes from the shop's CSV export: the first column (a `code` header is skipped), upper-cased
+    and de-duplicated; a value with inner spaces or other characters is rejected, not guessed at.
+    Returns (codes, rejected values)."""
     codes: dict[str, None] = {}
     rejected: list[str] = []
     for row in csv.reader(io.StringIO(text)):
         if not row or not row[0].strip():
             continue
-        value = normalise(row[0])
+        value = row[0].strip().upper()
         if value in ("CODE", "COUPON", "COUPON_CODE"):
             continue
         if is_code(value):
