@@ -114,3 +114,33 @@ def test_a_campaign_whose_pool_cannot_give_a_code_refuses_the_send_with_a_reason
     outcome = w.sender.handle(SendJob(customer_id=c.id, send_key="cmp_1", campaign_id="cmp_1", message=message))
     assert (outcome.action, outcome.reason) == ("refused", "coupon_unavailable:p1")
     assert w.whatsapp.sent == []
+
+
+def test_the_lint_knows_coupon_and_referral_variables():
+    from engage.campaigns.templates import lint_variables
+
+    texts = ["Hi {{name}}, {{coupon}} is yours. Invite friends: {{referral_link}} {{shoe_size}}"]
+    warnings = lint_variables(texts, has_coupon=False, fallbacks={})
+    assert any(w.startswith("{{coupon}}: name a coupon_pool") for w in warnings)
+    assert any("{{shoe_size}} is read from the customer's attributes" in w for w in warnings)
+    assert not any("referral_link" in w for w in warnings)
+    assert lint_variables(texts, has_coupon=True, fallbacks={"shoe_size": "your size"}) == []
+
+
+def test_a_message_with_referral_variables_carries_the_recipients_own_link():
+    from engage.rewards.config import ReferralConfig
+    from engage.rewards.referrals import ReferralLinks
+    from tests.fakes.rewards import FakeReferrals
+
+    w = world()
+    referrals = FakeReferrals(ReferralConfig(business_number="4930123456"))
+    w.sender.ports.referrals = ReferralLinks(referrals)
+    add_campaign(w)
+    c = w.customers.add(Customer(id="c_1", wa_id="491512340001", name="Asha", consent=Consent(marketing=True)))
+    message = TemplateMessage(template="winter", variables={"body": ["{{name}}", "{{referral_link}}"]})
+    assert (
+        w.sender.handle(SendJob(customer_id=c.id, send_key="cmp_1", campaign_id="cmp_1", message=message)).action
+        == "sent"
+    )
+    code = referrals.code_of("c_1").code
+    assert w.whatsapp.sent[-1][1].body == ["Asha", f"https://wa.me/4930123456?text=ref%20{code}"]

@@ -39,6 +39,12 @@ class CouponIssuer(Protocol):
         ...
 
 
+class ReferralLinks(Protocol):
+    def variables(self, customer_id: str, now: datetime) -> dict[str, str]:
+        """`referral_code` and `referral_link` (when the business number is set) of the customer."""
+        ...
+
+
 class WhatsAppSender(Protocol):
     def send(self, message: Outbound) -> SendResult: ...
 

@@ -35,13 +35,14 @@ from engage.delivery.callback_data import callback_data
 from engage.delivery.config import SendingConfig
 from engage.delivery.jobs import SendJob, TemplateMessage, campaign_of
 from engage.delivery.outbound import GraphError, SendResult
-from engage.delivery.personalise import Context, MissingVariable, render
+from engage.delivery.personalise import Context, MissingVariable, render, uses
 from engage.delivery.policy import SendContext, decide, endpoint_for, past_sends
 from engage.delivery.ports import (
     ConfigSource,
     CouponIssuer,
     LinkShortener,
     ProfileBatch,
+    ReferralLinks,
     SendLedger,
     WhatsAppSender,
 )
@@ -49,6 +50,7 @@ from engage.delivery.sends import DONE_STATES, SendItem, stored
 from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
 from engage.delivery.whatsapp_errors import Action, account_wide, classify
 
+REFERRAL_VARIABLES = {"referral_code", "referral_link"}
 SQS_MAX_DELAY = 900
 LAST_RECEIVE = 4  # the SendQueue's maxReceiveCount is 5: decide an unknown outcome before the DLQ
 UNKNOWN_RECHECK_SECONDS = 120
@@ -86,6 +88,7 @@ class SenderPorts:
     phone_number_id: str
     profiles: ProfileBatch | None = None  # one read for a whole batch of customers
     coupons: CouponIssuer | None = None  # a campaign naming a coupon pool: one unique code per recipient
+    referrals: ReferralLinks | None = None  # {{referral_code}} / {{referral_link}} of the recipient
 
 
 @dataclass
@@ -301,6 +304,7 @@ class Sender:
             variant=job.variant,
             now=now,
             coupon_code=coupon_code,
+            referral=self.referral_for(job, customer.id, now),
             link_target=campaign.link if campaign else None,
             fallbacks=campaign.fallbacks if campaign else {},
             shortener=self.ports.shortener,
@@ -345,6 +349,11 @@ class Sender:
         if self.ports.coupons is None or not campaign.coupon_pool:
             return None
         return self.ports.coupons.issue(campaign.coupon_pool, customer_id, f"campaign:{campaign.id}", now)
+
+    def referral_for(self, job: SendJob, customer_id: str, now: datetime) -> dict[str, str]:
+        if self.ports.referrals is None or not uses(job, REFERRAL_VARIABLES):
+            return {}
+        return self.ports.referrals.variables(customer_id, now)
 
     def requeue(self, job: SendJob) -> Outcome:
         """No slot within `max_wait`: the rate is booked further ahead than this job can wait (a

@@ -342,3 +342,19 @@ def save_settings(store: ReferralStore, given: ReferralConfig, coupons_store: Co
         raise Invalid(f"no coupon pool {missing[0]!r}", code="pool_not_found")
     store.save_config(given)
     return given
+
+
+class ReferralLinks:
+    """The sender's `ReferralLinks`: {{referral_code}} and {{referral_link}} of a recipient (the code
+    is made on first use, idempotently)."""
+
+    def __init__(self, store: ReferralStore):
+        self.store = store
+
+    def variables(self, customer_id: str, now: datetime) -> dict[str, str]:
+        code, _ = ensure_code(self.store, customer_id, now)
+        config = self.store.config()
+        found = {"referral_code": code.code}
+        if config.business_number:
+            found["referral_link"] = wa_link(config.business_number, code.code)
+        return found
