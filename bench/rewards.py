@@ -109,9 +109,7 @@ def run() -> None:
     print(f"issue calls / distinct codes           {len(asks)} / {len(distinct)} (every customer asked twice)")
     print(f"codes issued per second (moto)         {CUSTOMERS / seconds:,.0f}")
     print(f"issue calls per second (moto)          {len(asks) / seconds:,.0f}")
-    print(
-        f"codes issued per second, one issuer    {single_rate:,.0f}  (the same moto, one thread: 20 issuers lose nothing to conflicts)"
-    )
+    print(f"codes issued per second, one issuer    {single_rate:,.0f}  (one thread, same moto)")
     print(f"DynamoDB requests per issue call, mix  {issued_calls / len(asks):.2f}")
     print(f"DynamoDB requests per new code         {per_new:.2f}  (pool read, claim read, one TransactWriteItems)")
     print(f"DynamoDB requests per repeated issue   {per_repeat:.2f}  (pool read, claim read)")
