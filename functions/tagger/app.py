@@ -45,6 +45,8 @@ def redeem_coupon(item: dict[str, Any]) -> None:
 
 
 def referral_steps(item: dict[str, Any]) -> None:
+    if not referrals.concerns(item):
+        return
     ports = wiring.rewards.ports()
     config = ports.referrals.config()
     outcome = referrals.attribute(ports, item, config) or referrals.reward_on_order(ports, item, config, utcnow())

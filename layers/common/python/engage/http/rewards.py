@@ -74,7 +74,7 @@ def check_code(code: Code) -> dict[str, Any]:
     event = router.current_event
     header = (event.headers or {}).get(SIGNATURE_HEADER)
     if header or not caller_groups(event):
-        verify_signature(header, code.encode(), wiring.inbound.events_secrets())
+        verify_signature(header, code.encode("utf-8", "backslashreplace"), wiring.inbound.events_secrets())
     else:
         require(event, "marketer")
     return coupons.check_code(wiring.rewards.coupons(), code, utcnow())

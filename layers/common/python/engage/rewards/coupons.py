@@ -11,6 +11,7 @@ answers with the state as of `now`, so a code is never valid past its end while 
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from engage.rewards.ports import CouponStore
 
 PoolStatus = Literal["open", "closed"]
 CodeState = Literal["available", "issued", "redeemed", "expired"]
+POOL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ISSUE_ATTEMPTS = 6  # a collision of two random 8-character codes is ~1e-12; taken imported codes retry
 
 
@@ -197,7 +199,7 @@ def create_pool(store: CouponStore, given: PoolIn, pool_id: str, now: datetime) 
 
 
 def get_pool(store: CouponStore, pool_id: str) -> Pool:
-    pool = store.pool(pool_id)
+    pool = store.pool(pool_id) if POOL_ID.match(pool_id) else None
     if pool is None:
         raise NotFound(f"no coupon pool {pool_id!r}", code="pool_not_found")
     return pool

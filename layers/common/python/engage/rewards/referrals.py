@@ -149,12 +149,20 @@ def referral_view(code: ReferralCode, config: ReferralConfig, qr_svg: str | None
 
 
 # ---------------------------------------------------------------------------- attribution
+def concerns(item: dict[str, Any]) -> bool:
+    """A history item the referral flow reacts to: a first message with `ref CODE`, or an order."""
+    kind = item.get("kind")
+    return kind == "order_placed" or (kind == "message" and bool((item.get("data") or {}).get("referral_code")))
+
+
 def attribute(ports: ReferralPorts, item: dict[str, Any], config: ReferralConfig) -> str | None:
     """Turns a first message carrying `ref CODE` into the invitee's attribution (once)."""
     data = item.get("data") or {}
     if item.get("kind") != "message" or not data.get("referral_code"):
         return None
     code = codebook.normalise(str(data["referral_code"]))
+    if not codebook.is_code(code):
+        return "unknown_code"
     invitee_id = str(item["customer_id"])
     if ports.referrals.attribution(invitee_id) is not None:
         return "duplicate"
@@ -195,7 +203,7 @@ def unlock(store: ReferralStore, code: str, by: str, now: datetime) -> dict[str,
     """An admin's review: the code takes invitations again, and the ones held while it was locked
     become pending (they qualify on their first order like any other)."""
     code = codebook.normalise(code)
-    owner = store.owner(code)
+    owner = store.owner(code) if codebook.is_code(code) else None
     if owner is None:
         raise NotFound("no such referral code", code="referral_not_found")
     if not owner.locked:

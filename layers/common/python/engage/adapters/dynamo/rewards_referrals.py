@@ -12,6 +12,7 @@ CONFIG          / rewards            the programme's settings (ReferralConfig)
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from engage.adapters.dynamo import keys
@@ -28,17 +29,24 @@ HOUR_TTL_SECONDS = 2 * 86_400
 
 
 class ReferralRepository:
-    def __init__(self, table: Table):
+    def __init__(self, table: Table, max_age: float = 60):
         self.table = table
+        self.max_age = max_age  # the tagger reads the settings for every order: at most once a minute
+        self._cached: tuple[float, ReferralConfig] | None = None
 
     # ---------------------------------------------------------------- settings
     def config(self) -> ReferralConfig:
+        if self._cached and time.monotonic() - self._cached[0] < self.max_age:
+            return self._cached[1]
         item = self.table.get(*keys.config_key(CONFIG_AREA), consistent=False) or {}
-        return ReferralConfig.model_validate(item.get("document") or {})
+        config = ReferralConfig.model_validate(item.get("document") or {})
+        self._cached = (time.monotonic(), config)
+        return config
 
     def save_config(self, config: ReferralConfig) -> None:
         pk, sk = keys.config_key(CONFIG_AREA)
         self.table.put({"pk": pk, "sk": sk, "type": "config", "document": config.model_dump(mode="json")})
+        self._cached = None
 
     # ---------------------------------------------------------------- codes
     def code_of(self, customer_id: str) -> ReferralCode | None:
