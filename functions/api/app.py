@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from engage.core.observability import logger, metrics, tracer
 from engage.http import audience, campaigns, customers, inbound, segments, tagging, tuning
 from engage.http import metrics as metric_routes
+from engage.http import rewards as reward_routes
 from engage.http.openapi import build_document
 from engage.http.resolver import build_resolver
 
@@ -26,6 +27,7 @@ for router in (
     campaigns.router,
     tuning.router,
     audience.router,
+    reward_routes.router,
 ):
     app.include_router(router)
 

@@ -20,6 +20,7 @@ from engage.adapters.dynamo.streams import history_item
 from engage.core.observability import logger, metrics, tracer
 from engage.core.time import utcnow
 from engage.inbound import replies
+from engage.rewards import coupons, referrals
 from engage.tagging import service as tagging
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -37,8 +38,24 @@ def attribute_reply(item: dict[str, Any]) -> None:
         replies.attribute_reply(store, item, utcnow(), config=replies.load_reply_config(store))
 
 
+def redeem_coupon(item: dict[str, Any]) -> None:
+    outcome = coupons.redeem_order(wiring.rewards.coupons(), item)
+    if outcome:
+        logger.info("coupon on order", extra={"customer_id": item["customer_id"], "outcome": outcome})
+
+
+def referral_steps(item: dict[str, Any]) -> None:
+    if not referrals.concerns(item):
+        return
+    ports = wiring.rewards.ports()
+    config = ports.referrals.config()
+    outcome = referrals.attribute(ports, item, config) or referrals.reward_on_order(ports, item, config, utcnow())
+    if outcome:
+        logger.info("referral", extra={"customer_id": item["customer_id"], "outcome": outcome})
+
+
 # Steps run for every new history item, in order.
-PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules, attribute_reply]
+PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules, attribute_reply, redeem_coupon, referral_steps]
 
 
 def record_handler(record: DynamoDBRecord) -> None:

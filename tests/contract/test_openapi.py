@@ -24,6 +24,7 @@ OPEN_ROUTES = {
     ("get", "/r/{}"),
     ("head", "/r/{}"),
     ("post", "/v1/events"),
+    ("get", "/v1/coupons/{}"),
     *DOCS_ROUTES,
 }
 

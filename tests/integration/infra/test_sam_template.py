@@ -352,6 +352,7 @@ def test_marketer_routes_need_the_jwt_authorizer_and_public_ones_are_explicit():
         ("GET", "/webhook"),
         ("POST", "/webhook"),
         ("GET", "/r/{code}"),
+        ("GET", "/v1/coupons/{code}"),
         ("HEAD", "/r/{code}"),
         ("POST", "/v1/events"),
         ("GET", "/openapi.json"),

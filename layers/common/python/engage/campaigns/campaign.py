@@ -139,6 +139,9 @@ class CampaignIn(BaseModel):
     rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
     fallbacks: dict[str, str] = Field(default_factory=dict, description="Value used when a variable is missing.")
     coupon_code: str | None = None
+    coupon_pool: str | None = Field(
+        default=None, max_length=64, description="A coupon pool: {{coupon}} becomes a unique code per recipient."
+    )
     link: str | None = Field(
         default=None, description="Target of the tracked link ({{link}}): an http(s) URL with a host."
     )
@@ -175,6 +178,7 @@ class CampaignChange(BaseModel):
     rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
     fallbacks: dict[str, str] | None = None
     coupon_code: str | None = None
+    coupon_pool: str | None = Field(default=None, max_length=64)
     link: str | None = None
     ab: AbSettings | None = None
 

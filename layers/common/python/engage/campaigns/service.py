@@ -27,7 +27,14 @@ from engage.campaigns.campaign import (
     transition,
 )
 from engage.campaigns.ports import AudienceCheck, AudienceSource, AudienceWriter, CampaignStore, TemplateStore
-from engage.campaigns.templates import Template, check_parameters, is_urgent, lint_text, urgency_warning
+from engage.campaigns.templates import (
+    Template,
+    check_parameters,
+    is_urgent,
+    lint_text,
+    lint_variables,
+    urgency_warning,
+)
 from engage.core.errors import Conflict, Invalid
 from engage.core.ports import Queue
 from engage.core.time import iso, parse_iso
@@ -119,6 +126,9 @@ def checked(ports: FlowPorts, body: CampaignIn, now: datetime) -> dict[str, Any]
     rule = checked_audience(body, ports)
     for variant, text in zip(body.variants, texts, strict=True):
         warnings += [f"variant {variant.name}: {w}" for w in lint_text(text, config)]
+    values = [b.value for v in body.variants for b in v.buttons]
+    has_coupon = bool(body.coupon_pool or body.coupon_code)
+    warnings += lint_variables([*texts, *values], has_coupon=has_coupon, fallbacks=body.fallbacks)
     urgent = any(is_urgent(t, config) for t in texts)
     if urgent:
         recent = [

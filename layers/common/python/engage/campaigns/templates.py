@@ -18,6 +18,9 @@ from engage.delivery.config import SendingConfig
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 NAME_VARIABLES = {"name", "first_name", "1"}
+COUPON_VARIABLES = {"coupon", "coupon_code"}  # the campaign's pool (a unique code each) or its static code
+REFERRAL_VARIABLES = {"referral_code", "referral_link"}  # the recipient's own code and wa.me link
+KNOWN_VARIABLES = NAME_VARIABLES | COUPON_VARIABLES | REFERRAL_VARIABLES | {"link", "amount"}
 CTA_WORDS = (
     "shop", "buy", "order", "tap", "click", "reply", "book", "get", "claim", "use", "visit", "see", "try",
     "discover", "join", "call", "redeem", "start", "check", "open",
@@ -101,6 +104,25 @@ def lint_text(text: str, config: SendingConfig, *, has_name: bool | None = None)
     last = (lines[-1] if lines else "").lower()
     if not any(re.search(rf"\b{w}\b", last) for w in CTA_WORDS):
         warnings.append("call to action: end with a concrete action (e.g. 'Tap Shop now to get 20% off')")
+    return warnings
+
+
+def lint_variables(texts: Iterable[str], *, has_coupon: bool, fallbacks: Mapping[str, str]) -> list[str]:
+    """What the personalisation will do with each {{variable}}: a coupon variable needs a pool or a
+    code on the campaign (else every recipient is skipped, never sent an empty code); an unknown name
+    is read from the customer's attributes, and a customer without it is skipped unless a fallback is given."""
+    used = {v for text in texts for v in VARIABLE.findall(text)}
+    warnings = []
+    if used & COUPON_VARIABLES and not has_coupon:
+        warnings.append(
+            "{{coupon}}: name a coupon_pool (a unique code each) or a coupon_code, or no one gets the message"
+        )
+    for name in sorted(used - KNOWN_VARIABLES - set(fallbacks)):
+        if not name.isdigit():
+            warnings.append(
+                f"{{{{{name}}}}} is read from the customer's attributes: customers without it are skipped "
+                "(give a fallback to send them a default)"
+            )
     return warnings
 
 

@@ -36,3 +36,15 @@ class SendJob(BaseModel):
     message: TextMessage | TemplateMessage = Field(discriminator="kind")
     attempt: int = 0
     reason: str | None = None  # why this job exists (journey, campaign, consent confirmation)
+
+
+SOURCES = ("referral",)  # sends of other sources carry their id in the campaign slot, for metrics
+
+
+def campaign_of(job: SendJob) -> str | None:
+    """The campaign the job belongs to; None for a 1:1 send of another source (`referral`,
+    `journey:<id>`), whose id sits in the campaign slot only so metrics count it like a campaign's."""
+    campaign_id = job.campaign_id
+    if not campaign_id or campaign_id in SOURCES or ":" in campaign_id:
+        return None
+    return campaign_id

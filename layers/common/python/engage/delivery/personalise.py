@@ -32,6 +32,7 @@ class Context:
     link_target: str | None = None
     fallbacks: dict[str, str] = field(default_factory=dict)
     shortener: LinkShortener | None = None
+    referral: dict[str, str] = field(default_factory=dict)  # referral_code, referral_link of the recipient
 
     def value(self, name: str) -> str | None:
         c = self.customer
@@ -45,6 +46,8 @@ class Context:
             if not self.link_target or self.shortener is None or self.now is None:
                 return None
             return self.shortener.shorten(c.id, self.campaign_id, self.variant, "link", self.link_target, self.now)
+        if name in ("referral_code", "referral_link"):
+            return self.referral.get(name)
         if name == "amount":
             return _text(attrs.get("amount", attrs.get("cart_amount")))
         return _text(attrs.get(name.removeprefix("attributes.")))
@@ -69,6 +72,13 @@ def fill(text: str, ctx: Context) -> str:
         return value
 
     return PLACEHOLDER.sub(one, text)
+
+
+def uses(job: SendJob, names: set[str]) -> bool:
+    """Whether the job's message mentions any of these {{variables}} (the sender looks up only what is used)."""
+    message = job.message
+    text = message.text if not isinstance(message, TemplateMessage) else str(message.variables)
+    return any(m in names for m in PLACEHOLDER.findall(text))
 
 
 def render(job: SendJob, ctx: Context, *, to: str, callback_data: str) -> Outbound:

@@ -32,6 +32,19 @@ class LinkShortener(Protocol):
         ...
 
 
+class CouponIssuer(Protocol):
+    def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
+        """A unique code of the pool for the customer, the same one for the same (pool, customer,
+        reason) however often asked; None when the pool can give none (closed, ended, exhausted)."""
+        ...
+
+
+class ReferralLinks(Protocol):
+    def variables(self, customer_id: str, now: datetime) -> dict[str, str]:
+        """`referral_code` and `referral_link` (when the business number is set) of the customer."""
+        ...
+
+
 class WhatsAppSender(Protocol):
     def send(self, message: Outbound) -> SendResult: ...
 

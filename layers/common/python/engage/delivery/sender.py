@@ -33,15 +33,24 @@ from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer
 from engage.delivery.callback_data import callback_data
 from engage.delivery.config import SendingConfig
-from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.delivery.jobs import SendJob, TemplateMessage, campaign_of
 from engage.delivery.outbound import GraphError, SendResult
-from engage.delivery.personalise import Context, MissingVariable, render
+from engage.delivery.personalise import Context, MissingVariable, render, uses
 from engage.delivery.policy import SendContext, decide, endpoint_for, past_sends
-from engage.delivery.ports import ConfigSource, LinkShortener, ProfileBatch, SendLedger, WhatsAppSender
+from engage.delivery.ports import (
+    ConfigSource,
+    CouponIssuer,
+    LinkShortener,
+    ProfileBatch,
+    ReferralLinks,
+    SendLedger,
+    WhatsAppSender,
+)
 from engage.delivery.sends import DONE_STATES, SendItem, stored
 from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
 from engage.delivery.whatsapp_errors import Action, account_wide, classify
 
+REFERRAL_VARIABLES = {"referral_code", "referral_link"}
 SQS_MAX_DELAY = 900
 LAST_RECEIVE = 4  # the SendQueue's maxReceiveCount is 5: decide an unknown outcome before the DLQ
 UNKNOWN_RECHECK_SECONDS = 120
@@ -78,6 +87,8 @@ class SenderPorts:
     shortener: LinkShortener
     phone_number_id: str
     profiles: ProfileBatch | None = None  # one read for a whole batch of customers
+    coupons: CouponIssuer | None = None  # a campaign naming a coupon pool: one unique code per recipient
+    referrals: ReferralLinks | None = None  # {{referral_code}} / {{referral_link}} of the recipient
 
 
 @dataclass
@@ -138,7 +149,8 @@ class Sender:
     def handle(self, job: SendJob, *, receive_count: int = 1) -> Outcome:
         now = self.clock()
         config = self.ports.config.sending()
-        campaign = self.campaign(job.campaign_id, config) if job.campaign_id else None
+        campaign_id = campaign_of(job)
+        campaign = self.campaign(campaign_id, config) if campaign_id else None
         if campaign is not None and campaign.category != job.category:
             # WhatsApp recategorised the campaign's template since this job was queued: the
             # campaign's category now decides the rules (consent, caps, regions) and the route.
@@ -154,7 +166,7 @@ class Sender:
         if current and current.state == "intent":
             return self.reconcile(current, now, config, receive_count)
         base = self.base_item(job, campaign, current)
-        blocked = self.gate(campaign, now) if job.campaign_id else None
+        blocked = self.gate(campaign, now) if campaign_id else None
         if blocked:
             return self.blocked(job, base, blocked, now)
         context = self.context(job, campaign)
@@ -284,12 +296,18 @@ class Sender:
     ) -> Outcome:
         now = self.clock()
         to = customer.wa_id or customer.user_id or ""
+        coupon_code = campaign.coupon_code if campaign else None
+        if campaign is not None and campaign.coupon_pool:
+            coupon_code = self.coupon_for(campaign, customer.id, now)
+            if coupon_code is None:  # never a message with an empty code
+                return self.refuse(base, f"coupon_unavailable:{campaign.coupon_pool}", now)
         ctx = Context(
             customer=customer,
             campaign_id=job.campaign_id,
             variant=job.variant,
             now=now,
-            coupon_code=campaign.coupon_code if campaign else None,
+            coupon_code=coupon_code,
+            referral=self.referral_for(job, customer.id, now),
             link_target=campaign.link if campaign else None,
             fallbacks=campaign.fallbacks if campaign else {},
             shortener=self.ports.shortener,
@@ -310,8 +328,9 @@ class Sender:
         if booking is None:
             return self.requeue(job)
         now = self.clock()
-        if job.campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)
-            blocked = self.gate(self.campaign(job.campaign_id, config), now)
+        campaign_id = campaign_of(job)
+        if campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)
+            blocked = self.gate(self.campaign(campaign_id, config), now)
             if blocked:
                 self.ports.throttle.give_back(booking)
                 return self.blocked(job, base, blocked, now)
@@ -327,6 +346,17 @@ class Sender:
         result = self.ports.whatsapp.send(outbound)
         outcome = self.outcome(job, intent, result, customer, booking, receive_count)
         return replace(outcome, throttle_wait_ms=waited_ms) if outcome.action == "sent" else outcome
+
+    def coupon_for(self, campaign: Campaign, customer_id: str, now: datetime) -> str | None:
+        """The recipient's own code of the campaign's pool (idempotent: a redelivered job gets the same)."""
+        if self.ports.coupons is None or not campaign.coupon_pool:
+            return None
+        return self.ports.coupons.issue(campaign.coupon_pool, customer_id, f"campaign:{campaign.id}", now)
+
+    def referral_for(self, job: SendJob, customer_id: str, now: datetime) -> dict[str, str]:
+        if self.ports.referrals is None or not uses(job, REFERRAL_VARIABLES):
+            return {}
+        return self.ports.referrals.variables(customer_id, now)
 
     def requeue(self, job: SendJob) -> Outcome:
         """No slot within `max_wait`: the rate is booked further ahead than this job can wait (a
@@ -429,21 +459,23 @@ class Sender:
             update={"state": "failed", "reason": reason, "retryable": True, "updated_at": iso(now)}
         )
         self.ports.sends.save(failed, when="intent")
-        if job.campaign_id and campaign_ops.halt(self.ports.campaigns, job.campaign_id, now, reason):
-            self._campaigns.pop(job.campaign_id, None)
+        campaign_id = campaign_of(job)
+        if campaign_id and campaign_ops.halt(self.ports.campaigns, campaign_id, now, reason):
+            self._campaigns.pop(campaign_id, None)
         self.alert(f"campaign paused: WhatsApp error {error.code}", error, job)
         return Outcome("failed", reason)
 
     def _halt(self, job: SendJob, item: SendItem, error: GraphError, now: datetime) -> Outcome:
         reason = f"whatsapp:{error.code}"
         targets = [c.id for c in self.ports.campaigns.active()] if account_wide(error) else []
-        if job.campaign_id and job.campaign_id not in targets:
-            targets.append(job.campaign_id)
+        campaign_id = campaign_of(job)
+        if campaign_id and campaign_id not in targets:
+            targets.append(campaign_id)
         for campaign_id in targets:
             campaign_ops.halt(self.ports.campaigns, campaign_id, now, reason)
             self._campaigns.pop(campaign_id, None)
         self.alert(f"sending halted: WhatsApp error {error.code}", error, job)
-        if job.campaign_id:
+        if campaign_id:
             return self.park(job, item, reason, now, when="intent")
         self.retrying(item, reason, error, now)
         raise RetryLater(reason, SQS_MAX_DELAY)

@@ -85,6 +85,8 @@ SUCCESS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/v1/campaigns/{campaign_id}/follow-up"): {201: "Follow-up campaign created"},
     ("post", "/v1/templates"): {200: "Replaced", 201: "Created"},
     ("post", "/v1/events"): {200: "A duplicate: already recorded", 202: "Recorded"},
+    ("post", "/v1/coupons/pools"): {201: "Created"},
+    ("post", "/v1/customers/{ref}/referral"): {200: "The customer's code", 201: "Made now"},
 }
 
 
@@ -161,6 +163,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "description": "A shop event (order, cart, click, view, customer update; docs/webhook.md). Signed by the "
         "shop with `X-Engage-Signature: sha256=<hex HMAC of the raw body>`, or sent with a marketer token.",
         "content": {"application/json": {"schema": _OBJECT}},
+    },
+    ("post", "/v1/coupons/pools/{pool_id}/codes"): {
+        "required": True,
+        "description": "The shop's codes as CSV: one a row in the first column (a `code` header is skipped).",
+        "content": {"text/csv": {"schema": {"type": "string", "maxLength": 1_000_000}}},
     },
 }
 
@@ -289,7 +296,8 @@ STATIC_PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
-OPEN_ROUTES = {("post", "/v1/events")}  # signed by the shop instead of a token
+# Signed by the shop instead of a token (`X-Engage-Signature`: over the body, or over the code for the check).
+OPEN_ROUTES = {("post", "/v1/events"), ("get", "/v1/coupons/{code}")}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -305,6 +313,8 @@ def _tag_of(path: str) -> str:
         "metrics": "Metrics",
         "alerts": "Metrics",
         "events": "Shop events",
+        "coupons": "Rewards",
+        "referrals": "Rewards",
     }.get(part, "Other")
 
 

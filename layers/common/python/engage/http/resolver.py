@@ -75,6 +75,33 @@ def route_role(func: Callable[..., Any]) -> Callable[[APIGatewayProxyEventV2], s
 
 
 # ---------------------------------------------------------------------------- body gate
+def accepts(media: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Marks a route that takes a raw body of `media` (e.g. text/csv) instead of JSON."""
+
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.accepts_media = media  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def check_raw_body(event: APIGatewayProxyEventV2, media: str) -> None:
+    """The gate of a raw-body route: that media type, UTF-8 text, nothing else."""
+    headers = event.raw_event.get("headers") or {}
+    declared = ", ".join(str(v) for k, v in headers.items() if k.lower() == "content-type").strip()
+    if declared.split(";")[0].strip().lower() != media:
+        raise UnsupportedMediaType(f"send the body as {media}, not {declared[:80] or 'nothing'!r}")
+    try:
+        raw = (
+            base64.b64decode(event.body or "", validate=True)
+            if event.is_base64_encoded
+            else (event.body or "").encode()
+        )
+        raw.decode("utf-8")
+    except (binascii.Error, UnicodeError) as error:
+        raise EngageError("the body is not UTF-8 text", code="invalid_body") from error
+
+
 def check_body(event: APIGatewayProxyEventV2) -> None:
     """Raises a 415 or 400 EngageError unless the body is absent or UTF-8 JSON with encodable text."""
     body = event.body
@@ -172,7 +199,10 @@ class EngageResolver(APIGatewayHttpResolver):
             check = route_role(route.func)
             if check is not None:
                 check(event)
-            if self.check_bodies and not (route.func in _CSV_ROUTES and _media(event) == "text/csv"):
+            media = getattr(route.func, "accepts_media", None)
+            if media:
+                check_raw_body(event, media)
+            elif self.check_bodies and not (route.func in _CSV_ROUTES and _media(event) == "text/csv"):
                 check_body(event)
         except EngageError as error:
             logger.info("request refused", extra={"code": error.code, "status": error.status})

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import audience, delivery, metrics, segments, tagging
+from engage.schedules import audience, delivery, metrics, rewards, segments, tagging
 
 
 class Job(Protocol):
@@ -29,6 +29,7 @@ JOBS: dict[str, Job] = {
     "release-deferred": delivery.release_deferred,
     "campaign-tick": delivery.campaign_tick,
     "customer-search-index": audience.search_index,  # run by hand once after deploy (no schedule)
+    "coupon-expiry": rewards.coupon_expiry,
 }
 
 PAGES: dict[str, Job] = {

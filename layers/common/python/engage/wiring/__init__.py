@@ -11,6 +11,7 @@
     tuning     settings (the settings areas and their change log)
     audience_reads  directory, history, search_ports (customer search and timeline)
     audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
+    rewards    coupons, referrals, ports (ReferralPorts)
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
 moto (tests, local runtime) is in place before any client is built. Each module is imported on
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         delivery,
         inbound,
         metrics,
+        rewards,
         segments,
         tagging,
         tuning,
@@ -52,6 +54,7 @@ NAMES = (
     "tuning",
     "audience_reads",
     "audience",
+    "rewards",
 )
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "inbound",
     "metrics",
     "reset",
+    "rewards",
     "segments",
     "tagging",
     "tuning",

@@ -9,12 +9,16 @@ from engage.adapters.dynamo.campaigns import ConfigRepository
 from engage.adapters.dynamo.delivery_buckets import DynamoBuckets
 from engage.adapters.dynamo.delivery_profiles import ProfileReader
 from engage.adapters.dynamo.delivery_sends import SendRepository
+from engage.adapters.dynamo.rewards_coupons import CouponRepository
+from engage.adapters.dynamo.rewards_referrals import ReferralRepository
 from engage.adapters.sqs import SqsQueue
 from engage.adapters.sqs_retry import SqsRetryDelay
 from engage.adapters.whatsapp import WhatsAppClient
 from engage.core.time import utcnow
 from engage.delivery.sender import Sender, SenderPorts
 from engage.delivery.throttle import Throttle
+from engage.rewards.coupons import PoolIssuer
+from engage.rewards.referrals import ReferralLinks
 from engage.wiring import aws, campaigns, customers, metrics
 
 
@@ -66,5 +70,7 @@ def sender(environment: str = "") -> Sender:
         shortener=metrics.link_shortener(),
         phone_number_id=whatsapp().phone_number_id,
         profiles=ProfileReader(aws.table()),
+        coupons=PoolIssuer(CouponRepository(aws.table())),
+        referrals=ReferralLinks(ReferralRepository(aws.table())),
     )
     return Sender(ports, clock=utcnow)

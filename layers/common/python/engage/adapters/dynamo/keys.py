@@ -298,3 +298,62 @@ def import_claim_key(import_id: str, wa_id: str) -> tuple[str, str]:
 
 def export_pk(export_id: str) -> str:
     return f"EXPORT#{export_id}"
+
+
+# ---------------------------------------------------------------- rewards (coupons, referrals; docs/rewards.md)
+COUPON_POOLS_PK = "COUPONPOOLS"  # COUPONPOOLS / POOL#<id>: a pool and its counters
+COUPON_SK = "CODE"
+COUPON_EXPIRY_SHARDS = 4
+REFERRALS_PK = "REFERRALS"  # REFERRALS / STATS: the programme's counters
+REFERRAL_STATS_SK = "STATS"
+REFERRAL_SK = "REFERRAL"  # CUST#<id> / REFERRAL: the customer's own code and invite counts
+REFERRED_BY_SK = "REFERREDBY"  # CUST#<id> / REFERREDBY: who invited the customer, and how it went
+TOP_INVITERS_PK = "REFTOP"  # gsi2pk of CUST#<id> / REFERRAL once it has a successful invite
+
+
+def coupon_pool_sk(pool_id: str) -> str:
+    return f"POOL#{pool_id}"
+
+
+def coupon_key(code: str) -> tuple[str, str]:
+    """COUPON#<code> / CODE: one code (its holder, validity and redemption); unique by its key."""
+    return f"COUPON#{code}", COUPON_SK
+
+
+def coupon_claim_key(pool_id: str, claim: str) -> tuple[str, str]:
+    """COUPONPOOL#<pool> / CLAIM#<customer>[#<reason>]: which code this claim got (idempotent issue)."""
+    return f"COUPONPOOL#{pool_id}", f"CLAIM#{claim}"
+
+
+def coupon_available_key(pool_id: str, code: str) -> tuple[str, str]:
+    """COUPONPOOL#<pool> / AVAIL#<code>: an imported code not issued yet."""
+    return f"COUPONPOOL#{pool_id}", f"AVAIL#{code}"
+
+
+def coupon_expiry_index(code: str, pool_id: str, expires_at: str) -> tuple[str, str]:
+    """gsi2 of an issued code: COUPONEXP#<shard> / <expires_at>#<pool>#<code> (off once redeemed or expired)."""
+    return coupon_expiry_pk(sum(code.encode()) % COUPON_EXPIRY_SHARDS), f"{expires_at}#{pool_id}#{code}"
+
+
+def coupon_expiry_pk(shard: int) -> str:
+    return f"COUPONEXP#{shard}"
+
+
+def referral_code_key(code: str) -> tuple[str, str]:
+    """REFCODE#<code> / CODE: whose code it is, and whether it is locked for review."""
+    return f"REFCODE#{code}", "CODE"
+
+
+def referral_hour_key(code: str, hour: str) -> tuple[str, str]:
+    """REFCODE#<code> / HOUR#<yyyy-mm-ddThh>: the distinct invitees of that hour (the lock rule)."""
+    return f"REFCODE#{code}", f"HOUR#{hour}"
+
+
+def referral_log_key(code: str, at: str, change: str) -> tuple[str, str]:
+    """REFCODE#<code> / LOG#<at>#<lock|unlock>: the review log."""
+    return f"REFCODE#{code}", f"LOG#{at}#{change}"
+
+
+def invitees_index_pk(inviter_id: str) -> str:
+    """gsi1pk of CUST#<invitee> / REFERREDBY: everyone one inviter brought."""
+    return f"REFINV#{inviter_id}"

@@ -124,6 +124,12 @@ class Update:
             self._add.append(f"{self._name(attr)} {self._value(value)}")
         return self
 
+    def add_to_set(self, **fields: frozenset[str]) -> Update:
+        """ADD members to string sets (adding a member twice changes nothing)."""
+        for attr, members in fields.items():
+            self._add.append(f"{self._name(attr)} {self._value(members)}")
+        return self
+
     def remove(self, *attrs: str) -> Update:
         self._remove.extend(self._name(attr) for attr in attrs)
         return self

@@ -1,0 +1,1 @@
+"""Rewards: coupon pools with unique, single-use codes, and referrals that reward invites which buy."""
