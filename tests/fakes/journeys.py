@@ -19,6 +19,7 @@ class FakeJourneys:
     def __init__(self) -> None:
         self.items: dict[str, Journey] = {}
         self.versions: dict[tuple[str, int], Journey] = {}
+        self.releases: set[int] = set()
 
     def get(self, journey_id: str) -> Journey | None:
         return self.items.get(journey_id)
@@ -46,6 +47,12 @@ class FakeJourneys:
 
     def delete(self, journey_id: str) -> bool:
         return self.items.pop(journey_id, None) is not None
+
+    def installed(self, release: int) -> bool:
+        return release in self.releases
+
+    def mark_installed(self, release: int, at: str) -> None:
+        self.releases.add(release)
 
 
 class FakeRuns:
@@ -102,7 +109,7 @@ class FakeRuns:
         found = sorted(
             (r.due_at, r.customer_id, r.journey_id)
             for r in self.items.values()
-            if r.state == "waiting" and r.due_at and r.due_at <= iso(now) and r.shard == shard
+            if r.state != "done" and r.due_at and r.due_at <= iso(now) and r.shard == shard
         )
         return [(cid, jid) for _, cid, jid in found[:limit]]
 
@@ -132,17 +139,15 @@ class FakeProfiles:
     def tags(self, customer_id: str) -> set[str]:
         return set(self.tag_sets[customer_id])
 
-    def known_tags(self) -> set[str]:
-        return set().union(*self.tag_sets.values()) if self.tag_sets else set()
-
     def orders_between(self, customer_id: str, since: str, until: str) -> int:
         return sum(1 for at in self.orders[customer_id] if since <= at <= until)
 
     def first_message_id(self, customer_id: str) -> str | None:
         return self.first_messages.get(customer_id)
 
-    def ad_click(self, customer_id: str) -> tuple[str, str] | None:
-        return self.clicks.get(customer_id)
+    def ad_click(self, customer_id: str, *, since: str) -> tuple[str, str] | None:
+        found = self.clicks.get(customer_id)
+        return found if found and found[1] >= since else None
 
 
 class FakeTags:

@@ -13,6 +13,7 @@ from engage.customers.profiles import Consent, Customer
 from engage.journeys import engine, service
 from engage.journeys.defaults import DEFAULTS
 from engage.journeys.model import JourneyIn
+from engage.tagging.catalog import TagChange
 from tests.fakes.journeys import JourneyWorld
 from tests.fakes.sending import T0
 
@@ -83,6 +84,8 @@ def test_every_default_journey_validates_has_a_summary_and_installs_disabled(w: 
     ]
     assert all(not j.enabled for j in w.journeys.all())
     assert service.install_defaults(w.ports, T0) == []  # stable ids: installing again changes nothing
+    service.delete(w.ports, "survey")
+    assert service.install_defaults(w.ports, T0) == [] and w.journeys.get("survey") is None  # deleted stays deleted
     summary = w.journeys.get("abandoned-cart").summary  # type: ignore[union-attr]
     assert "when a customer's cart abandoned event arrives" in summary
     assert "wait up to 1 hour for order placed" in summary
@@ -373,12 +376,16 @@ def test_a_crash_between_a_step_and_its_write_repeats_the_step_with_the_same_sen
     w.runs.advance = real_advance  # type: ignore[method-assign]
     stuck = w.runs.get("c_2", "j1")
     assert stuck is not None and stuck.step == "s" and stuck.state == "active"
-    # the redelivered record (or the sweep's retry) drives it again from where it was written
-    engine.drive(w.ports, stuck, T0 + timedelta(seconds=30))
+    # the minute sweep finds it on the due index and drives it on from where it was written
+    service.sweep(w.ports, T0 + timedelta(minutes=1))
+    assert [j["customer_id"] for j in w.sent_jobs()].count("c_2") == 1  # a worker may still be on it
+    service.sweep(w.ports, T0 + timedelta(minutes=3))
     jobs = [j for j in w.sent_jobs() if j["customer_id"] == "c_2"]
     assert len(jobs) == 2 and jobs[0] == jobs[1]  # queued twice, same send key and code: the sender sends once
     assert len(jobs_before) == 1
     assert service.stats(w.ports, "j1")["sent"] == 2  # counted once per customer
+    assert w.runs.get("c_2", "j1").state == "waiting"  # type: ignore[union-attr]
+    assert len(w.history.of("c_2", "journey_entered")) == 1
 
 
 def test_two_workers_on_the_same_due_run_move_it_once(w: JourneyWorld) -> None:
@@ -454,6 +461,7 @@ def test_a_deleted_journey_ends_its_runs(w: JourneyWorld) -> None:
 def test_tag_triggers_start_runs(w: JourneyWorld) -> None:
     service.install_defaults(w.ports, T0)
     service.set_enabled(w.ports, "vip-offer", True, T0)
-    entered = service.on_tag_changes(w.ports, [(CID, "rfm:vip", "add", "evt-1"), (CID, "rfm:vip", "add", "evt-1")], T0)
+    change = TagChange(customer_id=CID, tag="rfm:vip", action="add", source="rule:r1", event_id="evt-1", at=iso(T0))
+    entered = service.on_tag_changes(w.ports, [change, change], T0)
     assert entered == 1
     assert JourneyIn.model_validate(DEFAULTS["vip-offer"]).trigger.type == "tag_added"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,12 @@ class TemplateMessage(BaseModel):
     template: str
     language: str = "en"
     variables: dict[str, Any] = Field(default_factory=dict)
+
+
+def is_campaign(campaign_id: str | None) -> TypeGuard[str]:
+    """A campaign's id, as opposed to a source id in the campaign slot (`journey:<id>`, `referral`):
+    sends from a source are counted like a campaign's but have no campaign to gate or pause them."""
+    return bool(campaign_id) and ":" not in str(campaign_id)
 
 
 class SendJob(BaseModel):

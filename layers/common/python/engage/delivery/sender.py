@@ -33,7 +33,7 @@ from engage.customers.ports import CustomerStore
 from engage.customers.profiles import Customer
 from engage.delivery.callback_data import callback_data
 from engage.delivery.config import SendingConfig
-from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.delivery.jobs import SendJob, TemplateMessage, is_campaign
 from engage.delivery.outbound import GraphError, SendResult
 from engage.delivery.personalise import Context, MissingVariable, render
 from engage.delivery.policy import SendContext, decide, endpoint_for, past_sends
@@ -138,7 +138,7 @@ class Sender:
     def handle(self, job: SendJob, *, receive_count: int = 1) -> Outcome:
         now = self.clock()
         config = self.ports.config.sending()
-        campaign = self.campaign(job.campaign_id, config) if job.campaign_id else None
+        campaign = self.campaign(job.campaign_id, config) if is_campaign(job.campaign_id) else None
         if campaign is not None and campaign.category != job.category:
             # WhatsApp recategorised the campaign's template since this job was queued: the
             # campaign's category now decides the rules (consent, caps, regions) and the route.
@@ -154,7 +154,7 @@ class Sender:
         if current and current.state == "intent":
             return self.reconcile(current, now, config, receive_count)
         base = self.base_item(job, campaign, current)
-        blocked = self.gate(campaign, now) if job.campaign_id else None
+        blocked = self.gate(campaign, now) if is_campaign(job.campaign_id) else None
         if blocked:
             return self.blocked(job, base, blocked, now)
         context = self.context(job, campaign)
@@ -307,7 +307,7 @@ class Sender:
         if booking is None:
             return self.requeue(job)
         now = self.clock()
-        if job.campaign_id:  # pause and cancel take effect mid-batch (the cache is a few seconds old at most)
+        if is_campaign(job.campaign_id):  # pause and cancel take effect mid-batch (cache: seconds old)
             blocked = self.gate(self.campaign(job.campaign_id, config), now)
             if blocked:
                 self.ports.throttle.give_back(booking)
@@ -426,7 +426,7 @@ class Sender:
             update={"state": "failed", "reason": reason, "retryable": True, "updated_at": iso(now)}
         )
         self.ports.sends.save(failed, when="intent")
-        if job.campaign_id and campaign_ops.halt(self.ports.campaigns, job.campaign_id, now, reason):
+        if is_campaign(job.campaign_id) and campaign_ops.halt(self.ports.campaigns, job.campaign_id, now, reason):
             self._campaigns.pop(job.campaign_id, None)
         self.alert(f"campaign paused: WhatsApp error {error.code}", error, job)
         return Outcome("failed", reason)
@@ -434,13 +434,13 @@ class Sender:
     def _halt(self, job: SendJob, item: SendItem, error: GraphError, now: datetime) -> Outcome:
         reason = f"whatsapp:{error.code}"
         targets = [c.id for c in self.ports.campaigns.active()] if account_wide(error) else []
-        if job.campaign_id and job.campaign_id not in targets:
+        if is_campaign(job.campaign_id) and job.campaign_id not in targets:
             targets.append(job.campaign_id)
         for campaign_id in targets:
             campaign_ops.halt(self.ports.campaigns, campaign_id, now, reason)
             self._campaigns.pop(campaign_id, None)
         self.alert(f"sending halted: WhatsApp error {error.code}", error, job)
-        if job.campaign_id:
+        if is_campaign(job.campaign_id):
             return self.park(job, item, reason, now, when="intent")
         self.retrying(item, reason, error, now)
         raise RetryLater(reason, SQS_MAX_DELAY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 DAY = 1440
+DEFAULTS_RELEASE = 1  # raise it to install defaults added later (existing ids are left alone)
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "welcome": {

@@ -43,6 +43,7 @@ from engage.segments.service import parse_rule
 MAX_MOVES = 60  # per drive; a journey has at most 50 steps and no loops
 PAUSED_RECHECK = timedelta(minutes=15)  # a paused journey's due runs are looked at again after this
 AD_CLICK_WINDOW = timedelta(days=7)  # a goal is reported to Meta when the ad click is this recent
+ORPHAN_AFTER = timedelta(minutes=2)  # an active run not moved for this long has lost its worker
 STOP_EVENTS = {"order": "order_placed", "reply": "reply"}
 
 
@@ -73,18 +74,12 @@ def enter(ports: JourneyPorts, journey: Journey, customer_id: str, trigger_id: s
         run_no=previous.run_no + 1 if previous else 1,
         trigger_id=trigger_id,
         step=journey.definition.start,
+        due_at=iso(now),
         entered_at=iso(now),
     )
     cutoff = iso(now - days(reentry)) if reentry is not None else None
     if not ports.runs.enter(run, reentry_before=cutoff):
         return None
-    ports.history.put(
-        customer_id,
-        "journey_entered",
-        run.run_id,
-        iso(now),
-        {"journey_id": journey.id, "version": journey.version, "run_no": run.run_no, "name": journey.definition.name},
-    )
     return drive(ports, run, now)
 
 
@@ -92,6 +87,19 @@ def enter(ports: JourneyPorts, journey: Journey, customer_id: str, trigger_id: s
 def drive(ports: JourneyPorts, run: Run, now: datetime) -> Run:
     """Runs the active run's steps until it waits or ends (or someone else moves it)."""
     journey = ports.journeys.version(run.journey_id, run.version)
+    if run.seq == 0 and journey is not None:  # here, not in `enter`: a crash before the first move repeats it
+        ports.history.put(
+            run.customer_id,
+            "journey_entered",
+            run.run_id,
+            run.entered_at,
+            {
+                "journey_id": run.journey_id,
+                "version": run.version,
+                "run_no": run.run_no,
+                "name": journey.definition.name,
+            },
+        )
     for _ in range(MAX_MOVES):
         if run.state != "active":
             return run
@@ -140,7 +148,9 @@ def hold(ports: JourneyPorts, run: Run, now: datetime) -> Run:
 def goto(run: Run, step_id: str | None, now: datetime, **extra: Any) -> Run:
     if step_id is None:
         return end(run, "exited", "completed", now).run
-    fields = {"step": step_id, "state": "active", "due_at": None, "waiting_for": None, "waiting_since": None}
+    # An active run stays on the due index (due now): if the worker driving it dies, the sweep
+    # picks it up where its last write left it.
+    fields = {"step": step_id, "state": "active", "due_at": iso(now), "waiting_for": None, "waiting_since": None}
     return run.model_copy(update=fields | extra)
 
 
@@ -204,7 +214,7 @@ def rule_holds(ports: JourneyPorts, step: Branch, customer_id: str, now: datetim
     """The segment rule applied to one customer: their own tags stand in for the membership index."""
     node = parse_rule(step.rule)
     own = ports.profiles.tags(customer_id)
-    expansion = expand_prefixes(node, ports.profiles.known_tags() | own)
+    expansion = expand_prefixes(node, own)  # a prefix only matters through the tags they hold
     names = required_tags(node, expansion) | negated_tags(node, expansion)
     sets = {tag: ({customer_id} if tag in own else set()) for tag in names}
     ctx = Context(now, expansion, sets, _OneCustomer(ports))
@@ -281,8 +291,10 @@ def send(ports: JourneyPorts, step: Send, run: Run, now: datetime) -> Move:
 def wake(ports: JourneyPorts, customer_id: str, journey_id: str, now: datetime) -> Run | None:
     """A due run (from the sweep): its wait is over, or its wait for an event timed out."""
     run = ports.runs.get(customer_id, journey_id)
-    if run is None or run.state != "waiting" or run.due_at is None or parse_iso(run.due_at) > now:
+    if run is None or run.state == "done" or run.due_at is None or parse_iso(run.due_at) > now:
         return run
+    if run.state == "active":  # left mid-way (a crash, a timeout): go on, unless a worker may still be on it
+        return drive(ports, run, now) if parse_iso(run.due_at) <= now - ORPHAN_AFTER else run
     journey = ports.journeys.version(run.journey_id, run.version)
     current = ports.journeys.get(run.journey_id)
     if journey is None or current is None:
@@ -382,7 +394,7 @@ def count_revenue(ports: JourneyPorts, run: Run, order_id: str, at: datetime, da
 
 def report_conversion(ports: JourneyPorts, run: Run, kind: str, at: datetime) -> None:
     """A goal reached by a customer who came from a click-to-WhatsApp ad in the last 7 days."""
-    click = ports.profiles.ad_click(run.customer_id)
+    click = ports.profiles.ad_click(run.customer_id, since=iso(at - AD_CLICK_WINDOW))
     if click is None:
         return
     clid, clicked_at = click

@@ -36,6 +36,12 @@ class JourneyStore(Protocol):
 
     def delete(self, journey_id: str) -> bool: ...
 
+    def installed(self, release: int) -> bool:
+        """Whether this release of the default journeys was installed."""
+        ...
+
+    def mark_installed(self, release: int, at: str) -> None: ...
+
 
 class RunStore(Protocol):
     def get(self, customer_id: str, journey_id: str) -> Run | None: ...
@@ -73,16 +79,14 @@ class Profiles(Protocol):
 
     def tags(self, customer_id: str) -> set[str]: ...
 
-    def known_tags(self) -> set[str]: ...
-
     def orders_between(self, customer_id: str, since: str, until: str) -> int: ...
 
     def first_message_id(self, customer_id: str) -> str | None:
         """The event id of the customer's earliest inbound message (the first-inbound trigger)."""
         ...
 
-    def ad_click(self, customer_id: str) -> tuple[str, str] | None:
-        """(ctwa_clid, clicked_at) of the customer's last click-to-WhatsApp ad referral."""
+    def ad_click(self, customer_id: str, *, since: str) -> tuple[str, str] | None:
+        """(ctwa_clid, clicked_at) of the customer's last click-to-WhatsApp ad referral since `since`."""
         ...
 
 

@@ -28,7 +28,7 @@ class Run(BaseModel):
     step: str | None
     seq: int = 0
     state: RunState = "active"
-    due_at: str | None = None  # waiting: when the wait times out (the due index's sort key)
+    due_at: str | None = None  # the due index's sort key: when a wait ends; `now` for an active run
     waiting_for: str | None = None  # waiting for an event kind (`reply`, `order_placed`, ...)
     waiting_since: str | None = None
     entered_at: str

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from engage.core.errors import Conflict, Invalid, NotFound
 from engage.core.time import iso, parse_iso
 from engage.journeys import engine
-from engage.journeys.defaults import DEFAULTS
+from engage.journeys.defaults import DEFAULTS, DEFAULTS_RELEASE
 from engage.journeys.model import SAFE_ID, Journey, JourneyIn, summarise
 from engage.journeys.ports import JourneyPorts
 from engage.journeys.runs import DUE_SHARDS, Run
+from engage.tagging.catalog import TagChange
 
 SWEEP_PAGE = 200  # due runs read per shard and query
 SHOP_EVENTS = ("order_placed", "cart_abandoned", "product_viewed", "link_clicked")
@@ -30,7 +31,10 @@ def parse_definition(raw: dict[str, Any]) -> JourneyIn:
 
 
 def install_defaults(ports: JourneyPorts, now: datetime) -> list[str]:
-    """Creates the default journeys that are missing (disabled); returns the ids it created."""
+    """Creates the default journeys (disabled) once per release of the defaults: a default the
+    marketers deleted stays deleted. Returns the ids it created."""
+    if ports.journeys.installed(DEFAULTS_RELEASE):
+        return []
     created = []
     for journey_id, raw in DEFAULTS.items():
         journey = Journey(
@@ -38,6 +42,7 @@ def install_defaults(ports: JourneyPorts, now: datetime) -> list[str]:
         )
         if ports.journeys.create(journey):
             created.append(journey_id)
+    ports.journeys.mark_installed(DEFAULTS_RELEASE, iso(now))  # last: a crash before it installs again
     return created
 
 
@@ -180,19 +185,19 @@ def triggered(ports: JourneyPorts, customer_id: str, kind: str, data: dict[str, 
     return found
 
 
-def on_tag_changes(ports: JourneyPorts, changes: list[tuple[str, str, str, str]], now: datetime) -> int:
-    """Tag triggers, from the tag changes the tagger applied: (customer, tag, "add"|"remove", event id)."""
+def on_tag_changes(ports: JourneyPorts, changes: list[TagChange], now: datetime) -> int:
+    """Tag triggers, from the tag changes the tagger's rules applied."""
     entered = 0
     journeys = [
         j for j in ports.journeys.all() if j.enabled and j.definition.trigger.type in ("tag_added", "tag_removed")
     ]
-    for customer_id, tag, action, event_id in changes:
-        wanted = "tag_added" if action == "add" else "tag_removed"
+    for change in changes:
+        wanted = "tag_added" if change.action == "add" else "tag_removed"
         for journey in journeys:
             trigger = journey.definition.trigger
-            if trigger.type == wanted and getattr(trigger, "tag", None) == tag:
-                trigger_id = f"{wanted}:{tag}:{event_id}"
-                entered += bool(engine.enter(ports, journey, customer_id, trigger_id, now))
+            if trigger.type == wanted and getattr(trigger, "tag", None) == change.tag:
+                trigger_id = f"{wanted}:{change.tag}:{change.event_id}"
+                entered += bool(engine.enter(ports, journey, change.customer_id, trigger_id, now))
     return entered
 
 
