@@ -130,3 +130,37 @@ def test_a_tag_rule_starts_a_tag_triggered_journey(world: Any, lambda_context: A
     tags = {m["name"] for m in wiring.tagging.memberships().of_customer(CID)}
     assert {"intent:price-asked", "journey:price"} <= tags
     assert ports.runs.get(CID, "price").outcome == "exited"  # type: ignore[union-attr]
+
+
+def test_the_daily_sweep_enters_customers_whose_last_order_turned_90_days(world: Any, lambda_context: Any) -> None:
+    from engage import wiring
+    from engage.customers.profiles import Customer
+    from engage.journeys import service
+    from tests.helpers.queues import run_schedule
+
+    _, scheduler, _ = world
+    scheduler.lambda_handler({"schedule": "journey-sweep", "now": T0}, lambda_context)
+    ports = wiring.journeys.ports()
+    service.set_enabled(ports, "dormant-reactivation", True, parse_iso(T0))
+    repo = wiring.customers.repository()
+    for cid, last in (
+        ("c_0000000000000000000000000000d0e1", "2026-08-24T09:00:00Z"),
+        ("c_0000000000000000000000000000aa02", "2026-11-01T09:00:00Z"),
+        ("c_0000000000000000000000000000bb03", "2026-08-01T09:00:00Z"),
+    ):
+        repo.create(Customer(id=cid, wa_id=f"4915100{cid[-4:]}", last_order_at=last))
+    summary = run_schedule("journey-triggers", "2026-11-23T04:00:00Z", lambda_context)
+    assert summary["age_pages"] == 16 and summary["pages_run"] >= 16
+    entered = {
+        cid
+        for cid in (
+            "c_0000000000000000000000000000d0e1",
+            "c_0000000000000000000000000000aa02",
+            "c_0000000000000000000000000000bb03",
+            CID,
+        )
+        if ports.runs.get(cid, "dormant-reactivation")
+    }
+    assert entered == {"c_0000000000000000000000000000d0e1"}
+    run_schedule("journey-triggers", "2026-11-23T04:00:00Z", lambda_context)  # a retried run enters nobody again
+    assert service.stats(ports, "dormant-reactivation")["entered"] == 1

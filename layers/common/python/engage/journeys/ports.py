@@ -116,6 +116,20 @@ class Conversions(Protocol):
         ...
 
 
+class BaseReader(Protocol):
+    """The customer base in pages (the customers index, 16 shards) and the queue of sweep pages."""
+
+    def profiles(self, shard: int, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
+
+    def queue_pages(self, pages: list[dict[str, Any]]) -> None: ...
+
+
+class SegmentSource(Protocol):
+    def members(self, segment_id: str, now: datetime) -> list[str]:
+        """The saved segment's members now (none when it no longer exists)."""
+        ...
+
+
 class SendingConfigSource(Protocol):
     def sending(self) -> SendingConfig: ...
 

@@ -12,8 +12,11 @@ from engage.core.time import iso, parse_iso
 from engage.journeys import engine
 from engage.journeys.defaults import DEFAULTS, DEFAULTS_RELEASE
 from engage.journeys.model import SAFE_ID, Journey, JourneyIn, summarise
-from engage.journeys.ports import JourneyPorts
+from engage.journeys.ports import BaseReader, JourneyPorts, SegmentSource
 from engage.journeys.runs import DUE_SHARDS, Run
+from engage.segments.evaluator import evaluate
+from engage.segments.ports import AudienceReader, SegmentStore, TagNames
+from engage.segments.service import parse_rule
 from engage.tagging.catalog import TagChange
 
 SWEEP_PAGE = 200  # due runs read per shard and query
@@ -240,3 +243,54 @@ def sweep(ports: JourneyPorts, now: datetime, *, shards: range | None = None) ->
 
 def runs_of(ports: JourneyPorts, customer_id: str) -> list[Run]:
     return ports.runs.of_customer(customer_id)
+
+
+# ---------------------------------------------------------------- daily triggers
+AGE_PAGE = 500  # profiles read per page of the attribute-age sweep
+
+
+def daily_triggers(ports: JourneyPorts, base: BaseReader, segments: SegmentSource, now: datetime) -> dict[str, Any]:
+    """Segment-entry journeys enter today's members (the one-run and re-entry rules keep a member
+    from entering again while in, or too soon after); attribute-age journeys fan out over the base
+    in pages, one chain per shard of the customers index."""
+    enabled = [j for j in ports.journeys.all() if j.enabled]
+    entered = 0
+    for journey in enabled:
+        trigger = journey.definition.trigger
+        if trigger.type == "segment_entry":
+            members = segments.members(trigger.segment_id, now)
+            entered += enter_many(ports, journey.id, members, f"segment:{trigger.segment_id}:{iso(now)[:10]}", now)
+    pages = 0
+    if any(j.definition.trigger.type == "attribute_age" for j in enabled):
+        # every page carries the sweep's time: a page run late still asks "90 days as of the sweep"
+        pages_ = [{"job": "journey-age-page", "shard": s, "cursor": None, "now": iso(now)} for s in range(DUE_SHARDS)]
+        base.queue_pages(pages_)
+        pages = DUE_SHARDS
+    return {"segment_entered": entered, "age_pages": pages}
+
+
+def age_page(ports: JourneyPorts, base: BaseReader, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """One page of the attribute-age sweep: customers whose attribute turned the journey's age today."""
+    journeys = [j for j in ports.journeys.all() if j.enabled and j.definition.trigger.type == "attribute_age"]
+    profiles, cursor = base.profiles(int(payload["shard"]), payload.get("cursor"), AGE_PAGE)
+    entered = 0
+    for journey in journeys:
+        due = [str(p["id"]) for p in profiles if p.get("id") and crossed_age(journey, p, now)]
+        entered += enter_many(ports, journey.id, due, f"age:{iso(now)[:10]}", now)
+    if cursor:
+        base.queue_pages([{"job": "journey-age-page", "shard": payload["shard"], "cursor": cursor, "now": iso(now)}])
+    return {"read": len(profiles), "entered": entered, "more": bool(cursor)}
+
+
+class SavedSegmentMembers:
+    """SegmentSource over saved segments and the segment evaluator (the same audience a campaign gets)."""
+
+    def __init__(self, store: SegmentStore, reader: AudienceReader, catalog: TagNames):
+        self.store, self.reader, self.catalog = store, reader, catalog
+
+    def members(self, segment_id: str, now: datetime) -> list[str]:
+        segment = self.store.get(segment_id)
+        if segment is None or not segment.get("rule"):
+            return []
+        node = parse_rule(segment["rule"])
+        return evaluate(node, self.reader, self.catalog.names(), now=now, keep=0).ids

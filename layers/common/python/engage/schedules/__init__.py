@@ -29,6 +29,7 @@ JOBS: dict[str, Job] = {
     "release-deferred": delivery.release_deferred,
     "campaign-tick": delivery.campaign_tick,
     "journey-sweep": journeys.journey_sweep,
+    "journey-triggers": journeys.journey_triggers,
 }
 
 PAGES: dict[str, Job] = {
@@ -37,6 +38,7 @@ PAGES: dict[str, Job] = {
     "lifecycle-expiry": tagging.lifecycle_expiry,
     "tag-rename": tagging.tag_rename,
     "tag-delete": tagging.tag_delete,
+    "journey-age-page": journeys.journey_age_page,
 }
 
 

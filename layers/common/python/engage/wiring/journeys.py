@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from engage.adapters.dynamo.journeys import (
     ConversionOutbox,
+    JourneyBase,
     JourneyHistory,
     JourneyProfiles,
     JourneyRepository,
@@ -14,7 +15,8 @@ from engage.adapters.dynamo.journeys import (
     StaticCouponIssuer,
 )
 from engage.journeys.ports import JourneyPorts
-from engage.wiring import aws, customers, delivery, tagging
+from engage.journeys.service import SavedSegmentMembers
+from engage.wiring import aws, customers, delivery, segments, tagging
 
 
 @lru_cache
@@ -31,3 +33,12 @@ def ports() -> JourneyPorts:
         queue=delivery.send_queue(),
         config=delivery.config(),
     )
+
+
+@lru_cache
+def base() -> JourneyBase:
+    return JourneyBase(tagging.passes(), tagging.pass_queue())
+
+
+def segment_members() -> SavedSegmentMembers:
+    return SavedSegmentMembers(segments.repository(), segments.audience(), segments.tag_catalog())

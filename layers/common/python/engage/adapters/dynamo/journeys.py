@@ -296,3 +296,17 @@ class ConversionOutbox:
             "expires_at": int(event["event_time"]) + 90 * 86400,
         }
         self.table.put(item, if_absent=True)
+
+
+class JourneyBase:
+    """BaseReader: the customers index a page at a time (the lifecycle pass's reader) and the PassQueue."""
+
+    def __init__(self, passes: Any, queue: Any):
+        self.passes, self.queue = passes, queue
+
+    def profiles(self, shard: int, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        found: tuple[list[dict[str, Any]], str | None] = self.passes.profiles(shard, cursor, limit)
+        return found
+
+    def queue_pages(self, pages: list[dict[str, Any]]) -> None:
+        self.queue.send(pages)
