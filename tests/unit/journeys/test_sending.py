@@ -71,3 +71,18 @@ def test_a_journey_send_in_quiet_hours_is_deferred_not_dropped() -> None:
     assert outcome.action == "deferred"
     [item] = sw.sends.history("c_yes")[0]
     assert item["state"] == "deferred" and item["release_at"] > iso(sw.clock.now)
+
+
+def test_a_journeys_marketing_send_counts_toward_the_promotional_caps_of_what_follows() -> None:
+    jw, sw = JourneyWorld(), world()
+    service.create(jw.ports, "cart", service.parse_definition(RAW), T0)
+    service.set_enabled(jw.ports, "cart", True, T0)
+    [job] = queued(jw, "c_yes")
+    sw.customers.add(person("c_yes"))
+    assert sw.sender.handle(job).action == "sent"
+    [item] = sw.sends.history("c_yes")[0]
+    assert item["content"] == "promotional"
+    second = job.model_copy(update={"send_key": "journey:cart:2:s"})
+    sw.clock.advance(days=1)
+    outcome = sw.sender.handle(second)
+    assert outcome.action in ("deferred", "refused") and "cap:promotional" in outcome.reason
