@@ -352,9 +352,9 @@ class JourneySimulation:
 
 
 def at_recorded_times(sim: JourneySimulation) -> Counter[str]:
-    """The time rules (caps, pair limit, quiet hours) again, at the send times the ledger recorded (the intent time): the simulated
-    throttle waits between the intent write and the API call move a send up to a second later,
-    which can put it across a limit's boundary by that second."""
+    """The time rules (caps, pair limit, quiet hours) again, at the send times the ledger recorded
+    (the intent time): the simulated throttle waits between the intent write and the API call move
+    a send up to a second later, which can put it across a limit's boundary by that second."""
     checker = IndependentChecker(sim, timing_only=True)
     for _, message in sim.whatsapp.accepted:
         customer_id, send_key = str(message.callback_data).split("|", 1)
