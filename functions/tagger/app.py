@@ -20,6 +20,7 @@ from engage.adapters.dynamo.streams import history_item
 from engage.core.observability import logger, metrics, tracer
 from engage.core.time import utcnow
 from engage.inbound import replies
+from engage.journeys import service as journeys
 from engage.rewards import coupons, referrals
 from engage.tagging import service as tagging
 
@@ -30,6 +31,7 @@ def run_rules(item: dict[str, Any]) -> None:
     changes = tagging.tag_event(tagging.ready(wiring.tagging.ports(), utcnow()), item)
     if changes:
         logger.info("tags changed", extra={"customer_id": item["customer_id"], "changes": len(changes)})
+        journeys.on_tag_changes(wiring.journeys.ports(), changes, utcnow())
 
 
 def attribute_reply(item: dict[str, Any]) -> None:
@@ -54,8 +56,19 @@ def referral_steps(item: dict[str, Any]) -> None:
         logger.info("referral", extra={"customer_id": item["customer_id"], "outcome": outcome})
 
 
+def run_journeys(item: dict[str, Any]) -> None:
+    """Events reach the journey runs waiting for them; triggers start runs (idempotent by run item)."""
+    journeys.on_history_item(wiring.journeys.ports(), item, utcnow())
+
+
 # Steps run for every new history item, in order.
-PROCESSORS: list[Callable[[dict[str, Any]], None]] = [run_rules, attribute_reply, redeem_coupon, referral_steps]
+PROCESSORS: list[Callable[[dict[str, Any]], None]] = [
+    run_rules,
+    attribute_reply,
+    redeem_coupon,
+    referral_steps,
+    run_journeys,
+]
 
 
 def record_handler(record: DynamoDBRecord) -> None:

@@ -186,7 +186,10 @@ class Sender:
             campaign_id=job.campaign_id,
             variant=job.variant,
             category=job.category,
-            content=campaign.content if campaign else "transactional",
+            # a source's marketing send (a journey step) counts as promotional, as its caps were checked
+            content=campaign.content
+            if campaign
+            else ("promotional" if job.category == "marketing" else "transactional"),
             urgent=bool(campaign and campaign.urgent),
             segment_id=campaign.segment_id if campaign else None,
             state="deferred",

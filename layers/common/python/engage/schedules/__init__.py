@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import audience, delivery, metrics, rewards, segments, tagging
+from engage.schedules import audience, delivery, journeys, metrics, rewards, segments, tagging
 
 
 class Job(Protocol):
@@ -30,6 +30,8 @@ JOBS: dict[str, Job] = {
     "campaign-tick": delivery.campaign_tick,
     "customer-search-index": audience.search_index,  # run by hand once after deploy (no schedule)
     "coupon-expiry": rewards.coupon_expiry,
+    "journey-sweep": journeys.journey_sweep,
+    "journey-triggers": journeys.journey_triggers,
 }
 
 PAGES: dict[str, Job] = {
@@ -40,6 +42,7 @@ PAGES: dict[str, Job] = {
     "tag-delete": tagging.tag_delete,
     "customer-search-index-page": audience.search_index_page,
     "segment-export": audience.segment_export,
+    "journey-age-page": journeys.journey_age_page,
 }
 
 

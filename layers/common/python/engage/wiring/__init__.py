@@ -12,6 +12,7 @@
     audience_reads  directory, history, search_ports (customer search and timeline)
     audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
     rewards    coupons, referrals, ports (ReferralPorts)
+    journeys   ports (JourneyPorts)
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
 moto (tests, local runtime) is in place before any client is built. Each module is imported on
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         customers,
         delivery,
         inbound,
+        journeys,
         metrics,
         rewards,
         segments,
@@ -51,10 +53,11 @@ NAMES = (
     "campaigns",
     "delivery",
     "metrics",
-    "tuning",
-    "audience_reads",
     "audience",
+    "audience_reads",
+    "journeys",
     "rewards",
+    "tuning",
 )
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "customers",
     "delivery",
     "inbound",
+    "journeys",
     "metrics",
     "reset",
     "rewards",

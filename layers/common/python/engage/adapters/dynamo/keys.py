@@ -357,3 +357,49 @@ def referral_log_key(code: str, at: str, change: str) -> tuple[str, str]:
 def invitees_index_pk(inviter_id: str) -> str:
     """gsi1pk of CUST#<invitee> / REFERREDBY: everyone one inviter brought."""
     return f"REFINV#{inviter_id}"
+
+
+# ---------------------------------------------------------------- journeys (docs/journeys.md)
+JOURNEYS_PK = "JOURNEYS"  # every journey's current version, one query
+
+
+def journey_sk(journey_id: str) -> str:
+    return f"JOURNEY#{journey_id}"
+
+
+def journey_pk(journey_id: str) -> str:
+    """JOURNEY#<id> / V#<version>, STATS#<shard>, REV#...: a journey's versions, counters and revenue ledger."""
+    return f"JOURNEY#{journey_id}"
+
+
+def journey_version_sk(version: int) -> str:
+    return f"V#{version:06d}"
+
+
+def journey_stats_sk(shard: int) -> str:
+    """Counters are spread over the run shards so a busy journey has no hot item."""
+    return f"STATS#{shard}"
+
+
+def journey_revenue_sk(customer_id: str, run_no: int, order_id: str) -> str:
+    return f"REV#{customer_id}#{run_no}#{order_id}"
+
+
+def journey_run_sk(journey_id: str) -> str:
+    """CUST#<id> / JRUN#<journey>: the customer's current (or last) run of the journey."""
+    return f"JRUN#{journey_id}"
+
+
+def journey_due_pk(shard: int) -> str:
+    """gsi2pk of a run that is active or waiting (sparse); gsi2sk `<due time>#<customer>#<journey>`."""
+    return f"JDUE#{shard}"
+
+
+def conversion_pk(day: str) -> str:
+    """CAPI#<yyyy-mm-dd> / <event id>: a conversion for Meta's Conversions API, kept once."""
+    return f"CAPI#{day}"
+
+
+def journeys_installed_sk(release: int) -> str:
+    """JOURNEYS / INSTALLED#<release>: the default journeys of that release were installed once."""
+    return f"INSTALLED#{release}"

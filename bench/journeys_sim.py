@@ -1,0 +1,402 @@
+"""The 90-day journey simulation: every default journey enabled, three overlapping campaigns.
+
+10,000 customers in six countries; every simulated hour some abandon carts, order, write in,
+opt in or out, and the tagger's rules tag some `intent:high` or `rfm:vip`; the daily sweep
+enters the dormant. The real journey engine, dispatcher, sender, release job and campaign tick
+run on in-memory ports with a virtual clock; WhatsApp answers with error codes now and then.
+
+An independent checker (its own code: it re-derives each rule from the playbook's numbers, it
+calls nothing of engage.delivery) watches every message WhatsApp accepts and counts violations of
+consent and opt-out, the frequency caps, quiet hours, the pair limit, the 24-hour rule, and
+duplicates. At the end every run must be in a known state: done (converted, or exited with a
+reason) or waiting with a due time.
+
+`python -m bench journeys_sim` (10,000 customers, 90 days); the test suite runs a small one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engage.campaigns import campaign as campaigns
+from engage.campaigns import service as campaign_flow
+from engage.campaigns.dispatch import DispatchPorts, dispatch_page
+from engage.campaigns.service import FlowPorts
+from engage.core.time import iso, parse_iso
+from engage.customers.profiles import Consent, Customer
+from engage.delivery.jobs import SendJob
+from engage.delivery.outbound import Outbound
+from engage.delivery.sender import RetryLater
+from engage.journeys import engine, service
+from engage.journeys.defaults import DEFAULTS
+from engage.journeys.runs import Run
+from engage.tagging.catalog import TagChange
+from tests.fakes.journeys import FakeRuns, JourneyWorld
+from tests.fakes.sending import T0, FakeAudience, FakeTier, world
+from tests.unit.delivery.test_simulation import COUNTRIES, FlakyWhatsApp, SimQueue, make_campaign
+
+QUIET_START, QUIET_END = 22, 8  # playbook: nothing 22:00-08:00 local
+PAIR_SECONDS = 6
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+class IndexedRuns(FakeRuns):
+    """FakeRuns with a due-time heap (the due index), so the sweep does not look at every run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[str, str, str]] = []
+
+    def _index(self, run: Run) -> None:
+        if run.state != "done" and run.due_at:
+            heapq.heappush(self.heap, (run.due_at, run.customer_id, run.journey_id))
+
+    def enter(self, run: Run, *, reentry_before: str | None) -> bool:
+        ok = super().enter(run, reentry_before=reentry_before)
+        if ok:
+            self._index(run)
+        return ok
+
+    def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
+        ok = super().advance(run, expected_seq=expected_seq, counts=counts)
+        if ok:
+            self._index(run)
+        return ok
+
+    def pop_due(self, now: datetime) -> list[tuple[str, str]]:
+        found, cutoff = [], iso(now)
+        while self.heap and self.heap[0][0] <= cutoff:
+            due_at, cid, jid = heapq.heappop(self.heap)
+            run = self.items.get((cid, jid))
+            if run is not None and run.state != "done" and run.due_at == due_at:
+                found.append((cid, jid))
+        return found
+
+
+class SimBase:
+    """BaseReader over the in-memory customers: one page, pages run at once."""
+
+    def __init__(self, sim: JourneySimulation) -> None:
+        self.sim = sim
+
+    def profiles(self, shard: int, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        if shard:
+            return [], None
+        return [c.model_dump() for c in self.sim.w.customers.items.values()], None
+
+    def queue_pages(self, pages: list[dict[str, Any]]) -> None:
+        for page in pages:
+            service.age_page(self.sim.jw.ports, self, page, parse_iso(page["now"]))
+
+
+class NoSegments:
+    def members(self, segment_id: str, now: datetime) -> list[str]:
+        return []
+
+
+@dataclass
+class Sent:
+    at: datetime
+    category: str
+    content: str
+
+
+class IndependentChecker:
+    """Re-derives every rule from the playbook's numbers (docs/sending.md); imports nothing of
+    engage.delivery. Knows each send's category and content from the jobs the simulation queued."""
+
+    def __init__(self, sim: JourneySimulation, *, timing_only: bool = False) -> None:
+        self.sim = sim
+        self.timing_only = timing_only  # a replay after the run: the profile state of then is gone
+        self.sends: dict[str, list[Sent]] = defaultdict(list)
+        self.keys: Counter[tuple[str, str]] = Counter()
+        self.violations: Counter[str] = Counter()
+        self.examples: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+
+    def flag(self, rule: str, customer_id: str, send_key: str, at: datetime) -> None:
+        self.violations[rule] += 1
+        if len(self.examples[rule]) < 5:
+            self.examples[rule].append((rule, customer_id, send_key, iso(at)))
+
+    def check(self, at: datetime, message: Outbound) -> None:
+        # Times at the send ledger's resolution (whole seconds): the sender decides on stored times.
+        at = at.replace(microsecond=0)
+        customer_id, send_key = str(message.callback_data).split("|", 1)
+        self.keys[(customer_id, send_key)] += 1
+        if self.keys[(customer_id, send_key)] > 1:
+            self.flag("duplicate", customer_id, send_key, at)
+        category, content = self.sim.kinds[send_key]
+        c = self.sim.w.customers.items[customer_id]  # as stored at send time
+        local = at.astimezone(ZoneInfo(c.timezone or "UTC"))
+        live = not self.timing_only
+        if live and category == "marketing" and not c.consent.marketing:
+            self.flag("consent", customer_id, send_key, at)
+        if live and category == "marketing" and customer_id in self.sim.opted_out:
+            self.flag("opt_out", customer_id, send_key, at)
+        # quiet hours bind what we start (marketing, utility); a service reply answers the customer
+        if category != "service" and (local.hour >= QUIET_START or local.hour < QUIET_END):
+            self.flag("quiet_hours", customer_id, send_key, at)
+        inbound = parse_iso(c.last_inbound_at) if c.last_inbound_at else None
+        if live and message.kind == "text" and (inbound is None or at - inbound >= SERVICE_WINDOW):
+            self.flag("24h_rule", customer_id, send_key, at)
+        history = self.sends[customer_id]
+        if history and (at - history[-1].at).total_seconds() < PAIR_SECONDS:
+            self.flag("pair_limit", customer_id, send_key, at)
+        if category == "marketing":
+            self.check_caps(c, at, content, [s for s in history if s.category == "marketing"], send_key)
+        history.append(Sent(at, category, content))
+
+    def check_caps(self, c: Customer, at: datetime, content: str, marketing: list[Sent], send_key: str) -> None:
+        def within(days: float, kind: str | None = None) -> list[datetime]:
+            return [s.at for s in marketing if at - s.at < timedelta(days=days) and kind in (None, s.content)]
+
+        new = c.first_order_at and at - parse_iso(c.first_order_at) <= timedelta(days=3)
+        if content == "promotional":
+            if new and len(within(1, "promotional")) >= 1:
+                self.flag("cap_new_daily", c.id, send_key, at)
+            if not new and (within(7, "promotional") or len(within(30, "promotional")) >= 2):
+                self.flag("cap_promotional", c.id, send_key, at)
+        if content == "useful" and within(7, "useful"):
+            self.flag("cap_useful", c.id, send_key, at)
+        idle = at - parse_iso(c.last_interaction_at or iso(at))
+        if idle <= timedelta(days=30) and len(within(7)) >= 3:
+            self.flag("cap_active", c.id, send_key, at)
+        if idle >= timedelta(days=90) and within(14):
+            self.flag("cap_dormant", c.id, send_key, at)
+        days = {s.at.date() for s in marketing}
+        if at.date() not in days and all(at.date() - timedelta(days=k) in days for k in (1, 2, 3)):
+            self.flag("consecutive_days", c.id, send_key, at)
+
+
+class JourneySimulation:
+    def __init__(self, people: int = 10_000, seed: int = 11) -> None:
+        self.rng = rng = random.Random(seed)
+        self.w = w = world()
+        self.queue, self.dispatch_q = SimQueue(w.clock), SimQueue(w.clock)
+        self.whatsapp = FlakyWhatsApp(w.clock, rng)
+        w.sender.ports.queue = self.queue
+        w.sender.ports.whatsapp = self.whatsapp
+        w.config.config = w.config.config.model_copy(update={"messaging_tier": 1_000_000})
+        self.runs = IndexedRuns()
+        self.jw = JourneyWorld(customers=w.customers, runs=self.runs, queue=self.queue, config=w.config)  # type: ignore[arg-type]
+        self.ids = [self.add_person(i) for i in range(people)]
+        self.opted_out: set[str] = set()
+        self.kinds: dict[str, tuple[str, str]] = {}
+        for jid in DEFAULTS:
+            self.kinds_of_journey(jid)
+        service.install_defaults(self.jw.ports, T0)
+        for jid in DEFAULTS:
+            service.set_enabled(self.jw.ports, jid, True, T0)
+        self.audience = FakeAudience({"all": self.ids, "half": self.ids[::2], "third": self.ids[::3]})
+        self.plan = [
+            make_campaign("cmp_promo", "all", "promotional", T0 + timedelta(days=3)),
+            make_campaign("cmp_tips", "half", "useful", T0 + timedelta(days=3, hours=5), rate=600),
+            make_campaign("cmp_chat", "third", "useful", T0 + timedelta(days=40), text=True),
+        ]
+        for c in self.plan:
+            w.campaigns.save(c)
+            self.kinds[c.id] = ("marketing", c.content)
+            campaigns.launch(w.campaigns, self.dispatch_q, c.id, T0, w.config.config)
+        self.checker = IndependentChecker(self)
+        self.dports = DispatchPorts(w.campaigns, self.audience, self.queue, self.dispatch_q, FakeTier(), w.config)
+        self.flow = FlowPorts(
+            w.campaigns, w.sends, self.queue, self.dispatch_q, w.config, None, self.audience, self.audience
+        )
+        self.base = SimBase(self)
+        self.next_tick = T0.replace(minute=0) + timedelta(minutes=1)
+        self.handled: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
+        self.seq = 0
+
+    def add_person(self, i: int) -> str:
+        country, prefix, zone = COUNTRIES[i % len(COUNTRIES)]
+        ordered = self.rng.random() < 0.4
+        last_order = T0 - timedelta(days=self.rng.randint(1, 200)) if ordered else None
+        c = Customer(
+            id=f"c_{i:06x}",
+            wa_id=f"{prefix}{i:07d}",
+            name=f"Kim{i}",
+            country=country,
+            timezone=zone,
+            timezone_source="api",
+            consent=Consent(marketing=self.rng.random() < 0.8, updated_at=iso(T0 - timedelta(days=30))),
+            undeliverable=self.rng.random() < 0.005,
+            last_interaction_at=iso(T0 - timedelta(days=self.rng.choice([1, 5, 20, 45, 100]))),
+            last_inbound_at=iso(T0 - timedelta(hours=self.rng.choice([2, 30, 400]))),
+            orders=1 if ordered else 0,
+            first_order_at=iso(last_order) if last_order else None,
+            last_order_at=iso(last_order) if last_order else None,
+        )
+        self.w.customers.add(c)
+        return c.id
+
+    def kinds_of_journey(self, jid: str) -> None:
+        for sid, step in DEFAULTS[jid]["steps"].items():
+            if step["type"] == "send":
+                category = step.get("category", "marketing") if "template" in step else "service"
+                content = "promotional" if category == "marketing" else "transactional"
+                for run_no in range(1, 20):
+                    self.kinds[f"journey:{jid}:{run_no}:{sid}"] = (category, content)
+
+    # ------------------------------------------------------------ the clock
+    def run(self, end: datetime) -> None:
+        while True:
+            candidates = [self.next_tick] + [q.heap[0][0] for q in (self.queue, self.dispatch_q) if q.heap]
+            moment = min(candidates)
+            if moment > end:
+                return
+            self.w.clock.now = max(self.w.clock.now, moment)
+            if moment == self.next_tick:
+                self.tick()
+            elif self.dispatch_q.heap and self.dispatch_q.heap[0][0] <= self.w.clock():
+                _, _, message = heapq.heappop(self.dispatch_q.heap)
+                dispatch_page(message, self.w.clock(), self.dports)
+            else:
+                self.send_one()
+
+    def tick(self) -> None:
+        """Every minute: release deferred sends and sweep due runs; hourly: the campaign tick and
+        the customers' doings; daily: the journeys' time triggers."""
+        now = self.w.clock()
+        campaign_flow.release_deferred(self.flow, now)
+        for customer_id, journey_id in self.runs.pop_due(now):
+            engine.wake(self.jw.ports, customer_id, journey_id, now)
+        if self.next_tick.minute == 0:
+            campaign_flow.campaign_tick(self.flow, now)
+            self.customers_act(now)
+            if self.next_tick.hour == 4:
+                service.daily_triggers(self.jw.ports, self.base, NoSegments(), now)
+        self.next_tick += timedelta(minutes=1)
+
+    def history(self, cid: str, kind: str, now: datetime, **data: Any) -> None:
+        self.seq += 1
+        self.events[kind if kind != "message" else data.get("why", "message")] += 1
+        item = {"customer_id": cid, "kind": kind, "event_id": f"e{self.seq}", "occurred_at": iso(now), "data": data}
+        service.on_history_item(self.jw.ports, item, now)
+        if self.rng.random() < 0.02:  # the stream delivers some records twice
+            service.on_history_item(self.jw.ports, item, now)
+
+    def customers_act(self, now: datetime) -> None:
+        rng, customers = self.rng, self.w.customers
+        for cid in rng.sample(self.ids, 12):  # abandoned carts
+            self.history(cid, "cart_abandoned", now, cart_value=50)
+        for cid in rng.sample(self.ids, 6):  # orders
+            c = customers.items[cid]
+            customers.update(
+                cid,
+                orders=c.orders + 1,
+                first_order_at=c.first_order_at or iso(now),
+                last_order_at=iso(now),
+                last_interaction_at=iso(now),
+            )
+            self.jw.profiles.orders[cid].append(iso(now))
+            self.history(cid, "order_placed", now, total=float(rng.choice([20, 45, 90])))
+        for cid in rng.sample(self.ids, 15):  # replies and first messages
+            first = customers.items[cid].last_inbound_at is None or rng.random() < 0.05
+            customers.update(cid, last_inbound_at=iso(now), last_interaction_at=iso(now))
+            event_id = f"e{self.seq + 1}"
+            if first:
+                self.jw.profiles.first_messages[cid] = event_id
+            self.history(cid, "message", now, type="text", text=rng.choice(["hi", "1", "2", "Price"]), why="reply")
+        for cid in rng.sample(self.ids, 2):  # opt-outs (STOP) and opt-ins
+            customers.update(cid, consent=Consent(marketing=False, updated_at=iso(now)).model_dump())
+            self.opted_out.add(cid)
+            self.history(cid, "message", now, type="text", text="STOP", consent_action="opt_out", why="opt_out")
+        for cid in rng.sample(self.ids, 2):
+            customers.update(
+                cid, consent=Consent(marketing=True, updated_at=iso(now)).model_dump(), last_inbound_at=iso(now)
+            )
+            self.opted_out.discard(cid)
+            self.history(cid, "message", now, type="text", text="START", consent_action="opt_in", why="opt_in")
+        for cid, tag in ((rng.choice(self.ids), "intent:high"), (rng.choice(self.ids), "rfm:vip")):
+            change = TagChange(
+                customer_id=cid, tag=tag, action="add", source="rule:sim", event_id=f"t{now}", at=iso(now)
+            )
+            self.jw.profiles.tag_sets[cid].add(tag)
+            self.events[f"tag {tag}"] += 1
+            service.on_tag_changes(self.jw.ports, [change], now)
+
+    def send_one(self) -> None:
+        _, _, body = heapq.heappop(self.queue.heap)
+        job = SendJob.model_validate(body)
+        before = len(self.whatsapp.accepted)
+        try:
+            outcome = self.w.sender.handle(job, receive_count=body.get("attempt", 0) + 1)
+            self.handled[outcome.action] += 1
+        except RetryLater as retry:
+            self.handled["retry"] += 1
+            self.queue.send([body], delay_seconds=retry.delay)
+        for at, message in self.whatsapp.accepted[before:]:
+            self.checker.check(at, message)
+        self.w.sender.ports.throttle.release_unused()
+
+    # ------------------------------------------------------------ the end state
+    def unknown_runs(self, now: datetime) -> list[Run]:
+        """Runs in no known state: done needs an outcome (and a reason when exited); not done needs a due time."""
+        bad = []
+        for run in self.runs.items.values():
+            if run.state == "done":
+                ok = run.outcome == "converted" or (run.outcome == "exited" and bool(run.reason))
+            else:
+                ok = bool(run.due_at)
+            if not ok:
+                bad.append(run)
+        return bad
+
+
+def at_recorded_times(sim: JourneySimulation) -> Counter[str]:
+    """The time rules (caps, pair limit, quiet hours) again, at the send times the ledger recorded
+    (the intent time): the simulated throttle waits between the intent write and the API call move
+    a send up to a second later, which can put it across a limit's boundary by that second."""
+    checker = IndependentChecker(sim, timing_only=True)
+    for _, message in sim.whatsapp.accepted:
+        customer_id, send_key = str(message.callback_data).split("|", 1)
+        item = sim.w.sends.get(customer_id, send_key)
+        assert item is not None and item.sent_at
+        checker.check(parse_iso(item.sent_at), message)
+    return checker.violations
+
+
+def simulate(people: int, days: int, seed: int = 11) -> tuple[JourneySimulation, dict[str, Any]]:
+    sim = JourneySimulation(people, seed)
+    started = time.perf_counter()
+    end = T0 + timedelta(days=days)
+    sim.run(end)
+    outcomes: Counter[str] = Counter()
+    for run in sim.runs.items.values():
+        outcomes[f"{run.state}:{run.outcome or '-'}:{run.reason or '-'}" if run.state == "done" else run.state] += 1
+    return sim, {
+        "seconds": time.perf_counter() - started,
+        "accepted": len(sim.whatsapp.accepted),
+        "handled": dict(sim.handled),
+        "violations": dict(sim.checker.violations),
+        "violations_at_recorded_times": dict(at_recorded_times(sim)),
+        "examples": dict(sim.checker.examples),
+        "unknown_runs": len(sim.unknown_runs(end)),
+        "outcomes": dict(outcomes),
+        "events": dict(sim.events),
+        "stats": {jid: service.stats(sim.jw.ports, jid) for jid in DEFAULTS},
+    }
+
+
+def run() -> None:
+    sim, result = simulate(10_000, 90)
+    print(f"10,000 customers, 90 days, 7 default journeys + 3 campaigns: {result['seconds']:.0f} s")
+    print(f"  customer events: {result['events']}")
+    print(f"  sender outcomes: {result['handled']}; WhatsApp accepted {result['accepted']:,}")
+    for jid, s in result["stats"].items():
+        print(
+            f"  {jid}: entered {s['entered']}, sent {s['sent']}, converted {s['converted']} "
+            f"({s['conversion_rate']:.1%}), revenue {s['revenue']:,.0f}, exited {s['exited']}, active {s['active']}"
+        )
+    print(f"  runs by end state: {result['outcomes']}")
+    print(f"  violations found by the independent checker (WhatsApp's accept times): {result['violations'] or 0}")
+    print(f"  the same at the ledger's recorded send times: {result['violations_at_recorded_times'] or 0}")
+    print(f"  runs in an unknown state: {result['unknown_runs']}")

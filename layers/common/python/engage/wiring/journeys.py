@@ -1,0 +1,44 @@
+"""Builders of the journeys capability's adapters."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from engage.adapters.dynamo.journeys import (
+    ConversionOutbox,
+    JourneyBase,
+    JourneyHistory,
+    JourneyProfiles,
+    JourneyRepository,
+    JourneyTagWriter,
+    RunRepository,
+    StaticCouponIssuer,
+)
+from engage.journeys.ports import JourneyPorts
+from engage.journeys.service import SavedSegmentMembers
+from engage.wiring import aws, customers, delivery, segments, tagging
+
+
+@lru_cache
+def ports() -> JourneyPorts:
+    table = aws.table()
+    return JourneyPorts(
+        journeys=JourneyRepository(table),
+        runs=RunRepository(table),
+        profiles=JourneyProfiles(table, customers.repository()),
+        tags=JourneyTagWriter(tagging.writer()),
+        coupons=StaticCouponIssuer(),  # coupon pools plug in here (rewards)
+        history=JourneyHistory(table),
+        conversions=ConversionOutbox(table),
+        queue=delivery.send_queue(),
+        config=delivery.config(),
+    )
+
+
+@lru_cache
+def base() -> JourneyBase:
+    return JourneyBase(tagging.passes(), tagging.pass_queue())
+
+
+def segment_members() -> SavedSegmentMembers:
+    return SavedSegmentMembers(segments.repository(), segments.audience(), segments.tag_catalog())

@@ -1,0 +1,243 @@
+"""In-memory fakes of the journeys ports, with the adapters' conditional-write semantics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engage.core.time import iso
+from engage.customers.profiles import Customer
+from engage.journeys.model import Journey
+from engage.journeys.ports import JourneyPorts
+from engage.journeys.runs import Run
+from tests.fakes.sending import FakeConfig, FakeCustomers, FakeQueue
+
+
+class FakeJourneys:
+    def __init__(self) -> None:
+        self.items: dict[str, Journey] = {}
+        self.versions: dict[tuple[str, int], Journey] = {}
+        self.releases: set[int] = set()
+
+    def get(self, journey_id: str) -> Journey | None:
+        return self.items.get(journey_id)
+
+    def version(self, journey_id: str, version: int) -> Journey | None:
+        return self.versions.get((journey_id, version))
+
+    def all(self) -> list[Journey]:
+        return list(self.items.values())
+
+    def create(self, journey: Journey) -> bool:
+        if journey.id in self.items:
+            return False
+        self.items[journey.id] = journey
+        self.versions[(journey.id, journey.version)] = journey
+        return True
+
+    def save(self, journey: Journey, *, expected_version: int) -> bool:
+        current = self.items.get(journey.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.items[journey.id] = journey
+        self.versions[(journey.id, journey.version)] = journey
+        return True
+
+    def delete(self, journey_id: str) -> bool:
+        return self.items.pop(journey_id, None) is not None
+
+    def installed(self, release: int) -> bool:
+        return release in self.releases
+
+    def mark_installed(self, release: int, at: str) -> None:
+        self.releases.add(release)
+
+
+class FakeRuns:
+    """Runs keyed by (customer, journey); `crash_after_effects` makes the next advance fail as a
+    crash would (the effects happened, the write did not)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Run] = {}
+        self.counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.revenue_seen: set[tuple[str, str, str]] = set()
+        self.crash_next = 0
+        self.writes = 0
+
+    def get(self, customer_id: str, journey_id: str) -> Run | None:
+        return self.items.get((customer_id, journey_id))
+
+    def of_customer(self, customer_id: str) -> list[Run]:
+        return [r for (cid, _), r in sorted(self.items.items()) if cid == customer_id]
+
+    def enter(self, run: Run, *, reentry_before: str | None) -> bool:
+        key = (run.customer_id, run.journey_id)
+        previous = self.items.get(key)
+        if previous is not None:
+            ok = (
+                previous.state == "done"
+                and reentry_before is not None
+                and (previous.ended_at or "") <= reentry_before
+                and previous.trigger_id != run.trigger_id
+                and previous.run_no == run.run_no - 1
+            )
+            if not ok:
+                return False
+        self.items[key] = run
+        self.counts[run.journey_id]["entered"] += 1
+        self.counts[run.journey_id][f"at:{run.step}"] += 1
+        self.writes += 1
+        return True
+
+    def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
+        if self.crash_next:
+            self.crash_next -= 1
+            raise RuntimeError("crashed before the write")
+        key = (run.customer_id, run.journey_id)
+        stored = self.items.get(key)
+        if stored is None or stored.seq != expected_seq or stored.run_no != run.run_no:
+            return False
+        self.items[key] = run
+        for name, n in counts.items():
+            self.counts[run.journey_id][name] += n
+        self.writes += 1
+        return True
+
+    def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
+        found = sorted(
+            (r.due_at, r.customer_id, r.journey_id)
+            for r in self.items.values()
+            if r.state != "done" and r.due_at and r.due_at <= iso(now) and r.shard == shard
+        )
+        return [(cid, jid) for _, cid, jid in found[:limit]]
+
+    def add_revenue(self, run: Run, order_id: str, amount: float) -> bool:
+        key = (run.customer_id, run.run_id, order_id)
+        if key in self.revenue_seen:
+            return False
+        self.revenue_seen.add(key)
+        self.counts[run.journey_id]["revenue"] += amount
+        return True
+
+    def counters(self, journey_id: str) -> dict[str, int | float]:
+        return dict(self.counts[journey_id])
+
+
+class FakeProfiles:
+    def __init__(self, customers: FakeCustomers) -> None:
+        self.customers = customers
+        self.tag_sets: dict[str, set[str]] = defaultdict(set)
+        self.orders: dict[str, list[str]] = defaultdict(list)
+        self.first_messages: dict[str, str] = {}
+        self.clicks: dict[str, tuple[str, str]] = {}
+
+    def get(self, customer_id: str) -> Customer | None:
+        return self.customers.get(customer_id)
+
+    def tags(self, customer_id: str) -> set[str]:
+        return set(self.tag_sets[customer_id])
+
+    def orders_between(self, customer_id: str, since: str, until: str) -> int:
+        return sum(1 for at in self.orders[customer_id] if since <= at <= until)
+
+    def first_message_id(self, customer_id: str) -> str | None:
+        return self.first_messages.get(customer_id)
+
+    def ad_click(self, customer_id: str, *, since: str) -> tuple[str, str] | None:
+        found = self.clicks.get(customer_id)
+        return found if found and found[1] >= since else None
+
+
+class FakeTags:
+    def __init__(self, profiles: FakeProfiles) -> None:
+        self.profiles = profiles
+        self.log: dict[tuple[str, str, str, str], str] = {}
+
+    def change(
+        self, customer_id: str, add: list[str], remove: list[str], *, source: str, event_id: str, at: str
+    ) -> None:
+        for tag in add:
+            if self.log.setdefault((customer_id, tag, "add", event_id), at) == at:
+                self.profiles.tag_sets[customer_id].add(tag)
+        for tag in remove:
+            if self.log.setdefault((customer_id, tag, "remove", event_id), at) == at:
+                self.profiles.tag_sets[customer_id].discard(tag)
+
+
+class FakeCoupons:
+    """Unique per (pool, customer, reason), like the rewards pools; `empty` pools have none left."""
+
+    def __init__(self) -> None:
+        self.issued: dict[tuple[str, str, str], str] = {}
+        self.empty: set[str] = set()
+
+    def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
+        if pool_id in self.empty:
+            return None
+        key = (pool_id, customer_id, reason)
+        return self.issued.setdefault(key, f"{pool_id.upper()}-{len(self.issued) + 1:05d}")
+
+
+class StaticCoupons:
+    def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
+        return None
+
+
+class FakeHistory:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def put(self, customer_id: str, kind: str, event_id: str, occurred_at: str, data: dict[str, Any]) -> bool:
+        key = (customer_id, kind, event_id)
+        if key in self.items:
+            return False
+        self.items[key] = {"occurred_at": occurred_at, "data": data}
+        return True
+
+    def of(self, customer_id: str, kind: str) -> list[dict[str, Any]]:
+        return [v for (cid, k, _), v in self.items.items() if cid == customer_id and k == kind]
+
+
+class FakeConversions:
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+
+    def report(self, event: dict[str, Any]) -> None:
+        self.events.setdefault(event["event_id"], event)
+
+
+@dataclass
+class JourneyWorld:
+    customers: FakeCustomers = field(default_factory=FakeCustomers)
+    journeys: FakeJourneys = field(default_factory=FakeJourneys)
+    runs: FakeRuns = field(default_factory=FakeRuns)
+    queue: FakeQueue = field(default_factory=FakeQueue)
+    history: FakeHistory = field(default_factory=FakeHistory)
+    coupons: FakeCoupons = field(default_factory=FakeCoupons)
+    conversions: FakeConversions = field(default_factory=FakeConversions)
+    config: FakeConfig = field(default_factory=FakeConfig)
+    profiles: FakeProfiles = field(init=False)
+    tags: FakeTags = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.profiles = FakeProfiles(self.customers)
+        self.tags = FakeTags(self.profiles)
+
+    @property
+    def ports(self) -> JourneyPorts:
+        return JourneyPorts(
+            journeys=self.journeys,
+            runs=self.runs,
+            profiles=self.profiles,
+            tags=self.tags,
+            coupons=self.coupons,
+            history=self.history,
+            conversions=self.conversions,
+            queue=self.queue,
+            config=self.config,
+        )
+
+    def sent_jobs(self) -> list[dict[str, Any]]:
+        return [body for body, _ in self.queue.sent]
