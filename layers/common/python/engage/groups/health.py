@@ -165,7 +165,7 @@ def early_warning(ports: GroupsPorts, group: Group, now: datetime, config: Group
             send_key=f"group-winback:{group.id}:{iso(now)[:10]}",
             category="marketing",
             message=TemplateMessage(
-                template="group_reactivation",
+                template=config.reactivation_template,
                 language=circle.invite_language,
                 variables={"body": {"circle": circle.name}},
             ),

@@ -102,7 +102,5 @@ class GroupsConfig(BaseModel):
     silent_days: int = Field(default=14, ge=1, le=365)
     warning_cooldown_days: int = Field(default=30, ge=1, le=365)
     offer_valid_hours: int = Field(default=24, ge=1, le=24 * 14)
-    reactivation_text: str = (
-        "We miss you in {circle}! New members-only offers are waiting there. Reply here if anything "
-        "keeps you away, we would love to hear it."
-    )
+    join_coupon_code: str | None = Field(default=None, max_length=64)  # the static join incentive code
+    reactivation_template: str = "group_reactivation"

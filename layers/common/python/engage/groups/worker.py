@@ -12,10 +12,13 @@ from datetime import datetime
 
 from engage.core.observability import logger
 from engage.core.time import parse_iso
+from engage.delivery.throttle import Rate, Throttle
 from engage.groups.calls import GroupCall
 from engage.groups.ports import WorkerPorts
 from engage.groups.service import handle_notice
 from engage.groups.webhooks import parse_group_value
+from engage.metrics.links import create_tracked_link
+from engage.metrics.ports import LinkStore
 
 
 class SlotUnavailable(Exception):
@@ -77,3 +80,39 @@ def send_post(ports: WorkerPorts, wa_group_id: str, group_id: str, post_id: str,
         return "failed"
     store.update_post(post.model_copy(update={"status": "sent", "wamid": wamid, "link_code": code}))
     return "sent"
+
+
+class NumberPacer:
+    """Implements `PostPacer` on the sender's token bucket: a slot of the number's rate, the same
+    bucket every 1:1 send books from (engage.delivery.throttle)."""
+
+    def __init__(self, throttle: Throttle, rate: Rate):
+        self.throttle, self.rate = throttle, rate
+
+    def wait_for_slot(self) -> bool:
+        booking = self.throttle.acquire([self.rate])
+        if booking is None:
+            return False
+        self.throttle.wait_until(booking.at)
+        return True
+
+
+class GroupLinks:
+    """Implements `LinkMaker` with the tracked links of engage.metrics.links: one link per post,
+    owned by the group (`group:<id>`), its clicks counted on the link."""
+
+    def __init__(self, store: LinkStore, base_url: str):
+        self.store, self.base_url = store, base_url.rstrip("/")
+
+    def tracked(self, group_id: str, post_id: str, target: str, now: datetime) -> tuple[str, str]:
+        code = create_tracked_link(
+            self.store,
+            customer_id=f"group:{group_id}",
+            campaign_id=f"group:{group_id}",
+            variant=None,
+            label=post_id,
+            target=target,
+            now=now,
+            send_key=f"post:{post_id}",
+        )
+        return code, f"{self.base_url}/r/{code}"

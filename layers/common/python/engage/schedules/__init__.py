@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import delivery, metrics, segments, tagging
+from engage.schedules import delivery, groups, metrics, segments, tagging
 
 
 class Job(Protocol):
@@ -28,6 +28,8 @@ JOBS: dict[str, Job] = {
     "segment-sizes": segments.segment_sizes,
     "release-deferred": delivery.release_deferred,
     "campaign-tick": delivery.campaign_tick,
+    "group-posts": groups.group_posts,
+    "group-health": groups.group_health,
 }
 
 PAGES: dict[str, Job] = {

@@ -10,7 +10,7 @@ from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
-from engage.wiring import aws, campaigns, customers, delivery
+from engage.wiring import aws, campaigns, customers, delivery, groups
 
 
 @lru_cache
@@ -44,6 +44,7 @@ def ports() -> InboundPorts:
         queue=delivery.send_queue(),
         pool=webhook_pool(),
         template_updates=campaigns.template_updates(),
+        group_updates=groups.webhooks(),
         transient=is_transient,
         phone_number_ids=aws.webhook_settings().phone_number_ids,
     )

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Attr
 
 from engage.adapters.dynamo import keys
 from engage.adapters.dynamo.inbound_messages import _config_document
 from engage.adapters.dynamo.table import Table, Update, from_dynamo, to_dynamo
+from engage.adapters.dynamo.tagging_catalog import TagWriter
 from engage.core.time import epoch, parse_iso
 from engage.groups.models import Circle, Group, GroupsConfig, Member, Post
+from engage.tagging.catalog import TagChange
 
 KEEP_DAYS = 120  # notices and activity marks outlive any retry and the health window
 
@@ -226,7 +228,7 @@ class GroupsRepository:
         return [Post.model_validate(_clean(i)) for i in items]
 
     def due_posts(self, now: str, limit: int) -> list[Post]:
-        items = self.table.query(keys.DUE_POSTS_INDEX_PK, index="gsi2", sk_between=("", f"{now}#~"), limit=limit)
+        items = self.table.query(keys.DUE_POSTS_INDEX_PK, index="gsi2", sk_between=("0", f"{now}#~"), limit=limit)
         return [Post.model_validate(_clean(i)) for i in items]
 
     def update_post(self, post: Post) -> None:
@@ -272,3 +274,25 @@ class GroupsRepository:
             if isinstance(total, int | float):
                 totals.append(float(total))
         return totals
+
+
+class GroupTags:
+    """Implements `engage.groups.ports.Tagger`: `group:<circle>` memberships with their tag log entries,
+    written like every tag writer writes them (engage.adapters.dynamo.tagging_catalog.TagWriter)."""
+
+    def __init__(self, writer: TagWriter):
+        self.writer = writer
+
+    def _apply(
+        self, action: Literal["add", "remove"], customer_id: str, tag: str, at: str, reason: str, event_id: str
+    ) -> bool:
+        change = TagChange(
+            customer_id=customer_id, tag=tag, action=action, source="groups", reason=reason, event_id=event_id, at=at
+        )
+        return bool(self.writer.apply([change]))
+
+    def add(self, customer_id: str, tag: str, *, at: str, reason: str, event_id: str) -> bool:
+        return self._apply("add", customer_id, tag, at, reason, event_id)
+
+    def remove(self, customer_id: str, tag: str, *, at: str, reason: str, event_id: str) -> bool:
+        return self._apply("remove", customer_id, tag, at, reason, event_id)

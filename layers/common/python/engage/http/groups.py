@@ -1,0 +1,292 @@
+"""/v1/circles and /v1/groups: WhatsApp groups (the Groups API), their invitations, posts and health.
+
+Creating a group, resetting its link, approving a held join request and closing it are Groups API
+calls made by the sender (engage.groups.calls); those routes answer 202 with the state as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from engage import wiring
+from engage.core.errors import Invalid
+from engage.core.time import iso, parse_iso, utcnow
+from engage.core.types import TagName
+from engage.groups import health, posts, service
+from engage.groups.models import AudienceRule, Group
+from engage.groups.ports import GroupsPorts
+from engage.http.auth import Marketer
+
+router = APIGatewayHttpRouter()
+
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_INVITEES = 1000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AudienceIn(Strict):
+    min_orders: int = Field(default=2, ge=0, le=1000)
+    window_days: int = Field(default=180, ge=1, le=3650)
+    min_average_order: float = Field(default=100, ge=0, le=1e9)
+
+
+class CircleIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2048)
+    audience: AudienceIn = Field(default_factory=AudienceIn)
+    invite_template: str = Field(default="group_invite", pattern=r"^[a-z0-9_]{1,512}$")
+    invite_language: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    coupon_pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    incentive: str = Field(default="15%", min_length=1, max_length=60)
+
+
+class GroupIn(Strict):
+    circle_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
+    subject: str | None = Field(default=None, min_length=1, max_length=128)
+    description: str | None = Field(default=None, max_length=2048)
+    photo_url: str | None = Field(default=None, pattern=r"^https://\S{1,2040}$")
+
+
+class InviteIn(Strict):
+    """Who to invite: explicit customers, everyone holding a tag, or both. The circle's audience
+    rule (orders in the window, average order) is applied unless `check_audience` is false."""
+
+    customer_ids: list[str] = Field(default_factory=list, max_length=MAX_INVITEES)
+    tag: TagName | None = None
+    check_audience: StrictBool = True
+
+
+class ApproveIn(Strict):
+    customer_ids: list[str] = Field(min_length=1, max_length=8)
+
+
+class PostIn(Strict):
+    kind: Literal["offer", "story", "tip", "interactive", "customer"]
+    text: str = Field(min_length=1, max_length=3000)
+    link: str | None = Field(default=None, pattern=r"^https?://\S{1,2040}$")
+    media_url: str | None = Field(default=None, pattern=r"^https://\S{1,2040}$")
+    send_at: str | None = Field(default=None, description="ISO time; now when omitted")
+
+
+def _ports() -> GroupsPorts:
+    return wiring.groups.ports()
+
+
+def _accepted(body: Any) -> Response[Any]:
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _created(body: Any) -> Response[Any]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _day() -> str:
+    day = router.current_event.get_query_string_value("day")
+    if day is None:
+        return iso(utcnow() - timedelta(days=1))[:10]
+    if not DAY.match(day):
+        raise Invalid("day must be YYYY-MM-DD", code="invalid_day")
+    return day
+
+
+def _invitees(body: InviteIn) -> list[str]:
+    ids = list(body.customer_ids)
+    if body.tag:
+        for customer_id in wiring.tagging.memberships().members(body.tag):
+            ids.append(customer_id)
+            if len(ids) > MAX_INVITEES:
+                raise Invalid(f"at most {MAX_INVITEES} invitees per request", code="too_many_invitees")
+    if not ids:
+        raise Invalid("name customer_ids or a tag", code="no_invitees")
+    return ids
+
+
+def _group_out(ports: GroupsPorts, group: Group) -> dict[str, Any]:
+    members = ports.store.members(group.id)
+    counts: dict[str, int] = {}
+    for member in members:
+        counts[member.status] = counts.get(member.status, 0) + 1
+    return {**group.model_dump(), "members": counts}
+
+
+def _send_at(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise Invalid("send_at must be an ISO time", code="invalid_send_at") from None
+
+
+# ---------------------------------------------------------------- circles
+@router.post("/v1/circles")
+def create_circle(body: CircleIn, caller: Marketer) -> Response[Any]:
+    circle = service.create_circle(
+        _ports(),
+        name=body.name,
+        now=utcnow(),
+        description=body.description,
+        audience=AudienceRule(**body.audience.model_dump()),
+        invite_template=body.invite_template,
+        invite_language=body.invite_language,
+        coupon_pool=body.coupon_pool,
+        incentive=body.incentive,
+    )
+    return _created(circle.model_dump())
+
+
+@router.get("/v1/circles")
+def list_circles(caller: Marketer) -> dict[str, Any]:
+    return {"circles": [c.model_dump() for c in _ports().store.circles()], "plan": posts.plan_counts()}
+
+
+@router.get("/v1/circles/<circle_id>")
+def get_circle(circle_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    circle = service.get_circle(ports, circle_id)
+    groups = sorted(ports.store.groups(circle.id), key=lambda g: g.number)
+    return {**circle.model_dump(), "groups": [_group_out(ports, g) for g in groups]}
+
+
+@router.post("/v1/circles/<circle_id>/invite")
+def invite_to_circle(circle_id: str, body: InviteIn, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    circle = service.get_circle(ports, circle_id)
+    report = service.invite(ports, circle, _invitees(body), now=utcnow(), check_audience=body.check_audience)
+    return {"invited": report.invited, "skipped": report.skipped, "groups_created": report.groups_created}
+
+
+@router.post("/v1/circles/<circle_id>/posts")
+def post_to_circle(circle_id: str, body: PostIn, caller: Marketer) -> Response[Any]:
+    ports = _ports()
+    circle = service.get_circle(ports, circle_id)
+    groups = [g for g in ports.store.groups(circle.id) if g.status in ("pending", "active")]
+    if not groups:
+        raise Invalid("the circle has no open group", code="no_open_group")
+    now = utcnow()
+    made = [
+        posts.schedule_post(
+            ports,
+            g,
+            kind=body.kind,
+            text=body.text,
+            now=now,
+            send_at=_send_at(body.send_at),
+            link=body.link,
+            media_url=body.media_url,
+        ).model_dump()
+        for g in groups
+    ]
+    return _created({"posts": made})
+
+
+@router.get("/v1/circles/<circle_id>/health")
+def circle_health(circle_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    circle = service.get_circle(ports, circle_id)
+    day = _day()
+    return {"circle_id": circle.id, "day": day, **health.circle_day(ports, circle, day)}
+
+
+# ---------------------------------------------------------------- groups
+@router.post("/v1/groups")
+def create_group(body: GroupIn, caller: Marketer) -> Response[Any]:
+    ports = _ports()
+    circle = service.get_circle(ports, body.circle_id)
+    group = service.create_group(
+        ports, circle, now=utcnow(), subject=body.subject, description=body.description, photo_url=body.photo_url
+    )
+    return _accepted(group.model_dump())
+
+
+@router.get("/v1/groups")
+def list_groups(caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    circle_id = router.current_event.get_query_string_value("circle_id")
+    return {"groups": [g.model_dump() for g in ports.store.groups(circle_id or None)]}
+
+
+@router.get("/v1/groups/<group_id>")
+def get_group(group_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    return _group_out(ports, service.get_group(ports, group_id))
+
+
+@router.delete("/v1/groups/<group_id>")
+def close_group(group_id: str, caller: Marketer) -> Response[Any]:
+    return _accepted(service.close_group(_ports(), group_id, utcnow()).model_dump())
+
+
+@router.post("/v1/groups/<group_id>/invite-link")
+def reset_invite_link(group_id: str, caller: Marketer) -> Response[Any]:
+    return _accepted(service.reset_invite_link(_ports(), group_id).model_dump())
+
+
+@router.post("/v1/groups/<group_id>/invite")
+def invite_to_group(group_id: str, body: InviteIn, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    group = service.get_group(ports, group_id)
+    circle = service.get_circle(ports, group.circle_id)
+    report = service.invite(
+        ports, circle, _invitees(body), now=utcnow(), group_id=group.id, check_audience=body.check_audience
+    )
+    return {"invited": report.invited, "skipped": report.skipped, "groups_created": report.groups_created}
+
+
+@router.post("/v1/groups/<group_id>/join-requests/approve")
+def approve_join_requests(group_id: str, body: ApproveIn, caller: Marketer) -> Response[Any]:
+    return _accepted({"approved": service.approve_held(_ports(), group_id, body.customer_ids)})
+
+
+@router.get("/v1/groups/<group_id>/members")
+def list_members(group_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    group = service.get_group(ports, group_id)
+    return {"members": [m.model_dump() for m in ports.store.members(group.id)]}
+
+
+@router.get("/v1/groups/<group_id>/posts")
+def list_posts(group_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    group = service.get_group(ports, group_id)
+    return {"posts": [p.model_dump() for p in ports.store.posts(group.id)], "plan": posts.plan_counts()}
+
+
+@router.post("/v1/groups/<group_id>/posts")
+def create_post(group_id: str, body: PostIn, caller: Marketer) -> Response[Any]:
+    ports = _ports()
+    group = service.get_group(ports, group_id)
+    post = posts.schedule_post(
+        ports,
+        group,
+        kind=body.kind,
+        text=body.text,
+        now=utcnow(),
+        send_at=_send_at(body.send_at),
+        link=body.link,
+        media_url=body.media_url,
+    )
+    return _created(post.model_dump())
+
+
+@router.get("/v1/groups/<group_id>/health")
+def group_health(group_id: str, caller: Marketer) -> dict[str, Any]:
+    ports = _ports()
+    group = service.get_group(ports, group_id)
+    day = _day()
+    config = ports.store.config()
+    return {
+        "group_id": group.id,
+        "day": day,
+        **health.group_day(ports, group, day).as_dict(config),
+        "last_days": ports.store.health(group.id, 7),
+    }
