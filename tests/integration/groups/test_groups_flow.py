@@ -163,7 +163,7 @@ def test_bad_requests_get_a_clear_4xx_and_change_nothing(aws, graph, lambda_cont
     assert api("POST", "/v1/circles", lambda_context, {"name": "!!!"})[0] == 400
     assert api("POST", "/v1/circles", lambda_context, {"name": "VIP", "extra": 1})[0] in (400, 422)
     assert api("GET", "/v1/groups/g_missing", lambda_context)[0] == 404
-    assert api("POST", "/v1/circles/nope/invite", lambda_context, {"customer_ids": ["c_1"]})[0] == 404
+    assert api("POST", "/v1/circles/nope/invite", lambda_context, {"customer_ids": ["c_" + "0" * 32]})[0] == 404
     api("POST", "/v1/circles", lambda_context, {"name": "VIP"})
     assert api("POST", "/v1/circles/vip/invite", lambda_context, {})[0] == 400
     assert api("POST", "/v1/circles", lambda_context, {"name": "VIP"})[0] == 409

@@ -31,6 +31,7 @@ from engage.inbound.history import HistoryEvent
 
 SLUG = re.compile(r"[^a-z0-9]+")
 CIRCLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+GROUP_ID = re.compile(r"^g_[0-9a-f]{16}$")
 
 
 def circle_tag(circle_id: str) -> str:
@@ -74,14 +75,14 @@ def create_circle(
 
 
 def get_circle(ports: GroupsPorts, circle_id: str) -> Circle:
-    circle = ports.store.get_circle(circle_id)
+    circle = ports.store.get_circle(circle_id) if CIRCLE_ID.match(circle_id) else None
     if circle is None:
         raise NotFound(f"no circle {circle_id!r}", code="circle_not_found")
     return circle
 
 
 def get_group(ports: GroupsPorts, group_id: str) -> Group:
-    group = ports.store.get_group(group_id)
+    group = ports.store.get_group(group_id) if GROUP_ID.match(group_id) else None
     if group is None:
         raise NotFound(f"no group {group_id!r}", code="group_not_found")
     return group

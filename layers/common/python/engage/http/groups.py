@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from engage import wiring
 from engage.core.errors import Invalid
 from engage.core.time import iso, parse_iso, utcnow
-from engage.core.types import TagName
+from engage.core.types import CustomerId, TagName
 from engage.groups import health, posts, service
 from engage.groups.models import AudienceRule, Group
 from engage.groups.ports import GroupsPorts
@@ -60,13 +60,13 @@ class InviteIn(Strict):
     """Who to invite: explicit customers, everyone holding a tag, or both. The circle's audience
     rule (orders in the window, average order) is applied unless `check_audience` is false."""
 
-    customer_ids: list[str] = Field(default_factory=list, max_length=MAX_INVITEES)
+    customer_ids: list[CustomerId] = Field(default_factory=list, max_length=MAX_INVITEES)
     tag: TagName | None = None
     check_audience: StrictBool = True
 
 
 class ApproveIn(Strict):
-    customer_ids: list[str] = Field(min_length=1, max_length=8)
+    customer_ids: list[CustomerId] = Field(min_length=1, max_length=8)
 
 
 class PostIn(Strict):
@@ -212,6 +212,8 @@ def create_group(body: GroupIn, caller: Marketer) -> Response[Any]:
 def list_groups(caller: Marketer) -> dict[str, Any]:
     ports = _ports()
     circle_id = router.current_event.get_query_string_value("circle_id")
+    if circle_id is not None and not service.CIRCLE_ID.match(circle_id):
+        raise Invalid("circle_id is not a circle id", code="invalid_circle")
     return {"groups": [g.model_dump() for g in ports.store.groups(circle_id or None)]}
 
 
