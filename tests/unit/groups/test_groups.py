@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engage.core.time import iso
-from engage.customers.profiles import Customer
+from engage.customers.profiles import Consent, Customer
 from engage.groups import health, posts, service, worker
 from engage.groups.calls import GroupCall
 from engage.groups.coupons import StaticCouponIssuer
@@ -355,3 +355,25 @@ def test_a_silent_member_and_one_who_left_get_one_reactivation_message(world, se
     assert all(j["category"] == "marketing" for j in jobs)  # 1:1 marketing rules: quiet hours defer it
     health.daily_health(ports, NOW + timedelta(days=1))
     assert len(send_jobs(ports)) == invitations + 2  # the cooldown: not again tomorrow
+
+
+def test_the_early_warning_message_waits_for_the_end_of_quiet_hours(world, sender):
+    """The reactivation message is a 1:1 marketing send job: the sender's rules defer it out of quiet hours."""
+    from engage.delivery.config import SendingConfig
+    from engage.delivery.jobs import SendJob
+    from engage.delivery.policy import decide
+
+    ports, people = world
+    late = datetime(2026, 11, 16, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    circle = service.create_circle(ports, name="VIP Circle", now=late)
+    group_id = service.invite(ports, circle, [people[0].id], now=late).invited[0]["group_id"]
+    activate(ports, sender, group_id, "wa-g")
+    joined_at = str(int((late - timedelta(days=15)).timestamp()))
+    apply(ports, "group_participants_update", joined("wa-g", people[0].wa_id, ts=joined_at))
+    before = len(send_jobs(ports))
+    health.daily_health(ports, late)
+    [job] = [SendJob.model_validate(j) for j in send_jobs(ports)[before:]]
+    quiet_customer = people[0].model_copy(update={"timezone": "Europe/Berlin", "consent": Consent(marketing=True)})
+    decision = decide(job, quiet_customer, [], SendingConfig(), late)
+    assert (decision.action, decision.reason) == ("defer", "quiet_hours")
+    assert decision.until is not None and decision.until.astimezone(UTC).hour >= 7  # 08:00 Berlin or later
