@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from boto3.dynamodb.conditions import Key
 
+from engage.inbound.history import HistoryEvent
 from tests.conftest import load_event
 from tests.fakes.cloud_api import FakeGraph
 from tests.helpers.events import http_event
@@ -180,3 +182,29 @@ def test_the_sample_group_events_parse(aws, lambda_context):
         report = webhook(sample(name), lambda_context)
         assert report["group_notices"] == 1 and report["rejected"] == 0
     assert load_event("webhook/group_created")["body"]
+
+
+def test_a_saved_segment_is_invited_with_the_default_audience_rule(aws, graph, lambda_context):
+    from engage import wiring
+    from engage.core.time import iso, utcnow
+
+    ids = customers(3)
+    now = utcnow()
+    for cid in ids:
+        wiring.tagging.memberships().add(cid, "interest:running", since=iso(now), source="import")
+    for n, cid in enumerate(ids[:2]):  # two VIPs: two orders of 100+ in six months; the third has none
+        for k, total in enumerate((120.0, 180.0)):
+            wiring.inbound.messages().put_event(
+                HistoryEvent(
+                    customer_id=cid, kind="order_placed", event_id=f"o{n}{k}",
+                    occurred_at=iso(now - timedelta(days=30 * (k + 1))), received_at=iso(now),
+                    data={"order_id": f"o{n}{k}", "total": total},
+                )
+            )  # fmt: skip
+    status, segment = api("POST", "/v1/segments", lambda_context, {"name": "Runners", "rule": "interest:running"})
+    assert status == 201, segment
+    api("POST", "/v1/circles", lambda_context, {"name": "Run Club"})
+    status, report = api("POST", "/v1/circles/run-club/invite", lambda_context, {"segment_id": segment["id"]})
+    assert status == 200
+    assert sorted(e["customer_id"] for e in report["invited"]) == sorted(ids[:2])
+    assert report["skipped"] == {"not_in_audience": [ids[2]]}

@@ -22,6 +22,8 @@ from engage.groups import health, posts, service
 from engage.groups.models import AudienceRule, Group
 from engage.groups.ports import GroupsPorts
 from engage.http.auth import Marketer
+from engage.segments import service as segments
+from engage.segments.evaluator import evaluate
 
 router = APIGatewayHttpRouter()
 
@@ -57,9 +59,11 @@ class GroupIn(Strict):
 
 
 class InviteIn(Strict):
-    """Who to invite: explicit customers, everyone holding a tag, or both. The circle's audience
-    rule (orders in the window, average order) is applied unless `check_audience` is false."""
+    """Who to invite: a saved segment, everyone holding a tag, explicit customers, or several of them.
+    The circle's audience rule (orders in the window, average order) is applied to each unless
+    `check_audience` is false."""
 
+    segment_id: str | None = Field(default=None, pattern=r"^seg_[0-9a-f]{16}$")
     customer_ids: list[CustomerId] = Field(default_factory=list, max_length=MAX_INVITEES)
     tag: TagName | None = None
     check_audience: StrictBool = True
@@ -100,13 +104,19 @@ def _day() -> str:
 
 def _invitees(body: InviteIn) -> list[str]:
     ids = list(body.customer_ids)
+    if body.segment_id:
+        segment = segments.get_segment(body.segment_id, store=wiring.segments.repository())
+        node, known = segments.checked_rule(segment["rule"], wiring.segments.tag_catalog())
+        ids.extend(evaluate(node, wiring.segments.audience(), known, now=utcnow()).ids)
     if body.tag:
         for customer_id in wiring.tagging.memberships().members(body.tag):
             ids.append(customer_id)
             if len(ids) > MAX_INVITEES:
-                raise Invalid(f"at most {MAX_INVITEES} invitees per request", code="too_many_invitees")
+                break
+    if len(ids) > MAX_INVITEES:
+        raise Invalid(f"at most {MAX_INVITEES} invitees per request", code="too_many_invitees")
     if not ids:
-        raise Invalid("name customer_ids or a tag", code="no_invitees")
+        raise Invalid("name a segment_id, a tag or customer_ids (the segment or tag may be empty)", code="no_invitees")
     return ids
 
 
