@@ -237,10 +237,10 @@ def handle_notice(ports: GroupsPorts, notice: GroupNotice, now: datetime) -> str
     )
     group = ports.store.get_group(group_id) if group_id else None
     if group is None:
-        if notice.kind == "created" and notice.request_id and ports.store.park_notice(notice.request_id, notice.raw):
-            return "parked"  # its create call has not stored the request id yet
         if group_id is None and notice.kind == "created" and notice.request_id:
-            return handle_notice(ports, notice, now)  # linked in between
+            if ports.store.park_notice(notice.request_id, notice.raw):
+                return "parked"  # its create call has not stored the request id yet
+            return handle_notice(ports, notice, now)  # linked in between: found this time
         return "unknown_group"
     day = _day(notice, now)
     counter = {"joined": "joins", "left": "leaves", "removed": "leaves"}.get(notice.kind)
