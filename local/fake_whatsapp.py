@@ -33,6 +33,7 @@ from typing import Any
 
 from engage.core.time import utcnow
 from engage.inbound.signature import sign
+from local.fake_groups import FakeGroups, GroupsError
 from local.http_api import Response, json_response
 
 WABA_ID = "102290129340398"
@@ -373,6 +374,7 @@ class FakeWhatsApp:
         self._sequence: dict[str, int] = defaultdict(int)
         self._by_wa_id: dict[str, Contact] = {}
         self._by_user_id: dict[str, Contact] = {}
+        self.groups = FakeGroups(self._queue_field, self._wamid)
 
     # --------------------------------------------------------------------------- identities
     def learn(self, notification: Any) -> None:
@@ -428,6 +430,8 @@ class FakeWhatsApp:
                     "cannot be loaded due to missing permissions, or does not support this operation.",
                 )
             body = self._parse(raw)
+            if body.get("recipient_type") == "group":
+                return json_response(200, self.groups.send(body))
             if body.get("status") == "read" and "message_id" in body:
                 return json_response(200, {"success": True})
             to, kind = validate(body)
@@ -443,6 +447,37 @@ class FakeWhatsApp:
             return json_response(200, self._accept(phone_number_id, body, to, kind, contact, fault))
         except GraphError as error:
             return error.response()
+        except GroupsError as error:
+            return GraphError(error.code, error.message, error.http_status).response()
+
+    def handle_groups(self, method: str, parts: list[str], headers: dict[str, str], raw: bytes) -> Response:
+        """The Groups API endpoints (`parts`: the path after the version, local/fake_groups.py)."""
+        try:
+            self._check_auth(headers)
+            body = self._parse(raw) if method in ("POST", "DELETE") and raw[:1] in (b"{", b"[") else {}
+            if method == "POST" and len(parts) == 2 and parts[1] == "groups":
+                if parts[0] != self.phone_number_id:
+                    raise GraphError(100, f"Object with ID '{parts[0]}' does not exist.")
+                return json_response(200, self.groups.create(body))
+            if len(parts) == 2 and parts[1] == "invite_link" and method in ("GET", "POST"):
+                return json_response(200, self.groups.invite_link(parts[0], reset=method == "POST"))
+            if len(parts) == 2 and parts[1] == "join_requests" and method == "POST":
+                return json_response(200, self.groups.approve(parts[0], body))
+            if len(parts) == 1 and method == "DELETE":
+                return json_response(200, self.groups.delete(parts[0]))
+            if len(parts) == 1 and method == "POST":
+                return json_response(200, self.groups.settings(parts[0]))
+            raise GraphError(100, f"Unsupported {method} request.")
+        except GraphError as error:
+            return error.response()
+        except GroupsError as error:
+            return GraphError(error.code, error.message, error.http_status).response()
+
+    def _queue_field(self, field_name: str, value: dict[str, Any]) -> None:
+        """Queues a webhook of any field (the group fields) for the next delivery."""
+        envelope = self._envelope(value)
+        envelope["entry"][0]["changes"][0]["field"] = field_name
+        self._queue(envelope)
 
     def _check_auth(self, headers: dict[str, str]) -> None:
         scheme, _, token = headers.get("authorization", "").partition(" ")

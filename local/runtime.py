@@ -9,6 +9,8 @@ from `infra/template.yaml`, sets the functions' environment, imports the real ha
 - `/_local/...`: drain, schedules on demand, outbox, fault injection;
 - `/_s3/<bucket>/<key>`: the presigned links handlers hand out, with S3 event notifications delivered
   to the functions that ask for them (local/s3.py).
+- `/_local/...`: drain, schedules on demand, outbox, fault injection, group joins, leaves and
+  messages (`POST /_local/groups/{wa group id}/join|leave|message?wa_id=`, local/fake_groups.py).
 
 SQS and DynamoDB stream consumers (local/consumers.py) and the schedules (local/scheduling.py) run
 on `POST /_local/drain` / `POST /_local/schedules/{name}`, and continuously in the background when
@@ -466,6 +468,9 @@ class LocalRuntime:
         if request.method == "POST" and len(parts) == 3 and parts[2] in ("messages", "marketing_messages"):
             headers = {k.lower(): v for k, v in request.headers}
             return self.fake.handle_send(parts[1], headers, request.body, endpoint=parts[2])
+        if len(parts) in (2, 3) and (parts[-1] in ("groups", "invite_link", "join_requests") or len(parts) == 2):
+            headers = {k.lower(): v for k, v in request.headers}
+            return self.fake.handle_groups(request.method, parts[1:], headers, request.body)
         return GraphError(100, f"Unsupported {request.method} request to {request.path}.").response()
 
     def post_webhook(self, body: bytes, headers: dict[str, str]) -> int:
@@ -493,6 +498,10 @@ class LocalRuntime:
             ("POST", "clock", ""): lambda: self._set_clock(query.get("now")),
             ("DELETE", "clock", ""): lambda: self._set_clock(None),
         }
+        if key[:2] == ("POST", "groups") and len(parts) == 3:
+            return self._group_action(unquote(parts[1]), parts[2], query)
+        if key == ("GET", "groups", ""):
+            return json_response(200, {"groups": self._fake().groups.state(), "sent": self._fake().groups.sent})
         if key[:2] == ("POST", "schedules") and len(parts) == 2:
             return self._run_schedule_request(unquote(parts[1]), query.get("now"))
         action = routes.get(key)
@@ -503,6 +512,23 @@ class LocalRuntime:
                 404, {"message": "Not Found", "detail": f"no local route {request.method} {request.path}"}
             )
         )
+
+    def _group_action(self, group_id: str, action: str, query: dict[str, str]) -> Response:
+        """`POST /_local/groups/{id}/join|leave|message?wa_id=&text=`: what a person does in WhatsApp."""
+        from local.fake_groups import GroupsError
+
+        groups = self._fake().groups
+        wa_id = query.get("wa_id", "")
+        try:
+            if action == "join":
+                return json_response(200, groups.join(group_id, wa_id))
+            if action == "leave":
+                return json_response(200, groups.leave(group_id, wa_id))
+            if action == "message":
+                return json_response(200, groups.message(group_id, wa_id, query.get("text", "")))
+        except GroupsError as error:
+            return json_response(error.http_status, {"message": error.message})
+        return json_response(404, {"message": f"no group action {action!r}; join, leave or message"})
 
     def _set_clock(self, now: str | None) -> Response:
         from engage.core.time import iso, parse_iso, set_clock, utcnow

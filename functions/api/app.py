@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.core.observability import logger, metrics, tracer
-from engage.http import audience, campaigns, customers, inbound, journeys, segments, tagging, tuning
+from engage.http import audience, campaigns, customers, groups, inbound, journeys, segments, tagging, tuning
 from engage.http import metrics as metric_routes
 from engage.http import rewards as reward_routes
 from engage.http.openapi import build_document
@@ -29,6 +29,7 @@ for router in (
     audience.router,
     reward_routes.router,
     journeys.router,
+    groups.router,
 ):
     app.include_router(router)
 

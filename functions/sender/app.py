@@ -1,5 +1,8 @@
 """Send jobs from the SendQueue: a batch's records run side by side, with partial batch failures.
 
+Groups API calls (`GroupCall`, engage.groups.calls) travel on the same queue: the sender is the one
+function holding the WhatsApp token, and a group post books its slot on the same number bucket.
+
 Each job spends most of its time waiting on WhatsApp (100-300 ms) and DynamoDB, so one invocation
 keeps the whole batch in flight on a small thread pool instead of sending one job after another;
 the shared token buckets still pace every send (engage.delivery.throttle).
@@ -8,6 +11,7 @@ the shared token buckets still pace every send (engage.delivery.throttle).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +26,11 @@ from pydantic import ValidationError
 from engage import wiring
 from engage.core import telemetry
 from engage.core.observability import logger, metrics, tracer
+from engage.core.time import utcnow
 from engage.delivery.jobs import SendJob
 from engage.delivery.sender import RetryLater, Sender
+from engage.groups.calls import GroupCall
+from engage.groups.worker import SlotUnavailable, execute
 
 # This module is loaded once per execution environment (the local runtime loads it once per
 # environment too): the environment's own sender, with its own caches and booked slots.
@@ -45,7 +52,28 @@ def sender() -> Sender:
     return wiring.delivery.sender(ENVIRONMENT)
 
 
+def is_group_call(body: str) -> bool:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("type") == "group_call"
+
+
+def group_call_handler(record: SQSRecord) -> dict[str, Any]:
+    call = GroupCall.model_validate_json(record.body)
+    try:
+        result = execute(call, wiring.groups.worker_ports(sender()), utcnow())
+    except SlotUnavailable:
+        wiring.delivery.retry_delay().delay(record.receipt_handle, 1)
+        raise
+    logger.info("group call done", extra={"op": call.op, "group_id": call.group_id, "result": result})
+    return {"action": call.op, "reason": result}
+
+
 def record_handler(record: SQSRecord) -> dict[str, Any]:
+    if is_group_call(record.body):
+        return group_call_handler(record)
     try:
         job = SendJob.model_validate_json(record.body)
     except ValidationError as error:

@@ -139,4 +139,6 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "lifecycle-pass",
         "tag-health",
         "segment-sizes",
+        "group-posts",
+        "group-health",
     } == names

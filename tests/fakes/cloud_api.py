@@ -25,6 +25,9 @@ class FakeGraph:
     latency: float = 0.0
     peak: int = 0
     _in_flight: int = 0
+    # the Groups API (docs/groups.md): calls as (method, path tail, body), group messages sent
+    group_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    group_messages: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -40,6 +43,9 @@ class FakeGraph:
                 self._in_flight -= 1
 
     def answer(self, request: httpx.Request) -> httpx.Response:
+        groups = self.groups_answer(request)
+        if groups is not None:
+            return groups
         body = json.loads(request.content)
         to = body.get("to") or body["recipient"]  # a phone number, else a business-scoped user id
         if to in self.fail:
@@ -55,3 +61,28 @@ class FakeGraph:
                 "messages": [{"id": wamid, "message_status": "accepted"}],
             },
         )
+
+    def groups_answer(self, request: httpx.Request) -> httpx.Response | None:
+        """The Groups API's answers, or None for any other request."""
+        tail = "/".join(request.url.path.strip("/").split("/")[-2:])
+        body: dict[str, Any] = {}
+        if request.content[:1] == b"{":
+            body = json.loads(request.content)
+        if body.get("recipient_type") == "group":
+            if body.get("type") == "interactive":
+                return httpx.Response(400, json={"error": {"message": "(#131009)", "code": 131009}})
+            self.group_messages.append(body)
+            return httpx.Response(200, json={"messages": [{"id": f"wamid.g{next(self.ids)}"}]})
+        if tail.endswith("/groups") and request.method == "POST":
+            self.group_calls.append(("create", tail, body))
+            return httpx.Response(200, json={"messaging_product": "whatsapp", "request_id": f"req{next(self.ids)}"})
+        if tail.endswith("/invite_link"):
+            self.group_calls.append(("reset_link" if request.method == "POST" else "link", tail, body))
+            return httpx.Response(200, json={"invite_link": f"https://chat.whatsapp.com/New{next(self.ids)}"})
+        if tail.endswith("/join_requests"):
+            self.group_calls.append(("approve", tail, body))
+            return httpx.Response(200, json={"approved_join_requests": body.get("join_requests", [])})
+        if request.method == "DELETE":
+            self.group_calls.append(("delete", tail, body))
+            return httpx.Response(200, json={"success": True})
+        return None

@@ -261,9 +261,17 @@ def test_only_the_sender_can_read_the_whatsapp_access_token():
     callers = {
         path.relative_to(ROOT).as_posix()
         for path in [*(ROOT / "functions").rglob("*.py"), *(ROOT / "layers/common/python/engage").rglob("*.py")]
-        if re.search(r"WhatsAppClient\(|delivery\.whatsapp\(\)|delivery\.sender\(", path.read_text())
+        if re.search(
+            r"WhatsAppClient\(|WhatsAppGroupsClient\(|delivery\.whatsapp\(\)|delivery\.sender\(|groups\.worker_ports\(",
+            path.read_text(),
+        )
     }
-    assert callers == {"functions/sender/app.py", "layers/common/python/engage/wiring/delivery.py"}
+    # the Groups API client is built in the groups wiring, for the sender's worker ports only
+    assert callers == {
+        "functions/sender/app.py",
+        "layers/common/python/engage/wiring/delivery.py",
+        "layers/common/python/engage/wiring/groups.py",
+    }
 
 
 @pytest.mark.parametrize("logical", sorted(FUNCTIONS))

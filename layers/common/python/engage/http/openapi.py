@@ -87,6 +87,13 @@ SUCCESS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/v1/events"): {200: "A duplicate: already recorded", 202: "Recorded"},
     ("post", "/v1/coupons/pools"): {201: "Created"},
     ("post", "/v1/customers/{ref}/referral"): {200: "The customer's code", 201: "Made now"},
+    ("post", "/v1/circles"): {201: "Created"},
+    ("post", "/v1/circles/{circle_id}/posts"): {201: "Scheduled in every open group of the circle"},
+    ("post", "/v1/groups"): {202: "Accepted: pending until WhatsApp confirms the group"},
+    ("delete", "/v1/groups/{group_id}"): {202: "Accepted: closed here, deleted in WhatsApp by the sender"},
+    ("post", "/v1/groups/{group_id}/invite-link"): {202: "Accepted: the sender resets the link"},
+    ("post", "/v1/groups/{group_id}/join-requests/approve"): {202: "Accepted: the sender approves them"},
+    ("post", "/v1/groups/{group_id}/posts"): {201: "Scheduled"},
 }
 
 
@@ -117,6 +124,13 @@ QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("get", "/v1/metrics/daily"): [
         _query("from", "first day (YYYY-MM-DD)", {"type": "string", "format": "date"}),
         _query("to", "last day (YYYY-MM-DD)", {"type": "string", "format": "date"}),
+    ],
+    ("get", "/v1/groups"): [_query("circle_id", "only this circle's groups", {"type": "string", "maxLength": 48})],
+    ("get", "/v1/groups/{group_id}/health"): [
+        _query("day", "the day (YYYY-MM-DD; default yesterday)", {"type": "string", "format": "date"})
+    ],
+    ("get", "/v1/circles/{circle_id}/health"): [
+        _query("day", "the day (YYYY-MM-DD; default yesterday)", {"type": "string", "format": "date"})
     ],
     ("get", "/v1/alerts"): [
         _query("status", "open or closed alerts only", {"type": "string", "enum": ["open", "closed"]}),

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from engage.core.ports import Queue
     from engage.customers.ports import IdentityStore
     from engage.delivery.send_status import Outcome, SendRef, StatusChange
+    from engage.inbound.groups import GroupUpdates
     from engage.inbound.history import HistoryEvent, ProfileTouch
     from engage.inbound.shop_events import ProfileDelta
     from engage.inbound.templates import TemplateUpdates
@@ -81,6 +82,7 @@ class InboundPorts:
     queue: Queue
     pool: Executor | None = None  # independent writes in parallel (thread-safe adapters only)
     template_updates: TemplateUpdates | None = None  # template notifications (engage.inbound.templates)
+    group_updates: GroupUpdates | None = None  # group notifications and group messages (engage.inbound.groups)
     # An infrastructure failure (retry the notification) rather than a part that cannot be stored.
     transient: Callable[[BaseException], bool] = storage_error
     # The business numbers (metadata.phone_number_id) whose notifications are processed; None: any.

@@ -29,6 +29,7 @@ from functools import partial
 from engage.core.observability import logger
 from engage.inbound import bounds
 from engage.inbound.config import InboundConfig, load_config
+from engage.inbound.groups import GROUP_FIELDS, is_group_message, process_group_messages, process_group_update
 from engage.inbound.messages import process_messages
 from engage.inbound.payloads import Change, Notification, parse_notification
 from engage.inbound.ports import InboundPorts
@@ -85,7 +86,7 @@ def process(run: Run, notification: Notification) -> None:
 
 
 def process_change(run: Run, change: Change) -> None:
-    if change.field in ("messages", "user_preferences") and not ours(run, change):
+    if (change.field in ("messages", "user_preferences") or change.field in GROUP_FIELDS) and not ours(run, change):
         logger.info(
             "notification for another business number", extra={"number": change.value.metadata.phone_number_id[:64]}
         )
@@ -93,12 +94,19 @@ def process_change(run: Run, change: Change) -> None:
         run.keep("other_number", change.raw)
         return
     if change.field == "messages":
-        process_messages(run, change.value)
-        process_statuses(run, change.value)
+        value = change.value
+        in_groups = [m for m in value.messages if is_group_message(m)]
+        if in_groups:  # members writing in a group: activity, not 1:1 messages
+            process_group_messages(run, in_groups)
+            value = value.model_copy(update={"messages": [m for m in value.messages if not is_group_message(m)]})
+        process_messages(run, value)
+        process_statuses(run, value)
     elif change.field == "user_preferences":
         process_preferences(run, change.value)
     elif change.field in TEMPLATE_FIELDS:
         process_template_update(run, change)
+    elif change.field in GROUP_FIELDS:
+        process_group_update(run, change)
     else:
         field = change.field if FIELD_NAME.fullmatch(change.field) else "other"
         run.keep(f"field#{field or 'none'}", change.raw)

@@ -36,6 +36,8 @@ class Report:
     rejected: int = 0
     truncated: int = 0
     other_number: int = 0
+    group_notices: int = 0
+    group_messages: int = 0
 
 
 @dataclass

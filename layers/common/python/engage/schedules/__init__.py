@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import audience, delivery, journeys, metrics, rewards, segments, tagging
+from engage.schedules import audience, delivery, groups, journeys, metrics, rewards, segments, tagging
 
 
 class Job(Protocol):
@@ -32,6 +32,8 @@ JOBS: dict[str, Job] = {
     "coupon-expiry": rewards.coupon_expiry,
     "journey-sweep": journeys.journey_sweep,
     "journey-triggers": journeys.journey_triggers,
+    "group-posts": groups.group_posts,
+    "group-health": groups.group_health,
 }
 
 PAGES: dict[str, Job] = {

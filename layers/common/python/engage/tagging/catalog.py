@@ -55,6 +55,7 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension(name="bought", label="Bought (month and product)", colour="#1ABC9C", system=True, ledger=True),
         Dimension(name="historical-stock", label="Historical stock", colour="#95A5A6", system=True),
         Dimension(name="referral", label="Referrals", colour="#9B59B6", system=True),
+        Dimension(name="group", label="WhatsApp group circle", colour="#25D366", system=True),
     )
 }
 

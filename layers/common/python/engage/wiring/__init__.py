@@ -13,6 +13,7 @@
     audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
     rewards    coupons, referrals, ports (ReferralPorts)
     journeys   ports (JourneyPorts)
+    groups     repository, ports (GroupsPorts), webhooks, and for the sender worker_ports, api
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
 moto (tests, local runtime) is in place before any client is built. Each module is imported on
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         campaigns,
         customers,
         delivery,
+        groups,
         inbound,
         journeys,
         metrics,
@@ -55,6 +57,7 @@ NAMES = (
     "metrics",
     "audience",
     "audience_reads",
+    "groups",
     "journeys",
     "rewards",
     "tuning",
@@ -67,6 +70,7 @@ __all__ = [
     "campaigns",
     "customers",
     "delivery",
+    "groups",
     "inbound",
     "journeys",
     "metrics",

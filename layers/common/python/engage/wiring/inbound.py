@@ -10,7 +10,7 @@ from engage.adapters.dynamo.inbound_messages import MessageRepository
 from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
-from engage.wiring import aws, customers
+from engage.wiring import aws, campaigns, customers, delivery, groups
 
 
 @lru_cache
@@ -40,7 +40,6 @@ def ports() -> InboundPorts:
     """Per notification, not cached: its customer lookups are prefetched in two batch reads."""
     # Imported here: the sender's and campaigns' builders load their whole capabilities, which a
     # status update never needs; the webhook's cold start stays small (docs/webhook.md).
-    from engage.wiring import campaigns, delivery
 
     return InboundPorts(
         customers=PrefetchingCustomers(customers.repository()),
@@ -48,6 +47,7 @@ def ports() -> InboundPorts:
         queue=delivery.send_queue(),
         pool=webhook_pool(),
         template_updates=campaigns.template_updates(),
+        group_updates=groups.webhooks(),
         transient=is_transient,
         phone_number_ids=aws.webhook_settings().phone_number_ids,
     )

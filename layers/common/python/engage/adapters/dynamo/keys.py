@@ -403,3 +403,67 @@ def conversion_pk(day: str) -> str:
 def journeys_installed_sk(release: int) -> str:
     """JOURNEYS / INSTALLED#<release>: the default journeys of that release were installed once."""
     return f"INSTALLED#{release}"
+
+
+# ---------------------------------------------------------------- groups (docs/groups.md)
+def circle_key(circle_id: str) -> tuple[str, str]:
+    return f"CIRCLE#{circle_id}", "CIRCLE"
+
+
+CIRCLES_INDEX_PK = "CIRCLES"  # gsi1pk of every circle
+GROUPS_INDEX_PK = "GROUPS"  # gsi2pk of every group
+DUE_POSTS_INDEX_PK = "GPOSTS#DUE"  # gsi2pk of a scheduled group post (removed once claimed)
+
+
+def group_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}"
+
+
+GROUP_SK = "GROUP"
+
+
+def circle_groups_index_pk(circle_id: str) -> str:
+    """gsi1pk of a group: the groups of one circle, by number."""
+    return f"CIRCLE#{circle_id}"
+
+
+def group_number_sk(number: int) -> str:
+    return f"GROUP#{number:05d}"
+
+
+def group_ref_key(ref: str) -> tuple[str, str]:
+    """A Groups API group id or create request id -> our group id."""
+    return f"GROUPREF#{ref}", "REF"
+
+
+def group_member_sk(customer_id: str) -> str:
+    return f"MEMBER#{customer_id}"
+
+
+def member_groups_index_pk(customer_id: str) -> str:
+    """gsi1pk of a member item: the groups one customer belongs to (or was invited to)."""
+    return f"GMEMBER#{customer_id}"
+
+
+def group_notice_sk(event_id: str) -> str:
+    return f"NOTICE#{event_id}"
+
+
+def group_day_sk(day: str) -> str:
+    return f"DAY#{day}"
+
+
+def group_active_sk(day: str, customer_id: str) -> str:
+    return f"ACT#{day}#{customer_id}"
+
+
+def group_post_sk(post_id: str) -> str:
+    return f"POST#{post_id}"
+
+
+def group_health_sk(day: str) -> str:
+    return f"HEALTH#{day}"
+
+
+def group_alert_sk(key: str) -> str:
+    return f"ALERT#{key}"
