@@ -529,3 +529,30 @@ def test_open_routes_and_the_stage_default_are_throttled_within_the_account_limi
     webhook = settings["POST /webhook"]["ThrottlingRateLimit"]
     assert webhook >= 1.5 * WHATSAPP_TIER_MPS * STATUSES_PER_MESSAGE
     assert sum(route["ThrottlingRateLimit"] for route in settings.values()) < ACCOUNT_RPS
+
+
+def test_indexes_project_keys_only_so_status_and_profile_updates_never_rewrite_them():
+    indexes = TEMPLATE["Resources"]["EngageTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert {i["IndexName"]: i["Projection"]["ProjectionType"] for i in indexes} == {
+        "gsi1": "KEYS_ONLY",
+        "gsi2": "KEYS_ONLY",
+    }
+    assert TEMPLATE["Resources"]["EngageTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
+
+
+def test_metrics_stream_names_its_shard_and_takes_one_batch_at_a_time():
+    event = TEMPLATE["Resources"]["MetricsFunction"]["Properties"]["Events"]["TableStream"]["Properties"]
+    assert event["ParallelizationFactor"] == 1  # the shard's position is exact only one batch at a time
+    assert event["TumblingWindowInSeconds"] > 0  # so Lambda puts `shardId` in each event
+    assert event["BatchSize"] >= 1000 and "ReportBatchItemFailures" in event["FunctionResponseTypes"]
+
+
+def test_webhook_has_an_open_function_url_throttled_by_reserved_concurrency_and_no_tracing():
+    props = TEMPLATE["Resources"]["WebhookFunction"]["Properties"]
+    assert props["FunctionUrlConfig"]["AuthType"] == "NONE"  # the HMAC signature authenticates
+    assert props["ReservedConcurrentExecutions"] > 0
+    assert props["Tracing"] == "PassThrough"
+    assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
