@@ -139,4 +139,5 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "lifecycle-pass",
         "tag-health",
         "segment-sizes",
+        "coupon-expiry",
     } == names
