@@ -141,4 +141,5 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "segment-sizes",
         "group-posts",
         "group-health",
+        "coupon-expiry",
     } == names
