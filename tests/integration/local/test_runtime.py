@@ -404,6 +404,8 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
         "segment-sizes",
         "lifecycle-pass",
         "tag-health",
+        "group-posts",
+        "group-health",
     }
 
 
