@@ -405,6 +405,8 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
         "lifecycle-pass",
         "tag-health",
         "coupon-expiry",
+        "group-posts",
+        "group-health",
     }
 
 
