@@ -6,7 +6,8 @@ from `infra/template.yaml`, sets the functions' environment, imports the real ha
 
 - the HTTP API exactly as API Gateway HTTP API would route it (local/http_api.py);
 - the fake WhatsApp Cloud API under `/_fake/graph/v25.0/` (local/fake_whatsapp.py);
-- `/_local/...`: drain, schedules on demand, outbox, fault injection.
+- `/_local/...`: drain, schedules on demand, outbox, fault injection;
+- the marketer console at `/app` from the built `console/dist` (local/console.py).
 
 SQS and DynamoDB stream consumers (local/consumers.py) and the schedules (local/scheduling.py) run
 on `POST /_local/drain` / `POST /_local/schedules/{name}`, and continuously in the background when
@@ -37,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from engage.inbound.signature import verify
+from local import console
 from local.consumers import SqsConsumer, Stats, StreamConsumer, consumers_from_template
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
@@ -398,6 +400,8 @@ class LocalRuntime:
                 response = self._graph(request)
             elif request.path.startswith("/_local"):
                 response = self._control(request)
+            elif console.is_console(request.path) and request.method in ("GET", "HEAD"):
+                response = console.serve(request.path)
             else:
                 response = self._api(request)
         except Exception:  # a bug in the runtime itself: answer like API Gateway, keep serving
