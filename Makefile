@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python
 
-.PHONY: install test lint fmt openapi events demo dev bench clean console browser
+.PHONY: install test lint fmt openapi events demo dev bench clean console browser deploy-console
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ console: console/dist/index.html
 	$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 browser: /usr/bin/chromium
+
+# After `sam deploy`: the console's config.json from the stack outputs, the build to the console bucket
+# (hashed assets cached for good, index.html and config.json never), then a CloudFront invalidation.
+STAGE ?= dev
+STACK ?= engage-$(STAGE)
+deploy-console: console
+	@out() { aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); dist=$$(out ConsoleDistributionId); cfg=$$(mktemp); \
+	printf '{"apiBase": "%s", "auth": "cognito", "cognitoDomain": "%s", "clientId": "%s"}\n' \
+	  "$$(out ApiUrl)" "$$(out ConsoleSignInDomain)" "$$(out ConsoleClientId)" > "$$cfg"; \
+	aws s3 sync console/dist/assets "s3://$$bucket/app/assets" --delete --cache-control "public,max-age=31536000,immutable"; \
+	aws s3 cp console/dist/index.html "s3://$$bucket/app/index.html" --cache-control no-cache; \
+	aws s3 cp "$$cfg" "s3://$$bucket/app/config.json" --content-type application/json --cache-control no-cache; \
+	aws cloudfront create-invalidation --distribution-id "$$dist" --paths '/app/index.html' '/app/config.json' >/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

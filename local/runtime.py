@@ -797,6 +797,7 @@ BANNER = """\
 Engage local runtime on {url}  (embedded moto, fake WhatsApp at {graph})
   sends go to: {api_base}
   tokens:  admin={admin}  marketer={marketer}
+  console: {url}/app  (sign in with a token above)
   try:     curl -s '{url}/webhook?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=42'
            curl -s -H 'authorization: Bearer {marketer}' {url}/v1/customers/4915123456789
            curl -s -X POST {url}/_local/drain        curl -s {url}/_local/outbox

@@ -139,7 +139,8 @@ export const newCampaignPage: Page = async (main) => {
   const coupon = h("input", { id: "campaign-coupon", type: "text", autocomplete: "off" });
   const target = h("input", { id: "campaign-link", type: "url", placeholder: "https://shop.example/…", autocomplete: "off" });
   const preview = h("div", { class: "preview-box" });
-  const redraw = () => preview.replaceChildren(phone(a.template(), a.params(), { coupon: coupon.value, link: target.value }), abOn.checked && b.template() ? phone(b.template(), b.params(), { coupon: coupon.value, link: target.value }) : "");
+  const shown = (label: string, ed: ReturnType<typeof variantEditor>) => h("div", {}, h("p", { class: "help" }, `${t("campaigns.variant")} ${label}`), phone(ed.template(), ed.params(), { coupon: coupon.value, link: target.value }));
+  const redraw = () => preview.replaceChildren(shown("A", a), abOn.checked && b.template() ? shown("B", b) : "");
   const a = variantEditor("A", templates, () => redraw());
   const b = variantEditor("B", templates, () => redraw());
   const abOn = h("input", { id: "campaign-ab", type: "checkbox" });

@@ -3,7 +3,7 @@
 import { get, ApiError } from "../api";
 import { chart, PALETTE } from "../charts";
 import { t, type Key } from "../i18n";
-import { h, section, table, errorBox, loading, pct, num, healthClass, badge, link, when, notAvailable } from "../ui";
+import { h, section, table, errorBox, loading, pct, num, healthClass, badge, when, notAvailable } from "../ui";
 import { whatsappError } from "../whatsapp";
 import type { Page } from "../router";
 
@@ -105,7 +105,7 @@ export const overviewPage: Page = async (main) => {
       const target = drill(m);
       const value = h("span", { class: "count-value" }, num(totals[m] ?? 0));
       const label = h("span", { class: "count-label" }, t(key));
-      return h("li", { "data-metric": m }, target ? link([value, label].reduce((a, b) => (a.append(b), a), h("span", {})), target, { title: t("overview.drill") }) : h("span", {}, value, label));
+      return h("li", { "data-metric": m }, target ? h("a", { href: `/app${target}`, "data-link": true, title: t("overview.drill") }, value, label) : h("span", {}, value, label));
     }),
   );
   main.append(
