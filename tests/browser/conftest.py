@@ -183,11 +183,24 @@ def _page(browser: Any, server: Server, token: str, role: str) -> Iterator[Conso
         context.close()
 
 
-@pytest.fixture
-def marketer(browser: Any, server: Server) -> Iterator[Console]:
+@pytest.fixture(scope="module")
+def _marketer_tab(browser: Any, server: Server) -> Iterator[Console]:
     yield from _page(browser, server, MARKETER_TOKEN, "marketer")
 
 
-@pytest.fixture
-def admin(browser: Any, server: Server) -> Iterator[Console]:
+@pytest.fixture(scope="module")
+def _admin_tab(browser: Any, server: Server) -> Iterator[Console]:
     yield from _page(browser, server, ADMIN_TOKEN, "admin")
+
+
+@pytest.fixture
+def marketer(_marketer_tab: Console) -> Console:
+    """The marketer's signed-in tab (one per module: signing in once is enough), its errors cleared."""
+    _marketer_tab.errors.clear()
+    return _marketer_tab
+
+
+@pytest.fixture
+def admin(_admin_tab: Console) -> Console:
+    _admin_tab.errors.clear()
+    return _admin_tab
