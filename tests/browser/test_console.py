@@ -4,6 +4,7 @@ funnel, import a CSV, and every page without a console error (screenshots go to 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,7 +54,9 @@ def test_a_wrong_token_is_refused_with_what_to_do_and_a_right_one_signs_in(brows
         context.close()
 
 
-def test_the_segment_count_follows_the_rule_while_typing_and_errors_point_at_their_place(marketer: Console):
+def test_the_segment_count_follows_the_rule_while_typing_and_errors_point_at_their_place(
+    marketer: Console, server: Server
+):
     page = marketer.page
     marketer.open("/segments")
     rule = page.get_by_label("Rule")
@@ -79,6 +82,11 @@ def test_the_segment_count_follows_the_rule_while_typing_and_errors_point_at_the
     page.get_by_role("button", name="Save segment").click()
     page.get_by_text("Segment saved: Opted-in Germans (10)").wait_for()
     page.get_by_role("button", name="Opted-in Germans").wait_for()
+    for days_ago in (2, 1, 0):  # the nightly job keeps one size a day: three nights of history
+        night = (server_clock_in_window() - timedelta(days=days_ago + 1)).replace(hour=2, minute=0)
+        server.client.post("/_local/schedules/segment-sizes", params={"now": night.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    page.get_by_role("button", name="Opted-in Germans").click()
+    assert chart_values(marketer, "sizes-chart") == [[10, 10, 10]]
     marketer.screenshot("segments")
     assert marketer.errors == []
 
@@ -130,10 +138,8 @@ def test_an_ab_campaign_is_launched_drained_and_its_sends_show_in_the_funnels(ma
     assert marketer.errors == []
 
 
-def server_clock_in_window():
+def server_clock_in_window() -> datetime:
     """10:30 UTC tomorrow: 11:30 in Berlin, inside the 10-12 send window."""
-    from datetime import UTC, datetime, timedelta
-
     return (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
 
 

@@ -215,6 +215,7 @@ export const segmentsPage: Page = async (main, _params, query, scope) => {
       const body = { name: name.value.trim(), rule: editor.value.trim() };
       const segment = selected ? await put<Segment>(`/v1/segments/${encodeURIComponent(selected.id)}`, body) : await post<Segment>("/v1/segments", body);
       selected = segment;
+      saveButton.textContent = t("segments.update");
       problems.replaceChildren(h("p", { class: "ok-note", role: "status" }, `${t("segments.savedNotice")}: ${segment.name} (${num(segment.last_count)})`));
       await list();
       void showDetail(segment);
