@@ -1,5 +1,5 @@
 // Small DOM helpers: elements, accessible states (loading, error with what to do, not available), tables, CSV.
-import { t, type Key } from "./i18n";
+import { t } from "./i18n";
 import { ApiError } from "./api";
 
 type Child = Node | string | number | null | undefined | false;
@@ -177,8 +177,4 @@ export function announce(message: string): void {
     region.textContent = "";
     window.setTimeout(() => (region.textContent = message), 50);
   }
-}
-
-export function tk(key: string): Key {
-  return key as Key;
 }

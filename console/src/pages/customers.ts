@@ -142,7 +142,9 @@ export const customerPage: Page = async (main, params) => {
   );
   const tags = customer.tags ?? [];
   const rfm = (customer.rfm as Record<string, unknown> | undefined) ?? null;
-  const lifecycle = (customer.lifecycle as string | undefined) ?? tags.find((x) => x.name.startsWith("lifecycle:"))?.name ?? null;
+  const stages = customer.lifecycle as Record<string, unknown> | string | undefined;
+  const lifecycleText = stages && typeof stages === "object" ? Object.entries(stages).filter(([, v]) => v !== null && v !== "").map(([k, v]) => `${k.replace(/_/g, " ")}: ${String(v)}`).join(" · ") : stages;
+  const lifecycle = lifecycleText || tags.find((x) => x.name.startsWith("lifecycle:"))?.name || null;
   const rfmTag = tags.find((x) => x.name.startsWith("rfm:"))?.name;
   main.append(
     section(
@@ -151,9 +153,9 @@ export const customerPage: Page = async (main, params) => {
         "dl",
         { class: "facts" },
         h("dt", {}, "RFM"),
-        h("dd", {}, rfm ? Object.entries(rfm).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : rfmTag ?? t("overview.notReported")),
+        h("dd", {}, rfm ? Object.entries(rfm).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : rfmTag ?? t("customers.noLifecycle")),
         h("dt", {}, t("customers.lifecycle")),
-        h("dd", {}, lifecycle ?? t("overview.notReported")),
+        h("dd", {}, lifecycle ?? t("customers.noLifecycle")),
       ),
     ),
   );
@@ -177,8 +179,8 @@ export const customerPage: Page = async (main, params) => {
   const timeline = h("div", {}, loading());
   main.append(section(t("customers.timeline"), timeline));
   try {
-    const history = await get<{ items?: Record<string, unknown>[]; events?: Record<string, unknown>[]; history?: Record<string, unknown>[] }>(`/v1/customers/${encodeURIComponent(params.ref)}/history`);
-    const items = history.items ?? history.events ?? history.history ?? [];
+    const history = await get<{ entries?: Record<string, unknown>[]; items?: Record<string, unknown>[] }>(`/v1/customers/${encodeURIComponent(params.ref)}/history`);
+    const items = history.entries ?? history.items ?? [];
     timeline.replaceChildren(
       items.length === 0
         ? h("p", { class: "empty" }, t("customers.noHistory"))

@@ -15,6 +15,7 @@ interface ImportJob {
   updated?: number;
   failed?: Record<string, number>;
   duplicates?: number;
+  failed_total?: number;
   errors_url?: string | null;
   error?: string | { message?: string };
   created_at?: string;
@@ -33,8 +34,8 @@ function upload(url: string, file: File, onProgress: (sent: number, total: numbe
 }
 
 export function report(job: ImportJob): HTMLElement {
-  const failed = Object.entries(job.failed ?? {});
-  const failedTotal = failed.reduce((n, [, v]) => n + v, 0);
+  const failed = Object.entries(job.failed ?? {}).filter(([, n]) => n > 0);
+  const failedTotal = job.failed_total ?? failed.reduce((n, [, v]) => n + v, 0);
   const box = h(
     "div",
     { class: "report", "data-state": job.state },

@@ -1,15 +1,16 @@
-// Rewards: coupon pools and their stats, the referral programme and its top inviters.
+// Rewards: coupon pools and their stats, the referral programme's figures and its top inviters.
 import { get } from "../api";
 import { t } from "../i18n";
-import { h, section, table, errorBox, loading, num } from "../ui";
+import { h, section, table, errorBox, loading, num, pct, badge } from "../ui";
 import type { Page } from "../router";
 
 type Row = Record<string, unknown>;
+type Pool = Row & { id: string; name?: string; status?: string; valid_hours?: number | null; stats?: Row };
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "–";
   if (typeof v === "number") return num(v);
-  if (typeof v === "object") return JSON.stringify(v);
+  if (typeof v === "object") return Object.entries(v as Row).map(([k, x]) => `${k.replace(/_/g, " ")}: ${cell(x)}`).join(", ");
   return String(v);
 }
 
@@ -19,20 +20,30 @@ export const rewardsPage: Page = async (main) => {
   const referrals = h("div", {}, loading());
   main.append(section(t("rewards.pools"), pools), section(t("rewards.referrals"), referrals));
   try {
-    const found = await get<{ pools: Row[] }>("/v1/coupons/pools");
-    const list = found.pools ?? [];
-    const keys = ["id", "name", "validity", "issued", "redeemed", "available", "limit"].filter((k) => list.some((p) => k in p));
-    pools.replaceChildren(table(t("rewards.pools"), (keys.length ? keys : Object.keys(list[0] ?? {}).slice(0, 6)).map((k) => ({ label: k, value: (p: Row) => cell(p[k]), numeric: typeof list[0]?.[k] === "number" })), list, t("rewards.noPools")));
+    const found = await get<{ pools: Pool[] }>("/v1/coupons/pools");
+    const stat = (p: Pool, k: string) => (p.stats ?? p)[k];
+    pools.replaceChildren(
+      table(t("rewards.pools"), [
+        { label: t("campaigns.name"), value: (p) => String(p.name ?? p.id) },
+        { label: t("campaigns.status"), value: (p) => badge(String(p.status ?? "–"), p.status === "open" ? "ok" : "none") },
+        { label: t("rewards.validity"), value: (p) => (p.valid_hours ? `${p.valid_hours} h` : "–") },
+        { label: t("rewards.issued"), value: (p) => cell(stat(p, "issued")), numeric: true },
+        { label: t("rewards.redeemed"), value: (p) => cell(stat(p, "redeemed")), numeric: true },
+        { label: t("rewards.rate"), value: (p) => pct(stat(p, "redemption_rate") as number | undefined), numeric: true },
+        { label: t("rewards.expired"), value: (p) => cell(stat(p, "expired")), numeric: true },
+        { label: t("rewards.revenue"), value: (p) => cell(stat(p, "revenue")), numeric: true },
+      ], found.pools ?? [], t("rewards.noPools")),
+    );
   } catch (error) {
     pools.replaceChildren(errorBox(error));
   }
   try {
-    const stats = await get<Row>("/v1/referrals");
-    const top = (stats.top_inviters ?? stats.top ?? []) as Row[];
-    const facts = Object.entries(stats).filter(([, v]) => typeof v !== "object" || v === null);
+    const programme = await get<Row>("/v1/referrals");
+    const stats = (programme.stats as Row | undefined) ?? Object.fromEntries(Object.entries(programme).filter(([, v]) => typeof v !== "object"));
+    const top = ((programme.top_inviters ?? programme.top ?? []) as Row[]) ?? [];
     referrals.replaceChildren(
-      h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, cell(v))])),
-      table(t("rewards.topInviters"), Object.keys(top[0] ?? { customer: 1, invites: 1 }).map((k) => ({ label: k, value: (r: Row) => cell(r[k]) })), top, t("rewards.noInviters")),
+      h("dl", { class: "facts" }, ...Object.entries(stats).flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, cell(v))])),
+      table(t("rewards.topInviters"), Object.keys(top[0] ?? {}).map((k) => ({ label: k.replace(/_/g, " "), value: (r: Row) => cell(r[k]), numeric: typeof top[0]?.[k] === "number" })), top, t("rewards.noInviters")),
     );
   } catch (error) {
     referrals.replaceChildren(errorBox(error));
