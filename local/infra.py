@@ -55,6 +55,7 @@ class Resources:
     table_name: str = ""
     stream_arn: str = ""
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
 
     def resolve(self, value: Any, parameters: dict[str, str] | None = None) -> Any:
         params = {
@@ -89,7 +90,7 @@ class Resources:
 
 
 def create_resources(session: Any, template: dict[str, Any] | None = None, stage: str = "local") -> Resources:
-    """Creates every table, queue and topic of the template on the (moto) session."""
+    """Creates every table, queue, bucket and topic of the template on the (moto) session."""
     from local import moto_fixes
 
     moto_fixes.install()  # cancelled transactions roll back in place; bounded shard iterators
@@ -105,7 +106,9 @@ def create_resources(session: Any, template: dict[str, Any] | None = None, stage
     for logical in queues:
         props = resources.resolve(items[logical].get("Properties", {}))
         attributes = {
-            key: (json.dumps(val) if key == "RedrivePolicy" else str(val))
+            key: (
+                json.dumps(val) if key == "RedrivePolicy" else str(val).lower() if isinstance(val, bool) else str(val)
+            )
             for key, val in props.items()
             if key
             in {
@@ -115,6 +118,8 @@ def create_resources(session: Any, template: dict[str, Any] | None = None, stage
                 "RedrivePolicy",
                 "ReceiveMessageWaitTimeSeconds",
                 "MaximumMessageSize",
+                "FifoQueue",
+                "ContentBasedDeduplication",
             }
         }
         url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
@@ -152,6 +157,15 @@ def create_resources(session: Any, template: dict[str, Any] | None = None, stage
         resources.table_name = props["TableName"]
         resources.stream_arn = description.get("LatestStreamArn", "")
 
+    s3 = session.client("s3")
+    for logical, body in items.items():
+        if body["Type"] == "AWS::S3::Bucket":
+            name = resources.resolve(body["Properties"])["BucketName"]
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            resources.refs[logical] = name
+            resources.attrs[logical] = {"Arn": f"arn:aws:s3:::{name}"}
+            resources.buckets[logical] = name
+
     sns = session.client("sns")
     for logical, body in items.items():
         if body["Type"] == "AWS::SNS::Topic":
@@ -168,7 +182,9 @@ def function_environment(
     """The Globals environment of the template, resolved; `overrides` replace secret references."""
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     defaults = {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items() if "Default" in p}
-    env = {k: str(resources.resolve(v, {**defaults, **parameters})) for k, v in variables.items()}
+    # The stage is the runtime's own (a name like the bucket's is spelled with it), not the template default.
+    given = {**defaults, "Stage": resources.stage, **parameters}
+    env = {k: str(resources.resolve(v, given)) for k, v in variables.items()}
     env.update(overrides or {})
     return env
 

@@ -7,6 +7,8 @@ from `infra/template.yaml`, sets the functions' environment, imports the real ha
 - the HTTP API exactly as API Gateway HTTP API would route it (local/http_api.py);
 - the fake WhatsApp Cloud API under `/_fake/graph/v25.0/` (local/fake_whatsapp.py);
 - `/_local/...`: drain, schedules on demand, outbox, fault injection;
+- `/_s3/<bucket>/<key>`: the presigned links handlers hand out, with S3 event notifications delivered
+  to the functions that ask for them (local/s3.py);
 - the marketer console at `/app` from the built `console/dist` (local/console.py).
 
 SQS and DynamoDB stream consumers (local/consumers.py) and the schedules (local/scheduling.py) run
@@ -54,6 +56,7 @@ from local.http_api import (
     json_response,
     map_result,
 )
+from local.s3 import LocalS3
 from local.scheduling import Schedule, schedules_from_template
 from local.wakeups import WAKEUPS
 
@@ -221,6 +224,7 @@ class LocalRuntime:
         self.routes = RouteTable([])
         self.resources: Any = None
         self.fake: FakeWhatsApp | None = None
+        self.s3: LocalS3 | None = None
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -309,6 +313,7 @@ class LocalRuntime:
         )
         env["POWERTOOLS_LOG_LEVEL"] = self.log_level
         env["ENGAGE_LINK_BASE_URL"] = self.url  # the sender's tracked links point back at this runtime
+        env["ENGAGE_S3_PUBLIC_ENDPOINT"] = self.url + "/_s3"  # presigned links point at this runtime
         # Every environment shares this one Python process: more threads per batch than a few only
         # queue for the interpreter lock behind moto's work, and their sends leave late in bursts.
         env["ENGAGE_SENDER_PARALLEL_JOBS"] = str(self.sender_parallel_jobs)
@@ -350,6 +355,8 @@ class LocalRuntime:
             if consumer.function.folder == "sender":
                 consumer.set_concurrency(self.sender_workers)
         self.schedules = schedules_from_template(spec, resolve)
+        self.s3 = LocalS3.from_template(self.session, self.functions, resolve)
+        self._undo.append(self.s3.install())
         self.fake = FakeWhatsApp(
             access_token=self.secrets["WHATSAPP_ACCESS_TOKEN"],
             phone_number_id=self.phone_number_id,
@@ -400,6 +407,8 @@ class LocalRuntime:
                 response = self._graph(request)
             elif request.path.startswith("/_local"):
                 response = self._control(request)
+            elif request.path.startswith("/_s3/") and self.s3 is not None:
+                response = self.s3.handle(request)
             elif console.is_console(request.path) and request.method in ("GET", "HEAD"):
                 response = console.serve(request.path)
             else:
@@ -584,6 +593,11 @@ class LocalRuntime:
             "delayed_later": WAKEUPS.pending(),
             "consumers": {name: stats.as_dict() for name, stats in totals.items()},
             "whatsapp_webhooks": webhooks | {"pending": len(self._fake().pending)},
+            "s3_events": {
+                "delivered": self.s3.delivered if self.s3 else 0,
+                "failed": self.s3.failed if self.s3 else 0,
+                "pending": len(self.s3.pending) if self.s3 else 0,
+            },
             "skipped": sorted({c.name for c in self._consumers() if not c.function.exists}),
         }
 
@@ -599,8 +613,9 @@ class LocalRuntime:
         delivered = self._fake().deliver_pending(self.post_webhook)
         webhooks["delivered"] += delivered["delivered"]
         webhooks["failed"] += delivered["failed"]
+        s3_events = self.s3.deliver() if self.s3 is not None else 0
         self.trim_streams()
-        return work + delivered["delivered"]
+        return work + delivered["delivered"] + s3_events
 
     def trim_streams(self) -> int:
         """Drops the stream records every loaded stream consumer has read (DynamoDB keeps them 24 hours;

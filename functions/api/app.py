@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage.core.observability import logger, metrics, tracer
-from engage.http import campaigns, customers, inbound, segments, tagging
+from engage.http import audience, campaigns, customers, inbound, segments, tagging
 from engage.http import metrics as metric_routes
 from engage.http.openapi import build_document
 from engage.http.resolver import build_resolver
@@ -24,6 +24,7 @@ for router in (
     metric_routes.router,
     segments.router,
     campaigns.router,
+    audience.router,
 ):
     app.include_router(router)
 

@@ -5,6 +5,7 @@ Modules not listed still run, after the listed ones, in alphabetical order.
 """
 
 ORDER = [
+    "imports",
     "foundation",
     "webhook",
     "tagging",

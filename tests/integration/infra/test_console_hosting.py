@@ -88,3 +88,9 @@ def test_the_stack_says_where_the_console_is_and_where_to_upload_it():
         "ConsoleClientId",
         "ConsoleSignInDomain",
     } <= set(outputs)
+
+
+def test_only_the_console_may_upload_to_the_imports_bucket_from_a_browser():
+    rules = RESOURCES["ImportsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert [o.value for rule in rules for o in rule["AllowedOrigins"]] == ["https://${ConsoleDistribution.DomainName}"]
+    assert {m for rule in rules for m in rule["AllowedMethods"]} == {"PUT", "GET"}

@@ -33,6 +33,8 @@ def test_every_function_is_a_folder_with_app_py_and_a_sample_event():
         "dispatcher",
         "sender",
         "scheduler",
+        "imports",
+        "import_worker",
     }
     for logical, fn in FUNCTIONS.items():
         assert fn["props"]["CodeUri"] == f"../functions/{fn['folder']}/", logical
@@ -437,7 +439,7 @@ def _queue_names(values) -> set[str]:
 def test_every_consumed_queue_alarms_on_its_oldest_message_and_every_other_queue_on_its_depth():
     queues = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::SQS::Queue"}
     consumed = {props["Queue"].value.removesuffix(".Arn") for *_, props in _event_sources("SQS")}
-    assert consumed == {"SendQueue", "DispatchQueue", "PassQueue"}
+    assert consumed == {"SendQueue", "DispatchQueue", "PassQueue", "ImportQueue"}
     assert _queue_names(_watching("AWS/SQS", "ApproximateAgeOfOldestMessage")) == consumed
     # Dead-letter queues, the stream-failure queue and the schedules' DLQ: nothing reads them, so
     # anything in them is something that failed for good.

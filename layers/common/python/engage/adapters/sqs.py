@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from engage.core.errors import StorageError
@@ -39,3 +40,28 @@ class SqsQueue:
                 time.sleep(0.05 * 2**attempt)
             if entries:
                 raise StorageError(f"{len(entries)} message(s) could not be queued on {self.url}")
+
+
+class ChunkFifoQueue:
+    """The import chunk queue (FIFO): one message group per import, so an import's chunks run one after
+    another in file order (the first occurrence of a number wins) while imports run side by side. The
+    deduplication id is the chunk's own, so a re-split within five minutes queues nothing twice."""
+
+    def __init__(self, client: Any, queue_url: str):
+        self.client = client
+        self.url = queue_url
+
+    def send_chunks(self, import_id: str, chunks: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(chunks), SQS_BATCH_LIMIT):
+            entries = [
+                {
+                    "Id": str(chunk["chunk"]),
+                    "MessageBody": json.dumps(chunk, separators=(",", ":")),
+                    "MessageGroupId": import_id,
+                    "MessageDeduplicationId": f"{import_id}-{chunk['chunk']}",
+                }
+                for chunk in chunks[start : start + SQS_BATCH_LIMIT]
+            ]
+            response = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            if response.get("Failed"):
+                raise StorageError(f"{len(response['Failed'])} chunk(s) of {import_id} could not be queued")

@@ -128,3 +128,10 @@ class CursorSettings(EnvSettings):
     @property
     def key(self) -> bytes:
         return (self.cursor_secret or "cursor:" + self.events_webhook_secret).encode()
+
+
+class ImportSettings(TableSettings):
+    imports_bucket: str = Field(alias="ENGAGE_IMPORTS_BUCKET")
+    import_queue_url: str = Field(default="", alias="ENGAGE_IMPORT_QUEUE_URL")
+    # Local runtime only: the address presigned links point at (it serves S3 itself). Empty in AWS.
+    s3_public_endpoint: str = Field(default="", alias="ENGAGE_S3_PUBLIC_ENDPOINT")

@@ -22,6 +22,7 @@ class Consent(BaseModel):
     marketing: bool = False
     updated_at: str | None = None
     source: str | None = None  # "import", "webhook:stop", "user_preferences", "api", ...
+    import_id: str | None = None  # the CSV import that recorded it
 
 
 class Customer(BaseModel):

@@ -6,7 +6,8 @@ Before a route's body is parsed or validated, two gates run in this order:
    resolver reads that declaration into its role table and checks the caller's groups first, so an
    unknown caller gets 401 and a marketer on an admin route 403, whatever the body holds;
 2. the body: JSON only (`application/json`, UTF-8), parseable, and holding only encodable text.
-   Anything else is a 415 or 400 in the error shape, never a 500 further down.
+   Anything else is a 415 or 400 in the error shape, never a 500 further down. A route marked
+   `@takes_csv` also takes a `text/csv` body, which it reads itself (`csv_body`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,34 @@ def check_body(event: APIGatewayProxyEventV2) -> None:
     check_values(parsed)
 
 
+_CSV_ROUTES: set[Callable[..., Any]] = set()
+
+
+def takes_csv(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a route that also takes a `text/csv` body (the import)."""
+    _CSV_ROUTES.add(func)
+    return func
+
+
+def _media(event: APIGatewayProxyEventV2) -> str:
+    headers = event.raw_event.get("headers") or {}
+    declared = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    return declared.split(";")[0].strip().lower()
+
+
+def csv_body(event: APIGatewayProxyEventV2) -> bytes | None:
+    """The raw bytes of a `text/csv` body (None when the body is not CSV)."""
+    if _media(event) != "text/csv":
+        return None
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error as error:
+            raise EngageError("the body is not valid base64", code="invalid_body") from error
+    return body.encode("utf-8", errors="surrogateescape")
+
+
 def check_values(value: Any) -> None:
     """Refuses lone surrogates (`"\\udb39"`: no UTF-8 form, unstorable) in any key or string, and
     nesting deeper than MAX_BODY_DEPTH. Iterative, so no body can exhaust the stack."""
@@ -143,7 +172,7 @@ class EngageResolver(APIGatewayHttpResolver):
             check = route_role(route.func)
             if check is not None:
                 check(event)
-            if self.check_bodies:
+            if self.check_bodies and not (route.func in _CSV_ROUTES and _media(event) == "text/csv"):
                 check_body(event)
         except EngageError as error:
             logger.info("request refused", extra={"code": error.code, "status": error.status})

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from engage.core.errors import Invalid
 from engage.core.observability import logger
 from engage.core.time import parse_iso, utcnow
-from engage.schedules import delivery, metrics, segments, tagging
+from engage.schedules import audience, delivery, metrics, segments, tagging
 
 
 class Job(Protocol):
@@ -36,6 +36,7 @@ PAGES: dict[str, Job] = {
     "lifecycle-expiry": tagging.lifecycle_expiry,
     "tag-rename": tagging.tag_rename,
     "tag-delete": tagging.tag_delete,
+    "segment-export": audience.segment_export,
 }
 
 

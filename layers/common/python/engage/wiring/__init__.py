@@ -8,6 +8,7 @@
     campaigns  repository, templates, tier_ledger, audience, dispatch_queue, flow_ports, dispatch_ports
     delivery   sends, config, send_queue, retry_delay, whatsapp, sender
     metrics    counters, links, link_shortener, alert_store, alert_topic
+    audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
 
 Handlers, routes and jobs call these; capabilities never do. Nothing here runs at import time, so
 moto (tests, local runtime) is in place before any client is built.
@@ -17,11 +18,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from engage.wiring import aws, campaigns, customers, delivery, inbound, metrics, segments, tagging
+from engage.wiring import audience, aws, campaigns, customers, delivery, inbound, metrics, segments, tagging
 
-MODULES: tuple[ModuleType, ...] = (aws, customers, inbound, tagging, segments, campaigns, delivery, metrics)
+MODULES: tuple[ModuleType, ...] = (aws, customers, inbound, tagging, segments, campaigns, delivery, metrics, audience)
 
-__all__ = ["aws", "campaigns", "customers", "delivery", "inbound", "metrics", "reset", "segments", "tagging"]
+__all__ = [
+    "audience",
+    "aws",
+    "campaigns",
+    "customers",
+    "delivery",
+    "inbound",
+    "metrics",
+    "reset",
+    "segments",
+    "tagging",
+]
 
 
 def reset() -> None:

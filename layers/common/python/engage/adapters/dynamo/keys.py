@@ -235,3 +235,30 @@ TEMPLATES_INDEX_PK = "TEMPLATES"  # gsi2pk of every template (gsi2sk = <name>#<l
 def tier_sk(hour_iso: str) -> str:
     """TIER / HOUR#<yyyy-mm-ddThh>: business-initiated recipients planned in that hour."""
     return f"HOUR#{hour_iso}"
+
+
+def import_pk(import_id: str) -> str:
+    """IMPORT#<id> / META: the import and its counts; / CHUNK#<n>: a chunk's done marker."""
+    return f"IMPORT#{import_id}"
+
+
+def import_meta_sk() -> str:
+    return "META"
+
+
+def import_chunk_sk(chunk: int) -> str:
+    return f"CHUNK#{chunk:05d}"
+
+
+def imports_index_pk() -> str:
+    """gsi1pk of import items: every import, by creation time (the hourly limit reads it)."""
+    return "IMPORTS"
+
+
+def import_claim_key(import_id: str, wa_id: str) -> tuple[str, str]:
+    """Which row of an import took a number (spread over partitions: one per number)."""
+    return f"IMPCLAIM#{import_id}#{wa_id}", "CLAIM"
+
+
+def export_pk(export_id: str) -> str:
+    return f"EXPORT#{export_id}"

@@ -1,0 +1,77 @@
+"""Builders of the audience capability's adapters (imports and exports)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+from botocore.config import Config
+
+from engage.adapters.dynamo.audience_imports import ExportRepository, ImportCustomerWriter, ImportRepository
+from engage.adapters.s3 import S3Files
+from engage.adapters.sqs import ChunkFifoQueue
+from engage.audience.exports import ExportPorts
+from engage.audience.imports import ImportPorts
+from engage.core.settings import ImportSettings
+from engage.wiring import aws, customers, segments, tagging
+
+
+@lru_cache
+def settings() -> ImportSettings:
+    return ImportSettings.from_env()
+
+
+@lru_cache
+def files() -> S3Files:
+    endpoint = settings().s3_public_endpoint
+    presigner = None
+    if endpoint:  # the local runtime: links must reach it, path-style
+        presigner = boto3.client(
+            "s3", endpoint_url=endpoint, config=Config(signature_version="s3v4", s3={"addressing_style": "path"})
+        )
+    return S3Files(
+        boto3.client("s3", config=Config(signature_version="s3v4")), settings().imports_bucket, presigner=presigner
+    )
+
+
+@lru_cache
+def imports() -> ImportRepository:
+    return ImportRepository(aws.table())
+
+
+@lru_cache
+def exports() -> ExportRepository:
+    return ExportRepository(aws.table())
+
+
+@lru_cache
+def import_customers() -> ImportCustomerWriter:
+    return ImportCustomerWriter(aws.table(), customers.repository())
+
+
+@lru_cache
+def chunk_queue() -> ChunkFifoQueue:
+    return ChunkFifoQueue(aws.sqs_client(), settings().import_queue_url)
+
+
+def import_ports() -> ImportPorts:
+    return ImportPorts(
+        imports=imports(),
+        files=files(),
+        customers=import_customers(),
+        queue=chunk_queue(),
+        tag_names=segments.tag_catalog(),
+        tag_writer=tagging.writer(),
+        default_country=customers.default_country(),
+    )
+
+
+def export_ports() -> ExportPorts:
+    return ExportPorts(
+        exports=exports(),
+        files=files(),
+        segments=segments.repository(),
+        reader=segments.audience(),
+        tag_names=segments.tag_catalog(),
+        queue=tagging.pass_queue(),
+    )
