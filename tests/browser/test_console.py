@@ -177,6 +177,7 @@ def test_every_page_renders_without_console_errors(admin: Console, path: str, he
 
 def test_the_console_speaks_german_and_keeps_keyboard_focus_on_the_page_heading(marketer: Console):
     page = marketer.page
+    marketer.open("/")
     page.get_by_label("Language").select_option("de")
     page.get_by_role("heading", name="Übersicht", level=1).wait_for()
     assert page.locator("html").get_attribute("lang") == "de"
