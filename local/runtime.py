@@ -8,9 +8,10 @@ from `infra/template.yaml`, sets the functions' environment, imports the real ha
 - the fake WhatsApp Cloud API under `/_fake/graph/v25.0/` (local/fake_whatsapp.py);
 - `/_local/...`: drain, schedules on demand, outbox, fault injection;
 - `/_s3/<bucket>/<key>`: the presigned links handlers hand out, with S3 event notifications delivered
-  to the functions that ask for them (local/s3.py).
-- `/_local/...`: drain, schedules on demand, outbox, fault injection, group joins, leaves and
-  messages (`POST /_local/groups/{wa group id}/join|leave|message?wa_id=`, local/fake_groups.py).
+  to the functions that ask for them (local/s3.py);
+- group joins, leaves and messages (`POST /_local/groups/{wa group id}/join|leave|message?wa_id=`,
+  local/fake_groups.py);
+- the marketer console at `/app` from the built `console/dist` (local/console.py).
 
 SQS and DynamoDB stream consumers (local/consumers.py) and the schedules (local/scheduling.py) run
 on `POST /_local/drain` / `POST /_local/schedules/{name}`, and continuously in the background when
@@ -41,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from engage.inbound.signature import verify
+from local import console
 from local.consumers import SqsConsumer, Stats, StreamConsumer, consumers_from_template
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
@@ -409,6 +411,8 @@ class LocalRuntime:
                 response = self._control(request)
             elif request.path.startswith("/_s3/") and self.s3 is not None:
                 response = self.s3.handle(request)
+            elif console.is_console(request.path) and request.method in ("GET", "HEAD"):
+                response = console.serve(request.path)
             else:
                 response = self._api(request)
         except Exception:  # a bug in the runtime itself: answer like API Gateway, keep serving
@@ -834,6 +838,7 @@ BANNER = """\
 Engage local runtime on {url}  (embedded moto, fake WhatsApp at {graph})
   sends go to: {api_base}
   tokens:  admin={admin}  marketer={marketer}
+  console: {url}/app  (sign in with a token above)
   try:     curl -s '{url}/webhook?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=42'
            curl -s -H 'authorization: Bearer {marketer}' {url}/v1/customers/4915123456789
            curl -s -X POST {url}/_local/drain        curl -s {url}/_local/outbox
