@@ -71,6 +71,18 @@ def test_a_csv_body_is_imported_and_reported_with_a_download_of_the_failed_rows(
     assert ben["name"] == "Ben Müller" and ben["consent"]["marketing"] is False
 
 
+def test_imported_customers_are_found_by_name_and_phone_search(runtime):
+    import_csv(runtime, SHOP_CSV.encode())
+    by_name = api(runtime).get("/v1/customers", params={"q": "anna"}).json()["customers"]
+    assert [c["name"] for c in by_name] == ["Anna Schmidt"]
+    by_phone = api(runtime).get("/v1/customers", params={"q": "+49 151 2345678"}).json()["customers"]
+    assert {c["name"] for c in by_phone} == {"Anna Schmidt", "Ben Müller"}  # Cleo's row failed (unknown tag)
+    renamed = "phone;name;consent\r\n+4915123456788;Benedikt Müller;nein\r\n"
+    assert import_csv(runtime, renamed.encode())["updated"] == 1
+    found = api(runtime).get("/v1/customers", params={"q": "benedikt"}).json()["customers"]
+    assert [c["name"] for c in found] == ["Benedikt Müller"]
+
+
 def test_a_windows_excel_file_goes_up_through_the_presigned_link_and_starts_by_itself(runtime):
     started = api(runtime).post("/v1/imports", json={"filename": "kunden.csv", "default_country": "AT"})
     assert started.status_code == 202

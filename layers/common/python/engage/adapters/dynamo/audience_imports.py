@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engage.adapters.dynamo.customers import IDENTITY, PROFILE, CustomerRepository, identity_pk
+from engage.adapters.dynamo.customers import (
+    IDENTITY,
+    PROFILE,
+    CustomerRepository,
+    identity_item,
+    identity_pk,
+    name_index,
+)
 from engage.adapters.dynamo.keys import (
     customer_pk,
     export_pk,
@@ -127,12 +134,7 @@ class ImportCustomerWriter:
             {"Put": {"Item": self.customers.profile_item(customer), "ConditionExpression": "attribute_not_exists(pk)"}},
             {
                 "Put": {
-                    "Item": {
-                        "pk": identity_pk(wa_id=customer.wa_id),
-                        "sk": IDENTITY,
-                        "type": "identity",
-                        "customer_id": customer.id,
-                    },
+                    "Item": identity_item(customer.id, wa_id=customer.wa_id),  # in the phone search index
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -149,12 +151,21 @@ class ImportCustomerWriter:
         return taken
 
     def update_many(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        actions = [{"Update": _profile_update(customer_id, fields)} for customer_id, fields in updates if fields]
+        actions = [
+            {"Update": _profile_update(customer_id, _with_name_index(customer_id, fields))}
+            for customer_id, fields in updates
+            if fields
+        ]
         for start in range(0, len(actions), TRANSACT_LIMIT):
             group = actions[start : start + TRANSACT_LIMIT]
             if not self.table.transact(group):
                 for action in group:  # one was erased meanwhile: write the others
                     self.table.transact([action])
+
+
+def _with_name_index(customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new name moves the profile in the name search index too."""
+    return {**fields, **name_index(customer_id, fields["name"])} if fields.get("name") else fields
 
 
 def _profile_update(customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
