@@ -9,6 +9,7 @@ import pytest
 from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.groups.coupons import StaticCouponIssuer
 from engage.rewards import codes, coupons
 from engage.rewards.coupons import PoolIn, PoolIssuer
 from tests.fakes.rewards import FakeCoupons
@@ -144,3 +145,15 @@ def test_a_message_with_referral_variables_carries_the_recipients_own_link():
     )
     code = referrals.code_of("c_1").code
     assert w.whatsapp.sent[-1][1].body == ["Asha", f"https://wa.me/4930123456?text=ref%20{code}"]
+
+
+def test_a_pool_issuer_with_a_fallback_gives_unique_codes_from_its_pool_and_the_fallback_elsewhere():
+    """Journeys and group invitations name a pool; until the shop creates it, their static code is used."""
+    store = FakeCoupons()
+    make_pool(store)
+    issuer = PoolIssuer(store, fallback=StaticCouponIssuer(default="VIP15"))
+    first, second = issuer.issue("p1", "c1", "group:vip", T0), issuer.issue("p1", "c2", "group:vip", T0)
+    assert first and second and first != second and first.startswith("WINTER")
+    assert issuer.issue("p1", "c1", "group:vip", T0) == first  # the same claim, the same code
+    assert issuer.issue("no-such-pool", "c1", "group:vip", T0) == "VIP15"
+    assert PoolIssuer(store).issue("no-such-pool", "c1", "group:vip", T0) is None

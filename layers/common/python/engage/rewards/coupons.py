@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engage.core.errors import Conflict, Invalid, NotFound
 from engage.core.time import iso, parse_iso
+from engage.delivery.ports import CouponIssuer
 from engage.rewards import codes as codebook
 from engage.rewards.ports import CouponStore
 
@@ -356,10 +357,15 @@ def pool_view(pool: Pool) -> dict[str, Any]:
 
 
 class PoolIssuer:
-    """The sender's `CouponIssuer` (and the journeys' and groups'): `issue` with the code or None."""
+    """The sender's `CouponIssuer` (and the journeys' and groups'): `issue` with the code or None;
+    with a `fallback`, its code when the pool gives none (no such pool, closed, exhausted)."""
 
-    def __init__(self, store: CouponStore):
+    def __init__(self, store: CouponStore, fallback: CouponIssuer | None = None):
         self.store = store
+        self.fallback = fallback
 
     def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
-        return issue(self.store, pool_id, customer_id, reason, now).code
+        code = issue(self.store, pool_id, customer_id, reason, now).code
+        if code is None and self.fallback is not None:
+            return self.fallback.issue(pool_id, customer_id, reason, now)
+        return code

@@ -12,7 +12,8 @@ from engage.groups.coupons import StaticCouponIssuer
 from engage.groups.ports import GroupsPorts, WorkerPorts
 from engage.groups.service import GroupWebhooks
 from engage.groups.worker import GroupLinks, NumberPacer
-from engage.wiring import aws, customers, delivery, inbound, metrics, tagging
+from engage.rewards.coupons import PoolIssuer
+from engage.wiring import aws, customers, delivery, inbound, metrics, rewards, tagging
 
 
 @lru_cache
@@ -27,8 +28,8 @@ def ports() -> GroupsPorts:
         store=store,
         customers=customers.repository(),
         queue=delivery.send_queue(),
-        # the join incentive: a static code until unique codes from a pool are plugged in
-        coupons=StaticCouponIssuer(default=store.config().join_coupon_code),
+        # the join incentive: a unique code from the circle's pool, else the static join code
+        coupons=PoolIssuer(rewards.coupons(), fallback=StaticCouponIssuer(default=store.config().join_coupon_code)),
         orders=store,
         tags=GroupTags(tagging.writer()),
         history=inbound.messages(),
