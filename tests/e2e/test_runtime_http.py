@@ -141,5 +141,7 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "segment-sizes",
         "group-posts",
         "group-health",
+        "journey-sweep",
+        "journey-triggers",
         "coupon-expiry",
     } == names

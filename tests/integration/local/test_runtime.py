@@ -407,6 +407,8 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
         "coupon-expiry",
         "group-posts",
         "group-health",
+        "journey-sweep",
+        "journey-triggers",
     }
 
 

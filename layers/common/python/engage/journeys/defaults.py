@@ -1,8 +1,8 @@
 """The journeys that ship (DESIGN §4 "Journeys that ship as defaults"), each disabled until enabled.
 
 Their ids are stable: installing them again changes nothing, and a marketer's edits are kept.
-Template names are the shop's approved templates of the same name; codes are the static
-fallback until the shop's coupon pools issue unique ones.
+Template names are the shop's approved templates of the same name; codes come from the coupon
+pool each step names, the step's static code while that pool does not exist.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ class TagStep(Strict):
 
 
 class Coupon(Strict):
-    """Issues a code from `pool` (unique per customer once coupon pools exist; `code` until then)."""
+    """Issues a code from `pool` (unique per customer; `code` while no such pool exists or it gives none)."""
 
     type: Literal["coupon"]
     pool: str = Field(min_length=1, max_length=100)

@@ -12,11 +12,11 @@ from engage.adapters.dynamo.journeys import (
     JourneyRepository,
     JourneyTagWriter,
     RunRepository,
-    StaticCouponIssuer,
 )
 from engage.journeys.ports import JourneyPorts
 from engage.journeys.service import SavedSegmentMembers
-from engage.wiring import aws, customers, delivery, segments, tagging
+from engage.rewards.coupons import PoolIssuer
+from engage.wiring import aws, customers, delivery, rewards, segments, tagging
 
 
 @lru_cache
@@ -27,7 +27,7 @@ def ports() -> JourneyPorts:
         runs=RunRepository(table),
         profiles=JourneyProfiles(table, customers.repository()),
         tags=JourneyTagWriter(tagging.writer()),
-        coupons=StaticCouponIssuer(),  # coupon pools plug in here (rewards)
+        coupons=PoolIssuer(rewards.coupons()),  # no such pool (or none left): the step's static code
         history=JourneyHistory(table),
         conversions=ConversionOutbox(table),
         queue=delivery.send_queue(),

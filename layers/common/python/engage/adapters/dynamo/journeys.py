@@ -268,13 +268,6 @@ class JourneyHistory:
         return self.table.put(item, if_absent=True)
 
 
-class StaticCouponIssuer:
-    """Until coupon pools exist: no unique code, so the step's static code is used."""
-
-    def issue(self, pool_id: str, customer_id: str, reason: str, now: datetime) -> str | None:
-        return None
-
-
 def due_shards() -> range:
     return range(DUE_SHARDS)
 
