@@ -159,7 +159,7 @@ def test_the_ninth_invitee_goes_to_a_new_group_of_the_same_circle(world, sender)
     assert len(jobs) == 8 and {j["send_key"] for j in jobs} == {f"group-invite:{groups[0].id}"}
     assert jobs[0]["message"]["variables"]["body"]["coupon"] == "VIP15"
     assert jobs[0]["message"]["variables"]["buttons"][0]["value"] == "Abc123"
-    assert jobs[0]["campaign_id"] is None and jobs[0]["reason"] == f"group:{circle.id}"
+    assert jobs[0]["campaign_id"] == f"group:{circle.id}"  # a source: counted like a campaign, never gated as one
 
 
 def test_invitations_skip_customers_outside_the_audience_and_already_in_the_circle(world):

@@ -169,6 +169,7 @@ def early_warning(ports: GroupsPorts, group: Group, now: datetime, config: Group
                 language=circle.invite_language,
                 variables={"body": {"circle": circle.name}},
             ),
+            campaign_id=f"group:{circle.id}",  # counted in the metrics like a campaign's sends
             reason=f"group:{circle.id}:{reason}",
         )
         ports.queue.send([job.model_dump(mode="json")])

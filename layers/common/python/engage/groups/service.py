@@ -224,6 +224,7 @@ def queue_invitation(ports: GroupsPorts, circle: Circle, group: Group, customer_
             language=circle.invite_language,
             variables={"body": body, "buttons": [{"index": 0, "sub_type": "url", "value": link_code}]},
         ),
+        campaign_id=f"group:{circle.id}",  # counted in the metrics like a campaign's sends
         reason=f"group:{circle.id}",
     )
     ports.queue.send([job.model_dump(mode="json")])
