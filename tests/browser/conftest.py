@@ -140,8 +140,10 @@ class Console:
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API keeps an event loop running in this thread until it stops, and
+    the handlers the next test files run on this worker call asyncio.run (the sender's batch)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -29,7 +29,9 @@ def ports() -> GroupsPorts:
         customers=customers.repository(),
         queue=delivery.send_queue(),
         # the join incentive: a unique code from the circle's pool, else the static join code
-        coupons=PoolIssuer(rewards.coupons(), fallback=StaticCouponIssuer(default=store.config().join_coupon_code)),
+        coupons=PoolIssuer(
+            rewards.coupons(), fallback=StaticCouponIssuer(default_from=lambda: store.config().join_coupon_code)
+        ),
         orders=store,
         tags=GroupTags(tagging.writer()),
         history=inbound.messages(),
