@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, MARKETER_TOKEN, ROOT
+from tests.helpers.runtime_process import start_runtime
 
 CHROMIUM = Path(os.environ.get("ENGAGE_CHROMIUM", "/usr/bin/chromium"))
 DIST = ROOT / "console" / "dist" / "index.html"
@@ -79,30 +78,10 @@ class Server:
         self.client.post("/_local/clock", params={"now": now.strftime("%Y-%m-%dT%H:%M:%SZ")}).raise_for_status()
 
 
-def _start(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.runtime", "--port", "0", "--log-level", "WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        for line in log_path.read_text().splitlines():
-            if line.startswith("Engage local runtime on "):
-                return process, line.split()[4]
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"the local runtime did not start:\n{log_path.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("runtime") / "runtime.log"
-    process, url = _start(log)
+    process, url = start_runtime(log)
     client = httpx.Client(base_url=url, timeout=60)
     try:
         # The story runs inside every German customer's morning send window (10-12 local time).

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +12,7 @@ import pytest
 from engage.inbound.signature import sign
 from local.fake_whatsapp import inbound_text
 from tests.conftest import MARKETER_TOKEN, ROOT, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN
+from tests.helpers.runtime_process import start_runtime
 
 pytestmark = pytest.mark.e2e
 
@@ -25,30 +22,9 @@ MARKETER = {"authorization": f"Bearer {MARKETER_TOKEN}"}
 ACCESS = {"authorization": "Bearer local-access-token"}
 
 
-def _start(log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Starts `python -m local.runtime --port 0`; its output goes to a file (a full pipe would block it)."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common' / 'python'}"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.runtime", "--port", "0", "--log-level", "WARNING"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        for line in log_path.read_text().splitlines():
-            if line.startswith("Engage local runtime on "):
-                return process, line.split()[4]
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"the local runtime did not start:\n{log_path.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = _start(tmp_path_factory.mktemp("runtime") / "runtime.log")
+    process, url = start_runtime(tmp_path_factory.mktemp("runtime") / "runtime.log")
     try:
         yield url
     finally:
