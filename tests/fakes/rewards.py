@@ -259,3 +259,25 @@ class FakeQueue:
 
     def send(self, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
         self.bodies.extend(bodies)
+
+
+class FakeReferralProfiles:
+    """The referral fields on the fake customers' profiles, with the adapter's conditions: the first
+    code wins, a count only rises, a missing profile is written nothing."""
+
+    def __init__(self, customers: Any) -> None:
+        self.customers = customers
+
+    def mark_referred(self, invitee_id: str, code: str) -> bool:
+        found = self.customers.get(invitee_id)
+        if found is None or found.referred_by is not None:
+            return False
+        self.customers.update(invitee_id, referred_by=code)
+        return True
+
+    def set_referrals(self, inviter_id: str, count: int) -> bool:
+        found = self.customers.get(inviter_id)
+        if found is None or found.referrals >= count:
+            return False
+        self.customers.update(inviter_id, referrals=count)
+        return True

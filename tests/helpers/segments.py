@@ -31,6 +31,8 @@ from engage.segments.rule_tree import (
     Node,
     Orders,
     Recency,
+    Referrals,
+    ReferredBy,
     Rfm,
     Spent,
     Tag,
@@ -51,6 +53,7 @@ VOCABULARY = [
 ]
 PREFIXES = ["bought:2026-", "bought:2026-02", "interest:"]
 COUNTRIES = ["DE", "FR", "BR", "US"]
+REFERRAL_CODES = ["K7QX2M9P", "H3TW8RZ4"]
 PHONES = {"DE": "4915123456789", "FR": "33612345678", "BR": "5511987654321", "US": "12025550123"}
 
 
@@ -71,6 +74,8 @@ leaves = st.one_of(
     st.sampled_from(COUNTRIES).map(Country),
     st.sampled_from(["new", "dormant"]).map(Lifecycle),
     st.sampled_from(["vip", "potential"]).map(Rfm),
+    st.sampled_from(REFERRAL_CODES).map(ReferredBy),
+    st.builds(Referrals, ops, st.integers(0, 4)),
 )
 
 
@@ -118,6 +123,9 @@ def random_base(rng: random.Random, size: int, now: datetime) -> list[Person]:
             first_order_at=moment(0.6),
             orders=rng.randint(0, 6),
             total_spent=rng.choice([0, 19.99, 50, 120.5, 199, 400]),
+            # from n, not rng, so the other fields of a seeded base stay what they were
+            referred_by=[None, REFERRAL_CODES[0], None, REFERRAL_CODES[1]][n % 4],
+            referrals=[0, 1, 0, 3, 5][n % 5],
         )
         tags = {t for t in VOCABULARY if rng.random() < 0.35}
         orders_at = [
@@ -186,9 +194,13 @@ def holds(rule: dict[str, Any], person: Person, now: datetime) -> bool:  # noqa:
         if "within_days" in value:
             return age <= timedelta(days=value["within_days"])
         return age > timedelta(days=value["older_than_days"])
-    if key in ("orders", "total_spent"):
+    if key == "referred_by":
+        return c.referred_by == value
+    if key in ("orders", "total_spent", "referrals"):
         if key == "total_spent":
             n: float = c.total_spent
+        elif key == "referrals":
+            n = c.referrals
         elif "within_days" in value:
             start = now - timedelta(days=value["within_days"])
             n = sum(1 for at in person.orders_at if start <= parse_iso(at) <= now)

@@ -120,3 +120,27 @@ def test_only_an_admin_unlocks_a_code_and_the_review_is_logged(aws):
     assert [entry["change"] for entry in result["log"]] == ["lock", "unlock"]
     status, error = call("POST", f"/v1/referrals/codes/{code}/unlock", groups="admin")
     assert status == 409 and error["error"]["code"] == "not_locked"
+
+
+def test_segments_find_the_invitee_by_the_inviters_code_and_the_inviter_by_successful_invites(aws):
+    asha_id, code = setup_programme()
+    stream = Stream(aws)
+    webhook(inbound(text(f"Hi! ref {code.lower()}", wa_id=BEN_WA, user_id="", wamid="wamid.ben1")))
+    stream.run()
+    status, referred = call("POST", "/v1/segments/preview", body={"rule": f"referred_by:{code}"})
+    assert status == 200 and referred["count"] == 1, referred
+    ben_id = referred["sample"][0]["id"]
+    assert ben_id != asha_id
+    status, counted = call("POST", "/v1/segments/preview", body={"rule": {"referrals": {"at_least": 1}}})
+    assert status == 200 and counted["count"] == 0  # nobody qualified yet
+    assert shop_event(order("ben-1", phone="+" + BEN_WA, total=250.0, at="2026-11-23T12:00:00Z"))[0] == 202
+    stream.run()
+    stream.run(replay=True)  # a replay sets the same count, never one more
+    status, counted = call("POST", "/v1/segments/preview", body={"rule": "referrals >= 1"})
+    assert status == 200 and [s["id"] for s in counted["sample"]] == [asha_id]
+    status, counted = call("POST", "/v1/segments/preview", body={"rule": "referrals >= 2"})
+    assert status == 200 and counted["count"] == 0
+    status, both = call("POST", "/v1/segments/preview", body={"rule": f"referred_by:{code} OR referrals >= 1"})
+    assert status == 200 and both["count"] == 2
+    status, error = call("POST", "/v1/segments/preview", body={"rule": f"referred_by:{code.lower()}"})
+    assert status == 400 and error["error"]["details"]["suggestions"] == [code]

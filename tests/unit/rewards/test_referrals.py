@@ -14,7 +14,11 @@ from engage.rewards import coupons, referrals
 from engage.rewards.config import ReferralConfig, Tier
 from engage.rewards.coupons import PoolIn
 from engage.rewards.referrals import ReferralPorts
-from tests.fakes.rewards import FakeCoupons, FakeQueue, FakeReferrals, FakeTags
+from engage.segments.evaluator import evaluate
+from engage.segments.text import from_text
+from engage.segments.validation import validate
+from tests.fakes.rewards import FakeCoupons, FakeQueue, FakeReferralProfiles, FakeReferrals, FakeTags
+from tests.fakes.segments import InMemoryAudience
 from tests.fakes.sending import FakeCustomers, world
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -46,6 +50,7 @@ class Programme:
             customers=self.customers,
             queue=FakeQueue(),
             tags=FakeTags(),
+            profiles=FakeReferralProfiles(self.customers),
         )
         self.code = referrals.ensure_code(self.ports.referrals, ASHA.id, T0)[0].code
         self.n = 0
@@ -236,3 +241,57 @@ def test_no_reward_pool_means_no_message_and_a_recorded_reason():
     p.buy(invitee, 250)
     assert p.jobs() == []
     assert p.ports.referrals.attribution(invitee).outcome == {"tier": "referral:tier-1", "reward": "no_pool"}
+
+
+def segment(p: Programme, text: str) -> list[str]:
+    """Who the segment rule picks among the programme's customers (their stored profiles)."""
+    rule = from_text(text)
+    validate(rule, [])
+    reader = InMemoryAudience(list(p.customers.items.values()), {})
+    return evaluate(rule, reader, [], now=T0 + timedelta(days=3)).ids
+
+
+def test_after_a_qualifying_order_the_invitee_is_referred_by_the_code_and_the_inviter_counts_one():
+    p = Programme()
+    invitee, short = p.invite(), p.invite()
+    rejected = p.invite(customer=Customer(id="c_twin", wa_id=ASHA.wa_id))
+    assert segment(p, f"referred_by:{p.code}") == sorted([invitee, short])  # attributed, not yet bought
+    assert segment(p, "referrals >= 1") == []
+    assert p.buy(short, 198.99) == "below_threshold"
+    assert segment(p, "referrals >= 1") == []
+    assert p.buy(invitee, 199) == "rewarded"
+    assert segment(p, "referrals >= 1") == [ASHA.id]
+    assert segment(p, f"referred_by:{p.code} AND NOT referrals >= 1") == sorted([invitee, short])
+    assert rejected not in segment(p, f"referred_by:{p.code}")  # a self-referral is nobody's invitee
+
+
+def test_the_profile_count_follows_the_programmes_counter_under_replays():
+    p = Programme()
+    first, second = p.invite(), p.invite()
+    p.buy(first, 250)
+    p.buy(second, 250)
+    p.buy(first, 250)  # the stream replays the first order
+    assert p.customers.get(ASHA.id).referrals == 2 == p.ports.referrals.code_of(ASHA.id).successful
+    assert segment(p, "referrals >= 2") == [ASHA.id] and segment(p, "referrals >= 3") == []
+    p.ports.profiles.set_referrals(ASHA.id, 1)  # a late retry of an older count never lowers it
+    assert p.customers.get(ASHA.id).referrals == 2
+
+
+def test_a_crash_before_referred_by_is_written_is_repaired_by_the_replay():
+    p = Programme()
+    mark = p.ports.profiles.mark_referred
+    p.ports.profiles.mark_referred = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        p.invite()
+    invitee = "c_inv1"
+    assert p.customers.get(invitee).referred_by is None
+    p.ports.profiles.mark_referred = mark  # type: ignore[method-assign]
+    item = {
+        "customer_id": invitee,
+        "kind": "message",
+        "event_id": "wamid.1",
+        "occurred_at": iso(T0),
+        "data": {"referral_code": p.code},
+    }
+    assert referrals.attribute(p.ports, item, p.config) == "duplicate"
+    assert p.customers.get(invitee).referred_by == p.code

@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Consent, Customer
 from engage.segments.evaluator import evaluate
 from engage.segments.text import from_text
+from tests.fakes.segments import InMemoryAudience as Reader
 
 NOW = parse_iso("2026-11-23T10:00:00Z")
-
-
-class Reader:
-    """The AudienceReader port in memory; counts what it was asked for."""
-
-    def __init__(
-        self, customers: list[Customer], tags: dict[str, set[str]], orders: dict[str, list[str]] | None = None
-    ):
-        self.customers = {c.id: c for c in customers}
-        self.tags = tags
-        self.orders = orders or {}
-        self.asked: list[str] = []
-
-    def member_sets(self, tags: Sequence[str]) -> dict[str, set[str]]:
-        self.asked.append(f"tags:{','.join(tags)}")
-        return {t: set(self.tags.get(t, set())) for t in tags}
-
-    def profiles(self, ids: Sequence[str]) -> Iterator[Customer]:
-        self.asked.append(f"profiles:{len(ids)}")
-        return (self.customers[i] for i in ids if i in self.customers)
-
-    def every_profile(self) -> Iterator[Customer]:
-        self.asked.append("scan")
-        return iter(self.customers.values())
-
-    def base_size(self) -> int | None:
-        return len(self.customers)
-
-    def orders_between(self, customer_id: str, since: str, until: str) -> int:
-        self.asked.append(f"orders:{customer_id}")
-        return sum(1 for at in self.orders.get(customer_id, []) if since <= at <= until)
 
 
 def ago(days: float) -> str:
@@ -103,3 +72,25 @@ def test_plans_read_only_what_they_need():
     reader.asked.clear()
     assert len(ids("NOT tag:b:x", reader)) == 10  # the complement needs the base
     assert reader.asked == ["tags:b:x", "scan"]
+
+
+def test_referred_by_matches_the_inviters_code_and_referrals_count_successful_invites():
+    invitee = Customer(id="c_invitee", referred_by="K7QX2M9P")
+    other = Customer(id="c_other", referred_by="H3TW8RZ4")
+    inviter = Customer(id="c_inviter", referrals=3)
+    starter = Customer(id="c_starter", referrals=1)
+    reader = Reader([invitee, other, inviter, starter], {})
+    assert ids("referred_by:K7QX2M9P", reader) == ["c_invitee"]
+    assert ids("NOT referred_by:K7QX2M9P", reader) == ["c_inviter", "c_other", "c_starter"]
+    assert ids("referrals >= 3", reader) == ["c_inviter"]
+    assert ids("referrals >= 1", reader) == ["c_inviter", "c_starter"]
+    assert ids("referrals <= 0", reader) == ["c_invitee", "c_other"]
+
+
+def test_referral_leaves_read_only_the_candidates_profiles_under_a_tag():
+    a = Customer(id="c_a", referrals=5)
+    b = Customer(id="c_b", referrals=5)
+    reader = Reader([a, b, *(Customer(id=f"c_z{n}") for n in range(50))], {"rfm:vip": {"c_a"}})
+    audience = evaluate(from_text("rfm:vip AND referrals >= 5"), reader, {"rfm:vip"}, now=NOW)
+    assert audience.ids == ["c_a"]
+    assert audience.plan["strategy"] == "index+profiles" and audience.plan["profiles_read"] == 1

@@ -181,3 +181,94 @@ def test_a_rule_is_an_object_or_a_text():
     assert parse_rule({"tag": "a:b"}) == parse_rule("tag:a:b")
     with pytest.raises(Invalid):
         parse_rule(["tag:a:b"])
+
+
+# ---------------------------------------------------------------- referral leaves
+
+
+@pytest.mark.parametrize(
+    ("text", "json"),
+    [
+        ("referred_by:K7QX2M9P", {"referred_by": "K7QX2M9P"}),
+        ("referrals >= 3", {"referrals": {"at_least": 3}}),
+        ("referrals <= 0", {"referrals": {"at_most": 0}}),
+        (
+            "referred_by:K7QX2M9P AND NOT referrals >= 1",
+            {"all": [{"referred_by": "K7QX2M9P"}, {"none": [{"referrals": {"at_least": 1}}]}]},
+        ),
+    ],
+)
+def test_referral_leaves_read_print_and_round_trip_in_both_forms(text, json):
+    rule = from_text(text)
+    assert to_json(rule) == json
+    assert from_json(json) == rule
+    assert to_text(from_json(json)) == text
+    validate(rule, VOCABULARY)
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "message"),
+    [
+        ("tag:rfm:vip AND referrals >= 2.5", 29, "whole number"),
+        ("referrals >= 1000001", 13, "referral count"),
+        ("referrals > 3", 10, ">= X"),
+        ("referrals >= x", 13, "whole number"),
+    ],
+)
+def test_bad_referral_counts_in_text_are_refused_at_their_offset(text, offset, message):
+    with pytest.raises(Invalid) as caught:
+        from_text(text)
+    assert caught.value.details["offset"] == offset
+    assert message in caught.value.details["message"]
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"referrals": {"at_least": -1}}, "$.referrals.at_least"),
+        ({"referrals": {"at_least": True}}, "$.referrals.at_least"),
+        ({"referrals": {"at_least": 1, "within_days": 30}}, "$.referrals"),
+        ({"referrals": 3}, "$.referrals"),
+        ({"all": [{"tag": "rfm:vip"}, {"referred_by": "K7 QX"}]}, "$.all[1].referred_by"),
+    ],
+)
+def test_bad_referral_leaves_in_json_are_refused_at_their_path(data, path):
+    with pytest.raises(Invalid) as caught:
+        from_json(data)
+    assert caught.value.details["path"] == path
+
+
+def test_unknown_attribute_suggests_the_referral_leaves():
+    with pytest.raises(Invalid) as caught:
+        from_text("referals >= 3")
+    assert "referrals" in caught.value.details["suggestions"]
+    with pytest.raises(Invalid) as caught:
+        from_json({"refered_by": "K7QX2M9P"})
+    assert "referred_by" in caught.value.details["suggestions"]
+
+
+def test_a_referral_code_typed_in_lower_case_is_refused_with_the_stored_spelling():
+    with pytest.raises(Invalid) as caught:
+        validate(from_text("tag:rfm:vip AND referred_by:k7qx2m9p"), VOCABULARY)
+    assert caught.value.details["code"] == "bad_referral_code"
+    assert caught.value.details["offset"] == 16
+    assert caught.value.details["suggestions"] == ["K7QX2M9P"]
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("referrals >= 5 AND referrals <= 2", 19),
+        ("referred_by:K7QX2M9P AND referred_by:H3TW8RZ4", 25),
+        ("referred_by:K7QX2M9P AND NOT referred_by:K7QX2M9P", 29),
+    ],
+)
+def test_referral_contradictions_are_refused_where_they_are(text, offset):
+    with pytest.raises(Invalid) as caught:
+        validate(from_text(text), VOCABULARY)
+    assert caught.value.details["code"] == "contradiction"
+    assert caught.value.details["offset"] == offset
+
+
+def test_referral_bounds_that_can_both_hold_pass():
+    validate(from_text("referrals >= 2 AND referrals <= 2 AND referred_by:K7QX2M9P"), VOCABULARY)

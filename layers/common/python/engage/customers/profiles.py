@@ -45,6 +45,8 @@ class Customer(BaseModel):
     total_spent: float = 0
     first_order_at: str | None = None
     last_order_at: str | None = None
+    referred_by: str | None = None  # the inviter's referral code, set once by the referral flow
+    referrals: int = 0  # successful referral invites, copied from the referral programme's counter
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -111,6 +111,19 @@ class CustomerLookup(Protocol):
     def get(self, customer_id: str) -> Any: ...
 
 
+class ReferralProfiles(Protocol):
+    """The referral fields of customer profiles, which segments read (`referred_by`, `referrals`)."""
+
+    def mark_referred(self, invitee_id: str, code: str) -> bool:
+        """Sets the invitee's `referred_by` to the inviter's code unless it is set (first code wins)."""
+        ...
+
+    def set_referrals(self, inviter_id: str, count: int) -> bool:
+        """Sets the inviter's `referrals` to `count` unless it is at least that already (a replay of an
+        older count never lowers it)."""
+        ...
+
+
 class TagAdder(Protocol):
     def add(self, customer_id: str, tag: str, *, reason: str, event_id: str, at: str) -> bool:
         """Adds the tag with its log entry (idempotent by event id)."""

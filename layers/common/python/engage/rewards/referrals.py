@@ -30,7 +30,7 @@ from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.rewards import codes as codebook
 from engage.rewards import coupons
 from engage.rewards.config import ReferralConfig
-from engage.rewards.ports import CouponStore, CustomerLookup, ReferralStore, TagAdder
+from engage.rewards.ports import CouponStore, CustomerLookup, ReferralProfiles, ReferralStore, TagAdder
 
 AttributionState = Literal["pending", "held", "rejected", "below_threshold", "qualified"]
 REFERRED_TAG = "referral:referred"
@@ -79,6 +79,7 @@ class ReferralPorts:
     customers: CustomerLookup
     queue: Queue
     tags: TagAdder
+    profiles: ReferralProfiles
 
 
 # ---------------------------------------------------------------------------- rules
@@ -164,7 +165,10 @@ def attribute(ports: ReferralPorts, item: dict[str, Any], config: ReferralConfig
     if not codebook.is_code(code):
         return "unknown_code"
     invitee_id = str(item["customer_id"])
-    if ports.referrals.attribution(invitee_id) is not None:
+    existing = ports.referrals.attribution(invitee_id)
+    if existing is not None:
+        if existing.state != "rejected":  # a crash may have come between the attribution and the profile
+            ports.profiles.mark_referred(invitee_id, existing.code)
         return "duplicate"
     owner = ports.referrals.owner(code)
     if owner is None:
@@ -194,8 +198,9 @@ def attribute(ports: ReferralPorts, item: dict[str, Any], config: ReferralConfig
     )
     if not ports.referrals.attribute(attribution):
         return "duplicate"
-    if state != "rejected":  # who was referred is segmentable: the tag names the programme, the item the inviter
+    if state != "rejected":  # segmentable: the tag names the programme, `referred_by` the inviter's code
         ports.tags.add(invitee_id, REFERRED_TAG, reason=f"invited with {code}", event_id=attribution.event_id, at=at)
+        ports.profiles.mark_referred(invitee_id, code)
     return state
 
 
@@ -274,6 +279,9 @@ def notify(ports: ReferralPorts, attribution: Attribution, config: ReferralConfi
     """Tier tags, codes and messages for a qualified invite; every step is idempotent, so a retry after
     a crash repeats nothing that was done."""
     rank = attribution.rank or 0
+    inviter = ports.referrals.code_of(attribution.inviter_id)
+    # the programme's own counter, never an increment: a replay or a late retry sets the same number
+    ports.profiles.set_referrals(attribution.inviter_id, max(rank, inviter.successful if inviter else 0))
     outcome: dict[str, Any] = {}
     for tier in config.tiers:
         if tier.at == rank:

@@ -43,6 +43,8 @@ from engage.segments.rule_tree import (
     Node,
     Orders,
     Recency,
+    Referrals,
+    ReferredBy,
     Rfm,
     Spent,
     Tag,
@@ -247,6 +249,11 @@ def profile_matches(node: Node, profile: Customer, ctx: Context) -> bool:
         return bool(profile.consent.marketing)
     if isinstance(node, Country):
         return country_of(profile) == node.code
+    if isinstance(node, ReferredBy):
+        return profile.referred_by == node.code  # written by the referral flow on attribution
+    if isinstance(node, Referrals):
+        count = profile.referrals  # the inviter's successful invites, written when one qualifies
+        return count >= node.value if node.op == "at_least" else count <= node.value
     raise TypeError(f"not an attribute predicate: {node!r}")
 
 

@@ -15,6 +15,8 @@ Leaves (each a one-key object):
     {"country": "DE"}                             ISO country (the profile's, else from the phone number)
     {"lifecycle": "new"}                          holds lifecycle:<stage> (written by the nightly pass)
     {"rfm": "vip"}                                holds rfm:<group> (written by the nightly pass)
+    {"referred_by": "K7QX2M9P"}                   invited with this referral code (the inviter's code)
+    {"referrals": {"at_least"|"at_most": N}}      the customer's successful referral invites
 
 `none: [a, b]` means NOT (a OR b). A group with one child is the child itself (`all: [a]` reads as
 `a`): that is the only normalisation, so JSON -> text -> JSON gives back the same JSON.
@@ -48,7 +50,19 @@ MAX_NAME = 200  # characters of a tag, prefix or other name
 MAX_DAYS = 36_500  # about a hundred years
 MAX_ORDERS = 1_000_000  # an order count to compare with
 MAX_AMOUNT = 1e15  # total spent compares with a finite amount below this
-LEAF_KEYS = ("tag", "tag_prefix", *RECENCY_FIELDS, "orders", "total_spent", "consent", "country", "lifecycle", "rfm")
+LEAF_KEYS = (
+    "tag",
+    "tag_prefix",
+    *RECENCY_FIELDS,
+    "orders",
+    "total_spent",
+    "consent",
+    "country",
+    "lifecycle",
+    "rfm",
+    "referred_by",
+    "referrals",
+)
 
 
 @dataclass(frozen=True)
@@ -119,10 +133,27 @@ class Rfm:
     at: Loc = field(default=None, compare=False)
 
 
-Leaf = Tag | TagPrefix | Recency | Orders | Spent | Consent | Country | Lifecycle | Rfm
+@dataclass(frozen=True)
+class ReferredBy:
+    """Invited with this referral code (the inviter's code, as `/v1/customers/{ref}/referral` shows it)."""
+
+    code: str
+    at: Loc = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Referrals:
+    """The customer's successful referral invites (invitees whose first order reached the threshold)."""
+
+    op: Literal["at_least", "at_most"]
+    value: int
+    at: Loc = field(default=None, compare=False)
+
+
+Leaf = Tag | TagPrefix | Recency | Orders | Spent | Consent | Country | Lifecycle | Rfm | ReferredBy | Referrals
 Node = Group | Leaf
 TAG_LIKE = (Tag, TagPrefix, Lifecycle, Rfm)  # answered from the membership index
-PROFILE_LEAVES = (Recency, Orders, Spent, Consent, Country)  # need the profile
+PROFILE_LEAVES = (Recency, Orders, Spent, Consent, Country, ReferredBy, Referrals)  # need the profile
 
 
 def tag_of(leaf: Tag | Lifecycle | Rfm) -> str:
@@ -203,7 +234,7 @@ def _from_json(data: Any, path: str, depth: int, count: list[int]) -> Node:
 
 
 def _leaf(key: str, value: Any, vpath: str, at: str) -> Leaf:
-    if key in ("tag", "tag_prefix", "consent", "country", "lifecycle", "rfm"):
+    if key in ("tag", "tag_prefix", "consent", "country", "lifecycle", "rfm", "referred_by"):
         if not isinstance(value, str) or not WORD.match(value):
             raise refuse("bad_value", f"'{key}' takes a name of letters, digits and : . _ -", vpath)
         if len(value) > MAX_NAME:
@@ -221,6 +252,8 @@ def _leaf(key: str, value: Any, vpath: str, at: str) -> Leaf:
         window = value.get("within_days")
         within = None if window is None else _days(window, f"{vpath}.within_days")
         return Orders(op, _count(amount, f"{vpath}.{op_key}"), within, at)
+    if key == "referrals":
+        return Referrals(op, _count(amount, f"{vpath}.{op_key}", REFERRALS_MESSAGE), at)
     return Spent(op, _amount(amount, f"{vpath}.{op_key}"), at)
 
 
@@ -235,6 +268,8 @@ def _string_leaf(key: str, value: str, at: str) -> Leaf:
         return Country(value, at)
     if key == "lifecycle":
         return Lifecycle(value, at)
+    if key == "referred_by":
+        return ReferredBy(value, at)
     return Rfm(value, at)
 
 
@@ -250,6 +285,7 @@ def _one_of(value: dict, keys: tuple[str, ...], path: str, extra: tuple[str, ...
 
 DAYS_MESSAGE = f"days must be a whole number from 1 to {MAX_DAYS}"
 COUNT_MESSAGE = f"an order count is a whole number from 0 to {MAX_ORDERS}"
+REFERRALS_MESSAGE = f"a referral count is a whole number from 0 to {MAX_ORDERS}"
 AMOUNT_MESSAGE = f"an amount is a finite number from 0 to below {MAX_AMOUNT:.0e}"
 
 
@@ -272,9 +308,9 @@ def _days(value: Any, path: str) -> int:
     return int(value)
 
 
-def _count(value: Any, path: str) -> int:
+def _count(value: Any, path: str, message: str = COUNT_MESSAGE) -> int:
     if not count_ok(value):
-        raise refuse("bad_value", COUNT_MESSAGE, path, limit=MAX_ORDERS)
+        raise refuse("bad_value", message, path, limit=MAX_ORDERS)
     return int(value)
 
 
@@ -326,10 +362,18 @@ def to_json(node: Node) -> dict[str, Any]:
         return {"orders": body}
     if isinstance(node, Spent):
         return {"total_spent": {node.op: node.value}}
+    if isinstance(node, Referrals):
+        return {"referrals": {node.op: node.value}}
+    return _named_json(node)
+
+
+def _named_json(node: Consent | Country | Lifecycle | Rfm | ReferredBy) -> dict[str, Any]:
     if isinstance(node, Consent):
         return {"consent": node.kind}
     if isinstance(node, Country):
         return {"country": node.code}
     if isinstance(node, Lifecycle):
         return {"lifecycle": node.stage}
+    if isinstance(node, ReferredBy):
+        return {"referred_by": node.code}
     return {"rfm": node.group}

@@ -12,6 +12,7 @@ Grammar (precedence NOT > AND > OR; parentheses group; keywords in any case):
              | last_interaction|last_order|first_order  ("<" | ">")  <N>d
              | orders (">=" | "<=") <N> ["in" <D>d]
              | total_spent (">=" | "<=") <X>
+             | referred_by:<code> | referrals (">=" | "<=") <N>
 
 `last_order < 90d` is "within the last 90 days", `last_order > 90d` "more than 90 days ago".
 `NOT (a OR b)` is `none: [a, b]`; `NOT x` is `none: [x]`. Parentheses the printer writes are the
@@ -36,6 +37,7 @@ from engage.segments.rule_tree import (
     MAX_TEXT,
     MAX_TEXT_NESTING,
     RECENCY_FIELDS,
+    REFERRALS_MESSAGE,
     Consent,
     Country,
     Group,
@@ -43,6 +45,8 @@ from engage.segments.rule_tree import (
     Node,
     Orders,
     Recency,
+    Referrals,
+    ReferredBy,
     Rfm,
     Spent,
     Tag,
@@ -58,8 +62,9 @@ from engage.segments.rule_tree import (
 TOKEN = re.compile(r"\s*(?:(?P<op>>=|<=|<|>)|(?P<paren>[()])|(?P<word>[A-Za-z0-9_.:+\-*]+)|(?P<bad>\S))")
 DURATION = re.compile(r"^([0-9]{1,9})d$")  # more digits than a day count has are refused as such
 KEYWORDS = ("AND", "OR", "NOT")
-ATTRIBUTES = (*RECENCY_FIELDS, "orders", "total_spent", "tag", "lifecycle", "rfm", "country", "consent")
-NAMED = {"lifecycle", "rfm", "country", "consent"}
+COUNTS = ("orders", "total_spent", "referrals")  # `<attribute> >= X` / `<= X`
+ATTRIBUTES = (*RECENCY_FIELDS, *COUNTS, "tag", "lifecycle", "rfm", "country", "consent", "referred_by")
+NAMED = {"lifecycle", "rfm", "country", "consent", "referred_by"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ class Parser:
             raise refuse("bad_value", f"a name has at most {MAX_NAME} characters", token.at, limit=MAX_NAME)
         if word in RECENCY_FIELDS:
             return self.recency(word, token.at)
-        if word in ("orders", "total_spent"):
+        if word in COUNTS:
             return self.amount(word, token.at)
         if ":" not in word:
             hints = get_close_matches(word.lower(), ATTRIBUTES, n=3, cutoff=0.5)
@@ -199,7 +204,7 @@ class Parser:
             raise refuse("bad_value", f"{DAYS_MESSAGE}, found {token.text!r}", token.at, limit=MAX_DAYS)
         return int(match.group(1))
 
-    def amount(self, word: str, at: int) -> Orders | Spent:
+    def amount(self, word: str, at: int) -> Orders | Spent | Referrals:
         op = self.take()
         if op.text not in (">=", "<="):
             raise refuse("syntax", f"{word} takes '>= X' or '<= X'", op.at)
@@ -207,14 +212,17 @@ class Parser:
         value = self.take()
         number = _number(value.text) if value.kind == "word" else None
         if number is None:
-            what = "a whole number" if word == "orders" else "a number"
+            what = "a number" if word == "total_spent" else "a whole number"
             raise refuse("bad_value", f"{word} compares with {what}, found {value.text or 'the end'!r}", value.at)
-        if word == "orders" and not count_ok(number):
-            raise refuse("bad_value", f"{COUNT_MESSAGE}, found {value.text!r}", value.at, limit=MAX_ORDERS)
+        if word in ("orders", "referrals") and not count_ok(number):
+            message = COUNT_MESSAGE if word == "orders" else REFERRALS_MESSAGE
+            raise refuse("bad_value", f"{message}, found {value.text!r}", value.at, limit=MAX_ORDERS)
         if not amount_ok(number):
             raise refuse("bad_value", f"{AMOUNT_MESSAGE}, found {value.text!r}", value.at)
         if word == "total_spent":
             return Spent(kind, number, at)
+        if word == "referrals":
+            return Referrals(kind, int(number), at)
         within = None
         if self.token.kind == "word" and self.token.text.lower() == "in":
             self.take()
@@ -245,6 +253,8 @@ def named_leaf(word: str, at: int) -> Node:
             return Rfm(rest, at)
         if head == "country":
             return Country(rest, at)
+        if head == "referred_by":
+            return ReferredBy(rest, at)
         return Consent(rest, at)
     return TagPrefix(word[:-1], at) if word.endswith("*") else Tag(word, at)
 
@@ -305,4 +315,8 @@ def leaf_text(node: Node) -> str:
         return f"lifecycle:{node.stage}"
     if isinstance(node, Rfm):
         return f"rfm:{node.group}"
+    if isinstance(node, ReferredBy):
+        return f"referred_by:{node.code}"
+    if isinstance(node, Referrals):
+        return f"referrals {'>=' if node.op == 'at_least' else '<='} {node.value}"
     raise TypeError(f"not a rule node: {node!r}")

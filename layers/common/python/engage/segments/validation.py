@@ -3,9 +3,11 @@
 Refused, each with where it is (character offset for text, JSON path for JSON):
 - a tag nobody holds and the catalog does not know (with the closest known names);
 - a tag prefix whose dimension no known tag has; an unknown lifecycle stage, RFM group, country
-  or consent kind;
+  or consent kind; a `referred_by` that cannot be a referral code (codes are upper-case letters and
+  digits; the fix is suggested);
 - contradictions that can be seen without data: `A AND NOT A`, `last_order < 30d AND last_order > 60d`,
-  `orders >= 5 AND orders <= 2`, `total_spent >= 100 AND total_spent <= 50`, two different countries.
+  `orders >= 5 AND orders <= 2`, `total_spent >= 100 AND total_spent <= 50`, `referrals >= 5 AND
+  referrals <= 2`, two different countries, two different inviters.
 Empty groups and unknown attributes are refused by the parsers already.
 """
 
@@ -28,6 +30,8 @@ from engage.segments.rule_tree import (
     Node,
     Orders,
     Recency,
+    Referrals,
+    ReferredBy,
     Rfm,
     Spent,
     Tag,
@@ -78,7 +82,18 @@ def check_leaf(leaf: Leaf, known: set[str]) -> dict[str, Any] | None:
         return _check_name("country", leaf.code, frozenset(SUPPORTED_REGIONS), leaf)
     if isinstance(leaf, Consent):
         return _check_name("consent kind", leaf.kind, CONSENT_KINDS, leaf)
+    if isinstance(leaf, ReferredBy):
+        return _check_referral_code(leaf)
     return None
+
+
+def _check_referral_code(leaf: ReferredBy) -> dict[str, Any] | None:
+    """Referral codes are stored upper case, letters and digits only: `k7qx-2m9p` would match nobody."""
+    if leaf.code.isalnum() and leaf.code.isascii() and leaf.code == leaf.code.upper():
+        return None
+    fixed = "".join(ch for ch in leaf.code if ch.isascii() and ch.isalnum()).upper()
+    message = f"'{leaf.code}' is not a referral code (upper-case letters and digits)"
+    return problem("bad_referral_code", message, leaf.at, suggestions=[fixed] if fixed else [])
 
 
 def _values(known: set[str], prefix: str) -> frozenset[str]:
@@ -169,9 +184,13 @@ def _exclusive(a: Leaf, b: Leaf) -> bool:
         return _bounds_clash(a, b)
     if isinstance(a, Spent) and isinstance(b, Spent) and a.op != b.op:
         return _bounds_clash(a, b)
+    if isinstance(a, Referrals) and isinstance(b, Referrals) and a.op != b.op:
+        return _bounds_clash(a, b)
+    if isinstance(a, ReferredBy) and isinstance(b, ReferredBy):
+        return a.code != b.code  # an invitee has one inviter
     return isinstance(a, Country) and isinstance(b, Country) and a.code != b.code
 
 
-def _bounds_clash(a: Orders | Spent, b: Orders | Spent) -> bool:
+def _bounds_clash(a: Orders | Spent | Referrals, b: Orders | Spent | Referrals) -> bool:
     low, high = (a, b) if a.op == "at_least" else (b, a)
     return low.value > high.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from engage.adapters.dynamo.rewards_coupons import CouponRepository
-from engage.adapters.dynamo.rewards_referrals import ReferralRepository, ReferralTags
+from engage.adapters.dynamo.rewards_referrals import ReferralProfiles, ReferralRepository, ReferralTags
 from engage.rewards.referrals import ReferralPorts
 from engage.wiring import aws, customers, delivery
 
@@ -29,4 +29,5 @@ def ports() -> ReferralPorts:
         customers=customers.repository(),
         queue=delivery.send_queue(),
         tags=ReferralTags(aws.table()),
+        profiles=ReferralProfiles(customers.repository()),
     )

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from engage.adapters.dynamo import keys
+from engage.adapters.dynamo.customers import CustomerRepository
 from engage.adapters.dynamo.rewards_coupons import history_item, put_if_absent, transact, update_action
 from engage.adapters.dynamo.table import Table, Update
 from engage.adapters.dynamo.tagging_catalog import CatalogRepository, TagWriter
@@ -255,3 +256,21 @@ class ReferralTags:
             customer_id=customer_id, tag=tag, action="add", source="referral", reason=reason, event_id=event_id, at=at
         )
         return bool(self.writer.apply([change]))
+
+
+class ReferralProfiles:
+    """`referred_by` and `referrals` on customer profiles (segments read them), through the customers
+    repository's conditional update: the first code wins, and a count only ever rises."""
+
+    def __init__(self, customers: CustomerRepository):
+        self.customers = customers
+
+    def mark_referred(self, invitee_id: str, code: str) -> bool:
+        update = Update().set(referred_by=code)
+        return self.customers.apply(invitee_id, update, condition="attribute_not_exists(referred_by)")
+
+    def set_referrals(self, inviter_id: str, count: int) -> bool:
+        update = Update().set(referrals=count)
+        update.values[":referrals"] = count  # the condition's operand travels with the update's values
+        condition = "attribute_not_exists(referrals) OR referrals < :referrals"
+        return self.customers.apply(inviter_id, update, condition=condition)
