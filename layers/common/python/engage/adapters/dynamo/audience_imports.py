@@ -101,14 +101,7 @@ class ImportRepository:
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
-                {
-                    "Update": {
-                        "Key": {"pk": import_pk(import_id), "sk": META},
-                        "UpdateExpression": update.expression(),
-                        "ExpressionAttributeNames": update.names,
-                        "ExpressionAttributeValues": update.values,
-                    }
-                },
+                {"Update": update.request(import_pk(import_id), META)},
             ]
         )
 

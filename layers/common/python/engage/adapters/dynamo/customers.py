@@ -100,15 +100,7 @@ class CustomerRepository:
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
-                {
-                    "Update": {
-                        "Key": {"pk": customer_pk(customer_id), "sk": PROFILE},
-                        "UpdateExpression": update.expression(),
-                        "ExpressionAttributeNames": update.names,
-                        "ExpressionAttributeValues": update.values,
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
+                {"Update": update.request(customer_pk(customer_id), PROFILE, "attribute_exists(pk)")},
             ]
         )
 

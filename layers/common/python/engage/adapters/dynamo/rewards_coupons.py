@@ -48,16 +48,7 @@ def put_if_absent(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_action(pk: str, sk: str, update: Update, condition: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "Key": {"pk": pk, "sk": sk},
-        "UpdateExpression": update.expression(),
-        "ExpressionAttributeNames": update.names,
-    }
-    if update.values:
-        body["ExpressionAttributeValues"] = update.values
-    if condition:
-        body["ConditionExpression"] = condition
-    return {"Update": body}
+    return {"Update": update.request(pk, sk, condition)}
 
 
 def transact(table: Table, actions: list[dict[str, Any]]) -> list[str] | None:

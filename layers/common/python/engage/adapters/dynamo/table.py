@@ -141,6 +141,19 @@ class Update:
     def name(self, attr: str) -> str:
         return self._name(attr)
 
+    def request(self, pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
+        """The UpdateItem parameters for the item (pk, sk): on the table, or as a transaction's Update."""
+        request: dict[str, Any] = {
+            "Key": {"pk": pk, "sk": sk},
+            "UpdateExpression": self.expression(),
+            "ExpressionAttributeNames": self.names,
+        }
+        if self.values:
+            request["ExpressionAttributeValues"] = self.values
+        if condition:
+            request["ConditionExpression"] = condition
+        return request
+
     def expression(self) -> str:
         parts = []
         if self._set:
@@ -186,15 +199,7 @@ class Table:
         self, pk: str, sk: str, update: Update, *, condition: str | None = None, return_new: bool = False
     ) -> Item | None | bool:
         """Applies `update`. Returns False when `condition` fails, else the new item or True."""
-        kwargs: dict[str, Any] = {
-            "Key": {"pk": pk, "sk": sk},
-            "UpdateExpression": update.expression(),
-            "ExpressionAttributeNames": update.names,
-        }
-        if update.values:
-            kwargs["ExpressionAttributeValues"] = update.values
-        if condition:
-            kwargs["ConditionExpression"] = condition
+        kwargs = update.request(pk, sk, condition)
         if return_new:
             kwargs["ReturnValues"] = "ALL_NEW"
         try:
