@@ -13,7 +13,7 @@ from engage.audience import exports, imports
 from engage.core.errors import Invalid, NotFound
 from engage.core.time import utcnow
 from engage.http.auth import Marketer
-from engage.http.resolver import csv_body, describe_validation, takes_csv
+from engage.http.resolver import describe_validation, raw_body, takes_raw
 from engage.tagging.service import ready
 
 router = APIGatewayHttpRouter()
@@ -26,13 +26,13 @@ class ImportStarted(BaseModel):
 
 
 @router.post("/v1/imports", responses={202: {"description": "The import is queued"}})
-@takes_csv
+@takes_raw("text/csv", also_json=True, utf8=False)  # Excel writes Windows-1252; the import sniffs
 def create_import(caller: Marketer) -> Response[dict]:
     """Starts a CSV import. Either send the file itself as a `text/csv` body (up to 5 MB), or send JSON
     `{"filename", "default_country"?, "tags"?}` and PUT the file (up to 100 MB) to the `upload_url`
     answered. The import starts as soon as the file is stored; follow it with `GET /v1/imports/{id}`."""
     event = router.current_event
-    raw = csv_body(event)
+    raw = raw_body(event)
     body = None
     if raw is None:
         if not event.body:

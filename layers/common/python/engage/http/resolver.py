@@ -7,7 +7,8 @@ Before a route's body is parsed or validated, two gates run in this order:
    unknown caller gets 401 and a marketer on an admin route 403, whatever the body holds;
 2. the body: JSON only (`application/json`, UTF-8), parseable, and holding only encodable text.
    Anything else is a 415 or 400 in the error shape, never a 500 further down. A route marked
-   `@takes_csv` also takes a `text/csv` body, which it reads itself (`csv_body`).
+   `@takes_raw(media)` takes a body of that media type instead (or besides JSON, `also_json=True`),
+   which it reads itself (`raw_body`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import inspect
 import json
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -75,31 +77,56 @@ def route_role(func: Callable[..., Any]) -> Callable[[APIGatewayProxyEventV2], s
 
 
 # ---------------------------------------------------------------------------- body gate
-def accepts(media: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Marks a route that takes a raw body of `media` (e.g. text/csv) instead of JSON."""
+@dataclass(frozen=True)
+class RawBody:
+    media: str  # e.g. text/csv
+    also_json: bool  # a JSON body is still accepted (and checked as JSON)
+    utf8: bool  # the raw body must be UTF-8 text (False: the route sniffs its encoding itself)
+
+
+def takes_raw(
+    media: str, *, also_json: bool = False, utf8: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Marks a route that takes a raw body of `media` (read with `raw_body`) instead of, or besides, JSON."""
 
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.accepts_media = media  # type: ignore[attr-defined]
+        func.raw_body = RawBody(media, also_json, utf8)  # type: ignore[attr-defined]
         return func
 
     return mark
 
 
-def check_raw_body(event: APIGatewayProxyEventV2, media: str) -> None:
-    """The gate of a raw-body route: that media type, UTF-8 text, nothing else."""
+def _media(event: APIGatewayProxyEventV2) -> str:
     headers = event.raw_event.get("headers") or {}
-    declared = ", ".join(str(v) for k, v in headers.items() if k.lower() == "content-type").strip()
-    if declared.split(";")[0].strip().lower() != media:
-        raise UnsupportedMediaType(f"send the body as {media}, not {declared[:80] or 'nothing'!r}")
-    try:
-        raw = (
-            base64.b64decode(event.body or "", validate=True)
-            if event.is_base64_encoded
-            else (event.body or "").encode()
-        )
-        raw.decode("utf-8")
-    except (binascii.Error, UnicodeError) as error:
-        raise EngageError("the body is not UTF-8 text", code="invalid_body") from error
+    declared = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    return declared.split(";")[0].strip().lower()
+
+
+def raw_body(event: APIGatewayProxyEventV2, media: str = "text/csv") -> bytes | None:
+    """The raw bytes of a `media` body (None when the body is of another type)."""
+    if _media(event) != media:
+        return None
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error as error:
+            raise EngageError("the body is not valid base64", code="invalid_body") from error
+    return body.encode("utf-8", errors="surrogateescape")
+
+
+def check_raw_body(event: APIGatewayProxyEventV2, spec: RawBody) -> None:
+    """The gate of a raw-body route: that media type, and UTF-8 text where the route asks for it."""
+    raw = raw_body(event, spec.media)
+    if raw is None:
+        headers = event.raw_event.get("headers") or {}
+        declared = ", ".join(str(v) for k, v in headers.items() if k.lower() == "content-type").strip()
+        raise UnsupportedMediaType(f"send the body as {spec.media}, not {declared[:80] or 'nothing'!r}")
+    if spec.utf8:
+        try:
+            raw.decode("utf-8")
+        except UnicodeError as error:
+            raise EngageError("the body is not UTF-8 text", code="invalid_body") from error
 
 
 def check_body(event: APIGatewayProxyEventV2) -> None:
@@ -133,34 +160,6 @@ def check_body(event: APIGatewayProxyEventV2) -> None:
     except (ValueError, RecursionError) as error:
         raise EngageError("the body is not JSON", code="invalid_json") from error
     check_values(parsed)
-
-
-_CSV_ROUTES: set[Callable[..., Any]] = set()
-
-
-def takes_csv(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a route that also takes a `text/csv` body (the import)."""
-    _CSV_ROUTES.add(func)
-    return func
-
-
-def _media(event: APIGatewayProxyEventV2) -> str:
-    headers = event.raw_event.get("headers") or {}
-    declared = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
-    return declared.split(";")[0].strip().lower()
-
-
-def csv_body(event: APIGatewayProxyEventV2) -> bytes | None:
-    """The raw bytes of a `text/csv` body (None when the body is not CSV)."""
-    if _media(event) != "text/csv":
-        return None
-    body = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except binascii.Error as error:
-            raise EngageError("the body is not valid base64", code="invalid_body") from error
-    return body.encode("utf-8", errors="surrogateescape")
 
 
 def check_values(value: Any) -> None:
@@ -199,10 +198,10 @@ class EngageResolver(APIGatewayHttpResolver):
             check = route_role(route.func)
             if check is not None:
                 check(event)
-            media = getattr(route.func, "accepts_media", None)
-            if media:
-                check_raw_body(event, media)
-            elif self.check_bodies and not (route.func in _CSV_ROUTES and _media(event) == "text/csv"):
+            spec: RawBody | None = getattr(route.func, "raw_body", None)
+            if spec and not (spec.also_json and _media(event) != spec.media):
+                check_raw_body(event, spec)
+            elif self.check_bodies:
                 check_body(event)
         except EngageError as error:
             logger.info("request refused", extra={"code": error.code, "status": error.status})

@@ -7,7 +7,6 @@ and is signed with EVENTS_WEBHOOK_SECRET, here over the code as it appears in th
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from engage.core.errors import NotFound
 from engage.core.time import utcnow
 from engage.http.auth import Admin, Marketer, caller_groups, require
 from engage.http.customers import find_customer
-from engage.http.resolver import accepts
+from engage.http.resolver import raw_body, takes_raw
 from engage.inbound.shop_events import SIGNATURE_HEADER, verify_signature
 from engage.rewards import coupons, referrals
 from engage.rewards.config import ReferralConfig
@@ -60,11 +59,11 @@ def change_pool(pool_id: PoolId, body: PoolChange, caller: Marketer) -> dict[str
 
 
 @router.post("/v1/coupons/pools/<pool_id>/codes")
-@accepts("text/csv")
+@takes_raw("text/csv")
 def import_codes(pool_id: PoolId, caller: Marketer) -> dict[str, Any]:
     """The shop's codes as text/csv, one a row in the first column (a `code` header is skipped)."""
     event = router.current_event
-    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    raw = raw_body(event) or b""  # the gate has checked it is UTF-8 text/csv
     return coupons.import_codes(wiring.rewards.coupons(), pool_id, raw.decode("utf-8"))
 
 
