@@ -160,26 +160,12 @@ class GroupsRepository:
     # ---------------------------------------------------------------- once
     def _day_update(self, group_id: str, day: str, counter: str) -> dict[str, Any]:
         update = Update().add(**{counter: 1})
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": to_dynamo({"pk": keys.group_pk(group_id), "sk": keys.group_day_sk(day)}),
-                "UpdateExpression": update.expression(),
-                "ExpressionAttributeNames": update.names,
-                "ExpressionAttributeValues": update.values,
-            }
-        }
+        return {"Update": update.request(keys.group_pk(group_id), keys.group_day_sk(day))}
 
     def _claim(self, item: dict[str, Any], day_update: dict[str, Any] | None) -> bool:
         if day_update is None:
             return self.table.put(item, if_absent=True)
-        put = {
-            "Put": {
-                "TableName": self.table.name,
-                "Item": to_dynamo(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        put = {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
         return self.table.transact([put, day_update])
 
     def _expires(self, day: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 
 from engage.adapters.dynamo import keys
-from engage.adapters.dynamo.table import Table
+from engage.adapters.dynamo.table import Table, Update
 from engage.core.time import epoch, iso, parse_iso
 from engage.customers.profiles import Customer
 from engage.journeys.model import Journey
@@ -110,16 +110,8 @@ def run_item(run: Run) -> dict[str, Any]:
 
 
 def counter_update(journey_id: str, shard: int, counts: Mapping[str, int | float]) -> dict[str, Any]:
-    names = {f"#c{i}": name for i, name in enumerate(counts)}
-    values = {f":c{i}": value for i, value in enumerate(counts.values())}
-    return {
-        "Update": {
-            "Key": {"pk": keys.journey_pk(journey_id), "sk": keys.journey_stats_sk(shard)},
-            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-    }
+    update = Update().add(**counts)
+    return {"Update": update.request(keys.journey_pk(journey_id), keys.journey_stats_sk(shard))}
 
 
 class RunRepository:

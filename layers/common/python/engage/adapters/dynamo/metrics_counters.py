@@ -115,31 +115,14 @@ class CounterRepository:
 
     def counter_update(self, pk: str, sk: str, fields: dict[str, Any], attributes: Counter[str]) -> dict[str, Any]:
         update = Update().set(type="counter", **fields).add(**dict(attributes))
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": {"pk": pk, "sk": sk},
-                "UpdateExpression": update.expression(),
-                "ExpressionAttributeNames": update.names,
-                "ExpressionAttributeValues": update.values,
-            }
-        }
+        return {"Update": update.request(pk, sk, table=self.table.name)}
 
     def _position_update(self, lane: str, previous: int | None, reached: str, now: datetime) -> dict[str, Any]:
         """Moves the lane's position from `previous` to `reached`, only if nobody moved it meanwhile."""
         update = Update().set(type="counter_position", position=int(reached), lane=lane, updated_at=iso(now))
         condition = "attribute_not_exists(#p)" if previous is None else f"#p = {update.value(previous)}"
         update.names["#p"] = "position"
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": {"pk": counter_position_pk(lane), "sk": POSITION_SK},
-                "UpdateExpression": update.expression(),
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": update.names,
-                "ExpressionAttributeValues": update.values,
-            }
-        }
+        return {"Update": update.request(counter_position_pk(lane), POSITION_SK, condition, table=self.table.name)}
 
     def chunks(self, records: list[StreamChange]) -> Iterator[list[StreamChange]]:
         """Consecutive runs of records whose counter items fit one transaction beside the position."""

@@ -77,15 +77,7 @@ class LinkRepository:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table.name,
-                    "Key": {"pk": link_pk(link.code), "sk": LINK_SK},
-                    "UpdateExpression": link_update.expression(),
-                    "ExpressionAttributeNames": link_update.names,
-                    "ExpressionAttributeValues": link_update.values,
-                }
-            },
+            {"Update": link_update.request(link_pk(link.code), LINK_SK, table=self.table.name)},
         ]
         actions += self.counters.counter_updates(
             campaign_id=link.campaign_id,

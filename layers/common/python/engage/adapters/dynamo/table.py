@@ -141,8 +141,9 @@ class Update:
     def name(self, attr: str) -> str:
         return self._name(attr)
 
-    def request(self, pk: str, sk: str, condition: str | None = None) -> dict[str, Any]:
-        """The UpdateItem parameters for the item (pk, sk): on the table, or as a transaction's Update."""
+    def request(self, pk: str, sk: str, condition: str | None = None, *, table: str | None = None) -> dict[str, Any]:
+        """The UpdateItem parameters for the item (pk, sk): on the table, or as a transaction's Update
+        (`table` names the table, for transactions sent through the client rather than `Table.transact`)."""
         request: dict[str, Any] = {
             "Key": {"pk": pk, "sk": sk},
             "UpdateExpression": self.expression(),
@@ -152,6 +153,8 @@ class Update:
             request["ExpressionAttributeValues"] = self.values
         if condition:
             request["ConditionExpression"] = condition
+        if table:
+            request["TableName"] = table
         return request
 
     def expression(self) -> str:
