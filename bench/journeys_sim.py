@@ -50,16 +50,23 @@ class IndexedRuns(FakeRuns):
     def __init__(self) -> None:
         super().__init__()
         self.heap: list[tuple[str, str, str]] = []
+        self.superseded: list[Run] = []  # runs a re-entry replaced (the item holds the latest run)
 
     def _index(self, run: Run) -> None:
         if run.state != "done" and run.due_at:
             heapq.heappush(self.heap, (run.due_at, run.customer_id, run.journey_id))
 
     def enter(self, run: Run, *, reentry_before: str | None) -> bool:
+        previous = self.items.get((run.customer_id, run.journey_id))
         ok = super().enter(run, reentry_before=reentry_before)
         if ok:
             self._index(run)
+            if previous is not None:
+                self.superseded.append(previous)
         return ok
+
+    def every_run(self) -> list[Run]:
+        return self.superseded + list(self.items.values())
 
     def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
         ok = super().advance(run, expected_seq=expected_seq, counts=counts)
@@ -178,8 +185,9 @@ class IndependentChecker:
 class JourneySimulation(SendingSimulation):
     checker: IndependentChecker
 
-    def __init__(self, people: int = 10_000, seed: int = 11) -> None:
-        super().__init__(random.Random(seed), messaging_tier=1_000_000, first_tick=T0.replace(minute=0) + MINUTE)
+    def __init__(self, people: int = 10_000, seed: int = 11, *, skip_idle: bool = True) -> None:
+        first_tick = T0.replace(minute=0) + MINUTE
+        super().__init__(random.Random(seed), messaging_tier=1_000_000, first_tick=first_tick, skip_idle=skip_idle)
         w = self.w
         self.runs = IndexedRuns()
         self.jw = JourneyWorld(customers=w.customers, runs=self.runs, queue=self.queue, config=w.config)  # type: ignore[arg-type]
@@ -298,13 +306,14 @@ class JourneySimulation(SendingSimulation):
 
     # ------------------------------------------------------------ the end state
     def unknown_runs(self, now: datetime) -> list[Run]:
-        """Runs in no known state: done needs an outcome (and a reason when exited); not done needs a due time."""
-        bad = []
-        for run in self.runs.items.values():
+        """Runs in no known state: done needs an outcome (and a reason when exited); not done needs a
+        due time the sweep has not passed by (it takes what is due each minute)."""
+        bad, swept = [], iso(now - 2 * MINUTE)
+        for run in self.runs.every_run():
             if run.state == "done":
                 ok = run.outcome == "converted" or (run.outcome == "exited" and bool(run.reason))
             else:
-                ok = bool(run.due_at)
+                ok = run.due_at is not None and run.due_at >= swept
             if not ok:
                 bad.append(run)
         return bad
@@ -349,14 +358,16 @@ def decision_to_call(sim: JourneySimulation) -> timedelta:
     return longest
 
 
-def simulate(people: int, days: int, seed: int = 11) -> tuple[JourneySimulation, dict[str, Any]]:
-    sim = JourneySimulation(people, seed)
+def simulate(
+    people: int, days: int, seed: int = 11, *, skip_idle: bool = True
+) -> tuple[JourneySimulation, dict[str, Any]]:
+    sim = JourneySimulation(people, seed, skip_idle=skip_idle)
     started, cpu = time.perf_counter(), time.process_time()
     end = T0 + timedelta(days=days)
     sim.run(end)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     outcomes: Counter[str] = Counter()
-    for run in sim.runs.items.values():
+    for run in sim.runs.every_run():
         outcomes[f"{run.state}:{run.outcome or '-'}:{run.reason or '-'}" if run.state == "done" else run.state] += 1
     sources: Counter[str] = Counter()
     for _, message in sim.whatsapp.accepted:
@@ -371,6 +382,7 @@ def simulate(people: int, days: int, seed: int = 11) -> tuple[JourneySimulation,
         "accepted": len(sim.whatsapp.accepted),
         "sent_by_source": dict(sources),
         "handled": dict(sim.handled),
+        "whatsapp_errors": dict(sorted(sim.whatsapp.errors.items())),
         "violations": dict(live),
         "violations_at_recorded_times": dict(recorded),
         # the checker's verdict: state rules at the call, time rules when the sender decided
@@ -395,13 +407,14 @@ def run() -> None:
     print(f"  scheduler ticks: {result['ticks']:,} (of {days * 24 * 60:,} minutes)")
     print(f"  customer events: {result['events']}")
     print(f"  sender outcomes: {result['handled']}; WhatsApp accepted {result['accepted']:,}")
+    print(f"  WhatsApp errors by code: {result['whatsapp_errors']}")
     print(f"  accepted by source: {result['sent_by_source']}")
     for jid, s in result["stats"].items():
         print(
             f"  {jid}: entered {s['entered']}, sent {s['sent']}, converted {s['converted']} "
             f"({s['conversion_rate']:.1%}), revenue {s['revenue']:,.0f}, exited {s['exited']}, active {s['active']}"
         )
-    print(f"  runs by end state: {result['outcomes']}")
+    print(f"  runs by end state ({sum(result['outcomes'].values()):,}): {result['outcomes']}")
     print(f"  runs in an unknown state: {result['unknown_runs']}")
     verdict = result["verdict"]
     print(f"  independent checker, violations: {sum(verdict.values())}")
