@@ -259,7 +259,7 @@ def _earliest(intervals: list[Interval], moment: datetime) -> datetime | None:
     return None
 
 
-WEEK = 8  # local days to look ahead when the next window is not within a day
+LOOK_AHEAD_DAYS = 8  # local days searched for a window when the next one is not within a day
 
 
 def next_window_time(
@@ -284,7 +284,7 @@ def next_window_time(
     # cut at that horizon, so a time found there is the week's earliest too; only a miss needs the week.
     found, chosen, others = earliest(1)
     if found is None:
-        found, chosen, others = earliest(WEEK)
+        found, chosen, others = earliest(LOOK_AHEAD_DAYS)
         if found is None and others:  # no time of the week is inside the window everywhere: quiet hours still are
             quiet_free = config.windows
 
@@ -293,7 +293,7 @@ def next_window_time(
 
             calm = chosen
             for zone in others:
-                calm = _intersect(calm, _local_intervals(zone, at, WEEK, awake))
+                calm = _intersect(calm, _local_intervals(zone, at, LOOK_AHEAD_DAYS, awake))
             found = _earliest(calm, at) or _earliest(chosen, at)
     if found is None:
         return moment + timedelta(days=7)  # no window configured at all: try again in a week
