@@ -17,6 +17,8 @@ reason) or waiting with a due time.
 from __future__ import annotations
 
 import heapq
+import logging
+import os
 import random
 import time
 from collections import Counter, defaultdict
@@ -25,22 +27,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engage.campaigns import campaign as campaigns
-from engage.campaigns import service as campaign_flow
-from engage.campaigns.dispatch import DispatchPorts, dispatch_page
-from engage.campaigns.service import FlowPorts
+from engage.core.observability import logger
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Consent, Customer
-from engage.delivery.jobs import SendJob
 from engage.delivery.outbound import Outbound
-from engage.delivery.sender import RetryLater
 from engage.journeys import engine, service
 from engage.journeys.defaults import DEFAULTS
 from engage.journeys.runs import Run
 from engage.tagging.catalog import TagChange
 from tests.fakes.journeys import FakeRuns, JourneyWorld
-from tests.fakes.sending import T0, FakeAudience, FakeTier, world
-from tests.unit.delivery.test_simulation import COUNTRIES, FlakyWhatsApp, SimQueue, make_campaign
+from tests.fakes.sending import T0, FakeAudience
+from tests.helpers.simulation import COUNTRIES, MINUTE, SendingSimulation, make_campaign
 
 QUIET_START, QUIET_END = 22, 8  # playbook: nothing 22:00-08:00 local
 PAIR_SECONDS = 6
@@ -53,22 +50,32 @@ class IndexedRuns(FakeRuns):
     def __init__(self) -> None:
         super().__init__()
         self.heap: list[tuple[str, str, str]] = []
+        self.superseded: list[Run] = []  # runs a re-entry replaced (the item holds the latest run)
 
     def _index(self, run: Run) -> None:
         if run.state != "done" and run.due_at:
             heapq.heappush(self.heap, (run.due_at, run.customer_id, run.journey_id))
 
     def enter(self, run: Run, *, reentry_before: str | None) -> bool:
+        previous = self.items.get((run.customer_id, run.journey_id))
         ok = super().enter(run, reentry_before=reentry_before)
         if ok:
             self._index(run)
+            if previous is not None:
+                self.superseded.append(previous)
         return ok
+
+    def every_run(self) -> list[Run]:
+        return self.superseded + list(self.items.values())
 
     def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
         ok = super().advance(run, expected_seq=expected_seq, counts=counts)
         if ok:
             self._index(run)
         return ok
+
+    def next_due(self) -> datetime | None:
+        return parse_iso(self.heap[0][0]) if self.heap else None
 
     def pop_due(self, now: datetime) -> list[tuple[str, str]]:
         found, cutoff = [], iso(now)
@@ -175,15 +182,13 @@ class IndependentChecker:
             self.flag("consecutive_days", c.id, send_key, at)
 
 
-class JourneySimulation:
-    def __init__(self, people: int = 10_000, seed: int = 11) -> None:
-        self.rng = rng = random.Random(seed)
-        self.w = w = world()
-        self.queue, self.dispatch_q = SimQueue(w.clock), SimQueue(w.clock)
-        self.whatsapp = FlakyWhatsApp(w.clock, rng)
-        w.sender.ports.queue = self.queue
-        w.sender.ports.whatsapp = self.whatsapp
-        w.config.config = w.config.config.model_copy(update={"messaging_tier": 1_000_000})
+class JourneySimulation(SendingSimulation):
+    checker: IndependentChecker
+
+    def __init__(self, people: int = 10_000, seed: int = 11, *, skip_idle: bool = True) -> None:
+        first_tick = T0.replace(minute=0) + MINUTE
+        super().__init__(random.Random(seed), messaging_tier=1_000_000, first_tick=first_tick, skip_idle=skip_idle)
+        w = self.w
         self.runs = IndexedRuns()
         self.jw = JourneyWorld(customers=w.customers, runs=self.runs, queue=self.queue, config=w.config)  # type: ignore[arg-type]
         self.ids = [self.add_person(i) for i in range(people)]
@@ -194,24 +199,15 @@ class JourneySimulation:
         service.install_defaults(self.jw.ports, T0)
         for jid in DEFAULTS:
             service.set_enabled(self.jw.ports, jid, True, T0)
-        self.audience = FakeAudience({"all": self.ids, "half": self.ids[::2], "third": self.ids[::3]})
-        self.plan = [
+        plan = [
             make_campaign("cmp_promo", "all", "promotional", T0 + timedelta(days=3)),
             make_campaign("cmp_tips", "half", "useful", T0 + timedelta(days=3, hours=5), rate=600),
             make_campaign("cmp_chat", "third", "useful", T0 + timedelta(days=40), text=True),
         ]
-        for c in self.plan:
-            w.campaigns.save(c)
-            self.kinds[c.id] = ("marketing", c.content)
-            campaigns.launch(w.campaigns, self.dispatch_q, c.id, T0, w.config.config)
+        self.kinds.update({c.id: ("marketing", c.content) for c in plan})
+        self.launch(plan, FakeAudience({"all": self.ids, "half": self.ids[::2], "third": self.ids[::3]}), T0)
         self.checker = IndependentChecker(self)
-        self.dports = DispatchPorts(w.campaigns, self.audience, self.queue, self.dispatch_q, FakeTier(), w.config)
-        self.flow = FlowPorts(
-            w.campaigns, w.sends, self.queue, self.dispatch_q, w.config, None, self.audience, self.audience
-        )
         self.base = SimBase(self)
-        self.next_tick = T0.replace(minute=0) + timedelta(minutes=1)
-        self.handled: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
         self.seq = 0
 
@@ -245,35 +241,20 @@ class JourneySimulation:
                 for run_no in range(1, 20):
                     self.kinds[f"journey:{jid}:{run_no}:{sid}"] = (category, content)
 
-    # ------------------------------------------------------------ the clock
-    def run(self, end: datetime) -> None:
-        while True:
-            candidates = [self.next_tick] + [q.heap[0][0] for q in (self.queue, self.dispatch_q) if q.heap]
-            moment = min(candidates)
-            if moment > end:
-                return
-            self.w.clock.now = max(self.w.clock.now, moment)
-            if moment == self.next_tick:
-                self.tick()
-            elif self.dispatch_q.heap and self.dispatch_q.heap[0][0] <= self.w.clock():
-                _, _, message = heapq.heappop(self.dispatch_q.heap)
-                dispatch_page(message, self.w.clock(), self.dports)
-            else:
-                self.send_one()
+    # ------------------------------------------------------------ the scheduler
+    def next_due(self) -> datetime | None:
+        return self.runs.next_due()
 
-    def tick(self) -> None:
-        """Every minute: release deferred sends and sweep due runs; hourly: the campaign tick and
-        the customers' doings; daily: the journeys' time triggers."""
-        now = self.w.clock()
-        campaign_flow.release_deferred(self.flow, now)
+    def every_minute(self, now: datetime) -> None:
+        """The journey sweep: due runs move on."""
         for customer_id, journey_id in self.runs.pop_due(now):
             engine.wake(self.jw.ports, customer_id, journey_id, now)
-        if self.next_tick.minute == 0:
-            campaign_flow.campaign_tick(self.flow, now)
-            self.customers_act(now)
-            if self.next_tick.hour == 4:
-                service.daily_triggers(self.jw.ports, self.base, NoSegments(), now)
-        self.next_tick += timedelta(minutes=1)
+
+    def every_hour(self, now: datetime) -> None:
+        """The customers' doings; at 04:00 the journeys' daily time triggers."""
+        self.customers_act(now)
+        if now.hour == 4:
+            service.daily_triggers(self.jw.ports, self.base, NoSegments(), now)
 
     def history(self, cid: str, kind: str, now: datetime, **data: Any) -> None:
         self.seq += 1
@@ -323,38 +304,40 @@ class JourneySimulation:
             self.events[f"tag {tag}"] += 1
             service.on_tag_changes(self.jw.ports, [change], now)
 
-    def send_one(self) -> None:
-        _, _, body = heapq.heappop(self.queue.heap)
-        job = SendJob.model_validate(body)
-        before = len(self.whatsapp.accepted)
-        try:
-            outcome = self.w.sender.handle(job, receive_count=body.get("attempt", 0) + 1)
-            self.handled[outcome.action] += 1
-        except RetryLater as retry:
-            self.handled["retry"] += 1
-            self.queue.send([body], delay_seconds=retry.delay)
-        for at, message in self.whatsapp.accepted[before:]:
-            self.checker.check(at, message)
-        self.w.sender.ports.throttle.release_unused()
-
     # ------------------------------------------------------------ the end state
     def unknown_runs(self, now: datetime) -> list[Run]:
-        """Runs in no known state: done needs an outcome (and a reason when exited); not done needs a due time."""
-        bad = []
-        for run in self.runs.items.values():
+        """Runs in no known state: done needs an outcome (and a reason when exited); not done needs a
+        due time the sweep has not passed by (it takes what is due each minute)."""
+        bad, swept = [], iso(now - 2 * MINUTE)
+        for run in self.runs.every_run():
             if run.state == "done":
                 ok = run.outcome == "converted" or (run.outcome == "exited" and bool(run.reason))
             else:
-                ok = bool(run.due_at)
+                ok = run.due_at is not None and run.due_at >= swept
             if not ok:
                 bad.append(run)
         return bad
 
 
+STATE_RULES = ("consent", "opt_out", "24h_rule", "duplicate")  # on the profile as it is at the call
+TIME_RULES = (  # on the send times
+    "cap_new_daily",
+    "cap_promotional",
+    "cap_useful",
+    "cap_active",
+    "cap_dormant",
+    "consecutive_days",
+    "quiet_hours",
+    "pair_limit",
+)
+
+
 def at_recorded_times(sim: JourneySimulation) -> Counter[str]:
-    """The time rules (caps, pair limit, quiet hours) again, at the send times the ledger recorded
-    (the intent time): the simulated throttle waits between the intent write and the API call move
-    a send up to a second later, which can put it across a limit's boundary by that second."""
+    """The time rules (caps, pair limit, quiet hours) again, at the send times the ledger recorded:
+    when the sender decided, which is what the rules speak of and what the sender's next decision
+    reads back. Between that decision and the API call the throttle may wait for the booked slot
+    (up to `throttle.max_wait_seconds`), so at WhatsApp's accept time a send can sit that much
+    across a limit's boundary; the live checker counts those separately."""
     checker = IndependentChecker(sim, timing_only=True)
     for _, message in sim.whatsapp.accepted:
         customer_id, send_key = str(message.callback_data).split("|", 1)
@@ -364,20 +347,47 @@ def at_recorded_times(sim: JourneySimulation) -> Counter[str]:
     return checker.violations
 
 
-def simulate(people: int, days: int, seed: int = 11) -> tuple[JourneySimulation, dict[str, Any]]:
-    sim = JourneySimulation(people, seed)
-    started = time.perf_counter()
+def decision_to_call(sim: JourneySimulation) -> timedelta:
+    """The longest gap between a send's recorded time (whole seconds) and WhatsApp's accept time."""
+    longest = timedelta(0)
+    for at, message in sim.whatsapp.accepted:
+        customer_id, send_key = str(message.callback_data).split("|", 1)
+        item = sim.w.sends.get(customer_id, send_key)
+        if item is not None and item.sent_at:
+            longest = max(longest, at - parse_iso(item.sent_at))
+    return longest
+
+
+def simulate(
+    people: int, days: int, seed: int = 11, *, skip_idle: bool = True
+) -> tuple[JourneySimulation, dict[str, Any]]:
+    sim = JourneySimulation(people, seed, skip_idle=skip_idle)
+    started, cpu = time.perf_counter(), time.process_time()
     end = T0 + timedelta(days=days)
     sim.run(end)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     outcomes: Counter[str] = Counter()
-    for run in sim.runs.items.values():
+    for run in sim.runs.every_run():
         outcomes[f"{run.state}:{run.outcome or '-'}:{run.reason or '-'}" if run.state == "done" else run.state] += 1
+    sources: Counter[str] = Counter()
+    for _, message in sim.whatsapp.accepted:
+        send_key = str(message.callback_data).split("|", 1)[1]
+        sources[send_key.split(":")[1] if send_key.startswith("journey:") else send_key] += 1
+    recorded = at_recorded_times(sim)
+    live = sim.checker.violations
     return sim, {
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "ticks": sim.ticks,
         "accepted": len(sim.whatsapp.accepted),
+        "sent_by_source": dict(sources),
         "handled": dict(sim.handled),
-        "violations": dict(sim.checker.violations),
-        "violations_at_recorded_times": dict(at_recorded_times(sim)),
+        "whatsapp_errors": dict(sorted(sim.whatsapp.errors.items())),
+        "violations": dict(live),
+        "violations_at_recorded_times": dict(recorded),
+        # the checker's verdict: state rules at the call, time rules when the sender decided
+        "verdict": {rule: live[rule] for rule in STATE_RULES} | {rule: recorded[rule] for rule in TIME_RULES},
+        "longest_wait": decision_to_call(sim),
         "examples": dict(sim.checker.examples),
         "unknown_runs": len(sim.unknown_runs(end)),
         "outcomes": dict(outcomes),
@@ -387,16 +397,33 @@ def simulate(people: int, days: int, seed: int = 11) -> tuple[JourneySimulation,
 
 
 def run() -> None:
-    sim, result = simulate(10_000, 90)
-    print(f"10,000 customers, 90 days, 7 default journeys + 3 campaigns: {result['seconds']:.0f} s")
+    # JOURNEYS_SIM_PEOPLE / JOURNEYS_SIM_DAYS make a smaller run (profiling); the figures are 10,000 x 90
+    people = int(os.environ.get("JOURNEYS_SIM_PEOPLE", "10000"))
+    days = int(os.environ.get("JOURNEYS_SIM_DAYS", "90"))
+    logger.setLevel(logging.WARNING)  # a log line per refused send would cost more than the send
+    sim, result = simulate(people, days)
+    print(f"{people:,} customers, {days} days, 7 default journeys + 3 campaigns")
+    print(f"  time: {result['seconds']:.0f} s wall, {result['cpu_seconds']:.0f} s CPU (one core)")
+    print(f"  scheduler ticks: {result['ticks']:,} (of {days * 24 * 60:,} minutes)")
     print(f"  customer events: {result['events']}")
     print(f"  sender outcomes: {result['handled']}; WhatsApp accepted {result['accepted']:,}")
+    print(f"  WhatsApp errors by code: {result['whatsapp_errors']}")
+    print(f"  accepted by source: {result['sent_by_source']}")
     for jid, s in result["stats"].items():
         print(
             f"  {jid}: entered {s['entered']}, sent {s['sent']}, converted {s['converted']} "
             f"({s['conversion_rate']:.1%}), revenue {s['revenue']:,.0f}, exited {s['exited']}, active {s['active']}"
         )
-    print(f"  runs by end state: {result['outcomes']}")
-    print(f"  violations found by the independent checker (WhatsApp's accept times): {result['violations'] or 0}")
-    print(f"  the same at the ledger's recorded send times: {result['violations_at_recorded_times'] or 0}")
+    print(f"  runs by end state ({sum(result['outcomes'].values()):,}): {result['outcomes']}")
     print(f"  runs in an unknown state: {result['unknown_runs']}")
+    verdict = result["verdict"]
+    print(f"  independent checker, violations: {sum(verdict.values())}")
+    for rule, n in verdict.items():
+        print(f"    {rule}: {n}")
+    skewed = {rule: n for rule, n in result["violations"].items() if rule in TIME_RULES}
+    print(
+        f"  time rules at WhatsApp's accept time instead: {skewed or 0} "
+        f"(longest decision-to-call wait {result['longest_wait'].total_seconds():.3f} s)"
+    )
+    for rule in skewed:
+        print(f"    e.g. {result['examples'][rule][:2]}")

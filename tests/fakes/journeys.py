@@ -61,6 +61,7 @@ class FakeRuns:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Run] = {}
+        self.by_customer: dict[str, dict[str, Run]] = defaultdict(dict)  # the customer's partition
         self.counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.revenue_seen: set[tuple[str, str, str]] = set()
         self.crash_next = 0
@@ -70,7 +71,8 @@ class FakeRuns:
         return self.items.get((customer_id, journey_id))
 
     def of_customer(self, customer_id: str) -> list[Run]:
-        return [r for (cid, _), r in sorted(self.items.items()) if cid == customer_id]
+        runs = self.by_customer.get(customer_id, {})
+        return [runs[jid] for jid in sorted(runs)]
 
     def enter(self, run: Run, *, reentry_before: str | None) -> bool:
         key = (run.customer_id, run.journey_id)
@@ -85,7 +87,7 @@ class FakeRuns:
             )
             if not ok:
                 return False
-        self.items[key] = run
+        self.items[key] = self.by_customer[run.customer_id][run.journey_id] = run
         self.counts[run.journey_id]["entered"] += 1
         self.counts[run.journey_id][f"at:{run.step}"] += 1
         self.writes += 1
@@ -99,7 +101,7 @@ class FakeRuns:
         stored = self.items.get(key)
         if stored is None or stored.seq != expected_seq or stored.run_no != run.run_no:
             return False
-        self.items[key] = run
+        self.items[key] = self.by_customer[run.customer_id][run.journey_id] = run
         for name, n in counts.items():
             self.counts[run.journey_id][name] += n
         self.writes += 1
@@ -188,16 +190,18 @@ class StaticCoupons:
 class FakeHistory:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.by_kind: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 
     def put(self, customer_id: str, kind: str, event_id: str, occurred_at: str, data: dict[str, Any]) -> bool:
         key = (customer_id, kind, event_id)
         if key in self.items:
             return False
-        self.items[key] = {"occurred_at": occurred_at, "data": data}
+        self.items[key] = item = {"occurred_at": occurred_at, "data": data}
+        self.by_kind[(customer_id, kind)].append(item)
         return True
 
     def of(self, customer_id: str, kind: str) -> list[dict[str, Any]]:
-        return [v for (cid, k, _), v in self.items.items() if cid == customer_id and k == kind]
+        return list(self.by_kind.get((customer_id, kind), ()))
 
 
 class FakeConversions:

@@ -93,14 +93,25 @@ class FakeSends:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], SendItem] = {}
         self.by_customer: dict[str, dict[str, SendItem]] = {}
+        # per campaign, like the adapter's campaign index: its items, and the keys of its parked ones
+        self.by_campaign: dict[str, dict[tuple[str, str], SendItem]] = {}
+        self.parked_keys: dict[str, set[tuple[str, str]]] = {}
         self.guards: dict[str, str] = {}
         self.releases: list[tuple[str, str, str]] = []  # heap of (release_at, customer_id, send_key)
         self.handed: list[tuple[str, str, str]] = []  # read by the last `due`, still due until released
         self.writes = 0
 
     def _put(self, item: SendItem) -> None:
-        self.items[(item.customer_id, item.send_key)] = item
+        key = (item.customer_id, item.send_key)
+        self.items[key] = item
         self.by_customer.setdefault(item.customer_id, {})[item.send_key] = item
+        if item.campaign_id:
+            self.by_campaign.setdefault(item.campaign_id, {})[key] = item
+            parked = self.parked_keys.setdefault(item.campaign_id, set())
+            if item.state == "deferred" and item.parked:
+                parked.add(key)
+            else:
+                parked.discard(key)
         if item.state == "deferred" and item.release_at:
             heapq.heappush(self.releases, (item.release_at, item.customer_id, item.send_key))
 
@@ -165,12 +176,10 @@ class FakeSends:
         return True
 
     def parked(self, campaign_id: str) -> Iterator[SendItem]:
-        yield from [
-            i for i in self.items.values() if i.campaign_id == campaign_id and i.state == "deferred" and i.parked
-        ]
+        yield from [self.items[key] for key in sorted(self.parked_keys.get(campaign_id, ()))]
 
     def of_campaign(self, campaign_id: str) -> Iterator[SendItem]:
-        yield from [i for i in self.items.values() if i.campaign_id == campaign_id]
+        yield from list(self.by_campaign.get(campaign_id, {}).values())
 
 
 class FakeCampaigns:

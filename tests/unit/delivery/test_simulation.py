@@ -1,74 +1,27 @@
 """2,000 customers, 30 simulated days, three overlapping campaigns, a WhatsApp that sometimes says no.
 
 The real dispatcher, sender, release job and campaign tick run on in-memory ports with a virtual
-clock. An independent checker watches every message WhatsApp accepts and counts violations of
-consent, caps, windows/quiet hours, the pair limit and the 24-hour rule; at the end every job
-must be sent, deferred with a reason, or refused with a reason (nothing lost, nothing twice).
+clock (the loop in tests/helpers/simulation.py). An independent checker watches every message
+WhatsApp accepts and counts violations of consent, caps, windows/quiet hours, the pair limit and
+the 24-hour rule; at the end every job must be sent, deferred with a reason, or refused with a
+reason (nothing lost, nothing twice).
 """
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engage.campaigns import campaign as campaigns
-from engage.campaigns import service as campaign_flow
-from engage.campaigns.campaign import Campaign, Variant
-from engage.campaigns.dispatch import DispatchPorts, dispatch_page
-from engage.campaigns.service import FlowPorts
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Consent, Customer
-from engage.delivery.jobs import SendJob
-from engage.delivery.outbound import GraphError, Outbound, SendResult
-from engage.delivery.sender import RetryLater
-from tests.fakes.sending import T0, FakeAudience, FakeTier, world
+from engage.delivery.outbound import Outbound
+from tests.fakes.sending import T0, FakeAudience
+from tests.helpers.simulation import COUNTRIES, HOUR, SendingSimulation, make_campaign
 
 DAYS = 30
 PEOPLE = 2000
-COUNTRIES = [  # (country, number prefix, zone)
-    ("DE", "49151", "Europe/Berlin"),
-    ("US", "1212", "America/New_York"),
-    ("SA", "96650", "Asia/Riyadh"),
-    ("IN", "9198", "Asia/Kolkata"),
-    ("BR", "5511", "America/Sao_Paulo"),
-    ("JP", "8190", "Asia/Tokyo"),
-]
-
-
-class SimQueue:
-    """The send queue: messages become visible at now + delay."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self.heap: list[tuple[datetime, int, dict]] = []
-        self.seq = 0
-
-    def send(self, bodies, *, delay_seconds: int = 0) -> None:
-        for body in bodies:
-            self.seq += 1
-            heapq.heappush(self.heap, (self.clock() + timedelta(seconds=delay_seconds), self.seq, body))
-
-
-class FlakyWhatsApp:
-    """Accepts most sends; some fail the way the Cloud API does. Records what it accepted."""
-
-    FAILURES = [(130429, 0.01), (131056, 0.005), (131049, 0.003), (131050, 0.002), (131026, 0.001)]
-
-    def __init__(self, clock, rng: random.Random) -> None:
-        self.clock, self.rng = clock, rng
-        self.accepted: list[tuple[datetime, Outbound]] = []
-
-    def send(self, message: Outbound) -> SendResult:
-        roll = self.rng.random()
-        for code, share in self.FAILURES:
-            if roll < share:
-                return SendResult(error=GraphError(code=code, message=str(code), http_status=400))
-            roll -= share
-        self.accepted.append((self.clock(), message))
-        return SendResult(wamid=f"wamid.{len(self.accepted)}", wa_id=message.to)
 
 
 def population(rng: random.Random) -> list[Customer]:
@@ -145,97 +98,24 @@ class Checker:
             self.violations["consecutive_days"] += 1
 
 
-def make_campaign(
-    cid: str, tag: str, content: str, start: datetime, *, text: bool = False, rate: int = 180
-) -> Campaign:
-    variant = Variant(text="Hi {{name}}, {{coupon}} is yours") if text else Variant(template=cid, body=["{{name}}"])
-    return Campaign(
-        id=cid,
-        name=cid,
-        rule={"tag": tag},
-        content=content,
-        variants=[variant],
-        rate_per_minute=rate,
-        fallbacks={"name": "there"},
-        coupon_code="SIM10",
-        schedule={"mode": "at", "at": iso(start)},
-        created_at=iso(T0),
-    )
-
-
-class Simulation:
+class Simulation(SendingSimulation):
     def __init__(self, seed: int = 7) -> None:
-        self.rng = rng = random.Random(seed)
-        self.w = w = world()
-        self.queue, self.dispatch_q = SimQueue(w.clock), SimQueue(w.clock)
-        self.whatsapp = FlakyWhatsApp(w.clock, rng)
-        w.sender.ports.queue = self.queue
-        w.sender.ports.whatsapp = self.whatsapp
-        self.people = {c.id: w.customers.add(c) for c in population(rng)}
+        super().__init__(random.Random(seed), messaging_tier=100_000, first_tick=T0.replace(minute=0) + HOUR)
+        w = self.w
+        self.people = {c.id: w.customers.add(c) for c in population(self.rng)}
         self.ids = ids = sorted(self.people)
-        self.audience = FakeAudience({"all": ids, "half": ids[::2], "third": ids[::3]})
-        w.config.config = w.config.config.model_copy(update={"messaging_tier": 100_000})
-        self.plan = [
+        plan = [
             make_campaign("cmp_promo", "all", "promotional", T0),
             make_campaign("cmp_tips", "half", "useful", T0 + timedelta(days=1, hours=3), rate=600),
             make_campaign("cmp_chat", "third", "useful", T0 + timedelta(days=2), text=True),
         ]
-        for c in self.plan:
-            w.campaigns.save(c)
-            campaigns.launch(w.campaigns, self.dispatch_q, c.id, T0 - timedelta(minutes=1), w.config.config)
+        audience = FakeAudience({"all": ids, "half": ids[::2], "third": ids[::3]})
+        self.launch(plan, audience, T0 - timedelta(minutes=1))
         self.checker = Checker(self.people, {c.id: c.content for c in self.plan}, w)
-        self.dports = DispatchPorts(w.campaigns, self.audience, self.queue, self.dispatch_q, FakeTier(), w.config)
-        self.flow = FlowPorts(
-            w.campaigns, w.sends, self.queue, self.dispatch_q, w.config, None, self.audience, self.audience
-        )
-        self.next_tick = T0.replace(minute=0) + timedelta(hours=1)
-        self.dispatched: set[tuple[str, str]] = set()
-        self.handled: Counter[str] = Counter()
 
-    def run(self, end: datetime) -> None:
-        while True:
-            candidates = [self.next_tick] + [q.heap[0][0] for q in (self.queue, self.dispatch_q) if q.heap]
-            moment = min(candidates)
-            if moment > end:
-                return
-            self.w.clock.now = max(self.w.clock.now, moment)
-            if moment == self.next_tick:
-                self.tick()
-            elif self.dispatch_q.heap and self.dispatch_q.heap[0][0] <= self.w.clock():
-                _, _, message = heapq.heappop(self.dispatch_q.heap)
-                dispatch_page(message, self.w.clock(), self.dports)
-            else:
-                self.send_one()
-
-    def tick(self) -> None:
-        """The every-minute release job; the campaign tick hourly here (every 5 minutes in AWS)."""
-        now, w = self.w.clock(), self.w
-        campaign_flow.release_deferred(self.flow, now)
-        if self.next_tick.minute == 0:
-            campaign_flow.campaign_tick(self.flow, now)
-            for customer_id in self.rng.sample(self.ids, 15):  # customers write in: service windows open
-                w.customers.update(customer_id, last_inbound_at=iso(now), last_interaction_at=iso(now))
-        self.next_tick += timedelta(minutes=1)
-        if not self.queue.heap and not self.dispatch_q.heap:  # idle: skip to the next release or hour
-            nxt = w.sends.next_release()
-            hour = self.next_tick.replace(minute=0) + timedelta(hours=1)
-            due = parse_iso(nxt).replace(second=0) + timedelta(minutes=1) if nxt else hour
-            self.next_tick = max(self.next_tick, min(due, hour))
-
-    def send_one(self) -> None:
-        _, _, body = heapq.heappop(self.queue.heap)
-        job = SendJob.model_validate(body)
-        self.dispatched.add((job.customer_id, job.send_key))
-        before = len(self.whatsapp.accepted)
-        try:
-            outcome = self.w.sender.handle(job, receive_count=body.get("attempt", 0) + 1)
-            self.handled[outcome.action] += 1
-        except RetryLater as retry:
-            self.handled["retry"] += 1
-            self.queue.send([body], delay_seconds=retry.delay)
-        for at, message in self.whatsapp.accepted[before:]:
-            self.checker.check(at, message)
-        self.w.sender.ports.throttle.release_unused()
+    def every_hour(self, now: datetime) -> None:
+        for customer_id in self.rng.sample(self.ids, 15):  # customers write in: service windows open
+            self.w.customers.update(customer_id, last_inbound_at=iso(now), last_interaction_at=iso(now))
 
 
 def max_per_second(times: list[datetime]) -> int:

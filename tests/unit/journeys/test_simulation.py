@@ -3,7 +3,9 @@ is `python -m bench journeys_sim`): every default journey, three campaigns, an i
 
 from __future__ import annotations
 
-from bench.journeys_sim import simulate
+from datetime import datetime
+
+from bench.journeys_sim import JourneySimulation, simulate
 
 LIVE_STATE_RULES = ("consent", "opt_out", "quiet_hours", "24h_rule", "duplicate")
 
@@ -22,3 +24,18 @@ def test_a_week_of_every_journey_and_three_campaigns_breaks_no_rule_and_leaves_n
     )
     assert result["accepted"] > 100 and result["handled"].get("deferred", 0) > 0
     assert sum(s["converted"] for s in result["stats"].values()) > 0
+
+
+def test_skipping_the_idle_minutes_changes_nothing() -> None:
+    """The simulation ticks only on minutes with something due; ticking every minute gives the same run."""
+    skipping, _ = simulate(people=120, days=3, seed=5)
+    every_minute, _ = simulate(people=120, days=3, seed=5, skip_idle=False)
+
+    def accepted(sim: JourneySimulation) -> list[tuple[datetime, str]]:
+        return [(at, str(message.callback_data)) for at, message in sim.whatsapp.accepted]
+
+    assert skipping.ticks < every_minute.ticks / 5
+    assert accepted(skipping) == accepted(every_minute) and len(accepted(skipping)) > 20
+    assert {k: r.model_dump() for k, r in skipping.runs.items.items()} == {
+        k: r.model_dump() for k, r in every_minute.runs.items.items()
+    }

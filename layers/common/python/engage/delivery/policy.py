@@ -259,27 +259,33 @@ def _earliest(intervals: list[Interval], moment: datetime) -> datetime | None:
     return None
 
 
+LOOK_AHEAD_DAYS = 8  # local days searched for a window when the next one is not within a day
+
+
 def next_window_time(
     job: SendJob, customer: Customer, context: SendContext, config: SendingConfig, moment: datetime
 ) -> datetime:
     """The earliest time >= moment that suits the customer's local time in every zone they may be in."""
     zones = zones_of(customer)
-    days = 8
     at = moment.astimezone(UTC)
 
     def windows(local_day: datetime) -> list[Window]:
         return allowed_windows(job, customer, context, config, local_day)
 
-    chosen = _local_intervals(ZoneInfo(zones.chosen), at, days, windows)
-    if zones.certain:
-        found = _earliest(chosen, at)
-    else:
-        others = [ZoneInfo(z) for z in zones.candidates if z != zones.chosen]
+    def earliest(days: int) -> tuple[datetime | None, list[Interval], list[ZoneInfo]]:
+        chosen = _local_intervals(ZoneInfo(zones.chosen), at, days, windows)
+        others = [] if zones.certain else [ZoneInfo(z) for z in zones.candidates if z != zones.chosen]
         everywhere = chosen
         for zone in others:
             everywhere = _intersect(everywhere, _local_intervals(zone, at, days, windows))
-        found = _earliest(everywhere, at)
-        if found is None:  # no time of the week is inside the window everywhere: quiet hours still are
+        return _earliest(everywhere, at), chosen, others
+
+    # Nearly every answer lies within a day, and the intervals of a shorter horizon are the week's
+    # cut at that horizon, so a time found there is the week's earliest too; only a miss needs the week.
+    found, chosen, others = earliest(1)
+    if found is None:
+        found, chosen, others = earliest(LOOK_AHEAD_DAYS)
+        if found is None and others:  # no time of the week is inside the window everywhere: quiet hours still are
             quiet_free = config.windows
 
             def awake(local_day: datetime) -> list[Window]:
@@ -287,7 +293,7 @@ def next_window_time(
 
             calm = chosen
             for zone in others:
-                calm = _intersect(calm, _local_intervals(zone, at, days, awake))
+                calm = _intersect(calm, _local_intervals(zone, at, LOOK_AHEAD_DAYS, awake))
             found = _earliest(calm, at) or _earliest(chosen, at)
     if found is None:
         return moment + timedelta(days=7)  # no window configured at all: try again in a week
