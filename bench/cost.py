@@ -307,16 +307,39 @@ def indexes_of(template: dict[str, Any]) -> list[Index]:
 
 
 # ---------------------------------------------------------------- the campaign
+def seed_known_customers(recipients: int) -> None:
+    """The bench audience as a running business has it: each customer found by phone number and by
+    the business-scoped user id WhatsApp reported for it before (identity items), so a reply is
+    attributed to its customer and campaign instead of creating a stranger."""
+    from bench.sending import seed_customers
+    from engage import wiring
+    from engage.adapters.dynamo.customers import CustomerRepository, identity_item
+    from engage.customers.profiles import Consent, Customer
+    from local.fake_whatsapp import bsuid_for
+
+    seed_customers(recipients)
+    items = []
+    for i in range(recipients):
+        wa_id = f"4915{i:09d}"
+        customer = Customer(
+            id=f"c_{i:08x}", wa_id=wa_id, user_id=bsuid_for(wa_id), name=f"Kim{i}", consent=Consent(marketing=True)
+        )
+        items.append(CustomerRepository.profile_item(customer))
+        items.append(identity_item(customer.id, wa_id=wa_id))
+        items.append(identity_item(customer.id, user_id=customer.user_id))
+    wiring.aws.table().batch_put(items)
+
+
 def run_campaign(recipients: int = RECIPIENTS) -> dict[str, Any]:
     import httpx
 
-    from bench.sending import TEMPLATE, seed_customers
+    from bench.sending import TEMPLATE
     from local.runtime import LocalRuntime
 
     with LocalRuntime(sender_workers=2, log_level="ERROR") as runtime:
         fake = runtime.fake
         assert fake is not None
-        seed_customers(recipients)
+        seed_known_customers(recipients)
         meter = Meter(runtime.resources.table_name, indexes_of(runtime.template))
         for function in runtime.functions.values():
             function.invoke = meter.wrap_invoke(function, function.invoke)  # type: ignore[method-assign,assignment]
