@@ -336,7 +336,8 @@ def run_campaign(recipients: int = RECIPIENTS) -> dict[str, Any]:
     from bench.sending import TEMPLATE
     from local.runtime import LocalRuntime
 
-    with LocalRuntime(sender_workers=2, log_level="ERROR") as runtime:
+    # the template's ENGAGE_SENDER_PARALLEL_JOBS: a whole batch in flight, as in AWS
+    with LocalRuntime(sender_workers=2, sender_parallel_jobs=10, log_level="ERROR") as runtime:
         fake = runtime.fake
         assert fake is not None
         seed_known_customers(recipients)
@@ -386,7 +387,26 @@ def run_campaign(recipients: int = RECIPIENTS) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- money
 INGRESS = {"HttpApi": HTTP_API_REQUEST, "FunctionUrl": FUNCTION_URL_REQUEST}
-EMF_BYTES = {"WebhookFunction": 420, "SenderFunction": 380, "MetricsFunction": 300}
+EMF_BYTES = {"SenderFunction": 380, "MetricsFunction": 300}  # one blob an invocation (`log_metrics`)
+EMF_VALUES_PER_BLOB = 100  # the webhook's buffer: Powertools prints a metric's blob at 100 values
+
+
+def webhook_emf_bytes() -> float:
+    """EMF bytes a webhook POST costs: the blob Powertools prints for 100 buffered POSTs (latency and
+    status count each, with realistic values), divided by 100 (engage.core.telemetry.flush_when_due).
+    That is the webhook at its rate: ~33 POSTs/s a container at 80 msg/s fills a blob in ~3 s, well
+    inside the 10 s buffer; at a trickle it is one blob a POST (~420 bytes)."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    blob = Metrics(namespace="Engage", service="engage")
+    posts = EMF_VALUES_PER_BLOB - 1  # Powertools prints the blob itself at the 100th value
+    for i in range(posts):
+        blob.add_metric(name="WebhookLatencyMs", unit=MetricUnit.Milliseconds, value=23.0 + (i * 7919 % 400) / 10)
+        blob.add_metric(name="WebhookStatuses", unit=MetricUnit.Count, value=1)
+    size = len(json.dumps(blob.serialize_metric_set(), separators=(",", ":")))
+    blob.clear_metrics()
+    return size / posts
 
 
 def webhook_ingress(template: dict[str, Any]) -> str:
@@ -412,7 +432,8 @@ def dollars(name: str, usage: Usage, messages: int, ingress: str, xray: bool = T
         seconds = usage.invocations * 0.005 + usage.aws_ms / 1000  # 5 ms of our own code per invocation
     gb_s = seconds * usage.memory_mb / 1024
     price = INGRESS[ingress] if name == "WebhookFunction" else HTTP_API_REQUEST
-    log_bytes = usage.invocations * (PLATFORM_LOG_BYTES + EMF_BYTES.get(name, 0))
+    emf = webhook_emf_bytes() if name == "WebhookFunction" else EMF_BYTES.get(name, 0)
+    log_bytes = usage.invocations * (PLATFORM_LOG_BYTES + emf)
     return {
         "dynamodb": (usage.wru_table + usage.wru_index) * DDB_WRU * per + usage.rru * DDB_RRU * per,
         "lambda": (usage.invocations * LAMBDA_REQUEST + gb_s * LAMBDA_GB_S) * per,
@@ -541,7 +562,8 @@ def run(recipients: int = RECIPIENTS) -> None:
     print(f"all-in ${all_in:.2f} per 1,000,000 messages = {all_in / floor_total:.2f} x the floor (goal <= $8)")
     print(
         "model: Lambda 5 ms of own code per invocation + modelled AWS latency (DynamoDB 6 ms, transactions 14 ms, "
-        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF; "
+        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF (webhook: "
+        f"{webhook_emf_bytes():.0f} B a POST, buffered); "
         "X-Ray 5% sampled where the template traces"
     )
     print()

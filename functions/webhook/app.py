@@ -5,6 +5,8 @@ POST /webhook  401 (nothing stored) unless `X-Hub-Signature-256` matches the app
                previous one while rotating); otherwise always 200 once stored: what cannot be
                understood is kept for inspection (docs/webhook.md). Storage errors raise, so Meta retries.
                Each 200 emits WebhookLatencyMs (receipt to answer); a 401 or a failure does not.
+               The values are buffered in the container and flushed as one EMF blob of up to 100
+               values (engage.core.telemetry.flush_when_due), not one blob per POST.
 """
 
 import time
@@ -17,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from engage import wiring
 from engage.core import telemetry
 from engage.core.errors import Forbidden, Unauthorized
-from engage.core.observability import logger, metrics, tracer
+from engage.core.observability import logger, tracer
 from engage.core.time import from_epoch, utcnow
 from engage.http.resolver import build_resolver
 from engage.inbound import receive as inbound
@@ -53,6 +55,8 @@ def receive() -> dict:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        telemetry.flush_when_due()
