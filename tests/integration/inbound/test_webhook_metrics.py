@@ -47,6 +47,8 @@ def metrics_on(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     monkeypatch.setattr(telemetry, "BUFFER_SECONDS", 0.0)
+    metrics.clear_metrics()  # what earlier webhook tests in this process left in the container's buffer
+    telemetry._buffered_since = None
     yield
     metrics.clear_metrics()
     telemetry._buffered_since = None
