@@ -39,6 +39,26 @@ def test_a_sent_item_has_no_index_entry_and_no_pointer(aws):
     assert wiring.aws.table().get("WAMID#wamid.A", "SEND") is None
 
 
+def test_statuses_move_the_sent_item_forward_in_one_write_unit_each(aws):
+    """The item stays small (one write unit a status) and in no index, so a status is one plain write."""
+    from engage import wiring
+    from engage.delivery.send_status import SendRef, StatusChange
+
+    repo = repository()
+    assert repo.save(intent("c_1"))
+    repo.mark_sent(intent("c_1").model_copy(update={"state": "sent", "sent_at": NOW_TEXT, "wamid": "wamid.A"}))
+    store = wiring.inbound.messages()
+    ref = SendRef("c_1", "cmp_1")
+    for name, at in (("sent", "2026-11-23T10:00:01Z"), ("delivered", "2026-11-23T10:00:02Z"), ("read", NOW_TEXT)):
+        change = StatusChange(wamid="wamid.A", status=name, at=at, pricing_category="marketing", billable=True)
+        assert store.apply_status(ref, change) == "applied"
+    assert store.apply_status(ref, StatusChange(wamid="wamid.A", status="delivered", at=NOW_TEXT)) == "stale"
+    raw = wiring.aws.table().get("CUST#c_1", "SEND#cmp_1")
+    assert (raw["state"], raw["status"], raw["delivered_at"]) == ("sent", "read", "2026-11-23T10:00:02Z")
+    size = sum(len(k) + len(str(v)) for k, v in raw.items())
+    assert size < 1024 and not [k for k in raw if k.startswith("gsi")]
+
+
 def test_a_campaigns_sends_are_read_through_its_audience_in_pages(aws):
     from engage import wiring
     from engage.adapters.dynamo.segments import SnapshotRepository
