@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -307,16 +308,40 @@ def indexes_of(template: dict[str, Any]) -> list[Index]:
 
 
 # ---------------------------------------------------------------- the campaign
+def seed_known_customers(recipients: int) -> None:
+    """The bench audience as a running business has it: each customer found by phone number and by
+    the business-scoped user id WhatsApp reported for it before (identity items), so a reply is
+    attributed to its customer and campaign instead of creating a stranger."""
+    from bench.sending import seed_customers
+    from engage import wiring
+    from engage.adapters.dynamo.customers import CustomerRepository, identity_item
+    from engage.customers.profiles import Consent, Customer
+    from local.fake_whatsapp import bsuid_for
+
+    seed_customers(recipients)
+    items = []
+    for i in range(recipients):
+        wa_id = f"4915{i:09d}"
+        customer = Customer(
+            id=f"c_{i:08x}", wa_id=wa_id, user_id=bsuid_for(wa_id), name=f"Kim{i}", consent=Consent(marketing=True)
+        )
+        items.append(CustomerRepository.profile_item(customer))
+        items.append(identity_item(customer.id, wa_id=wa_id))
+        items.append(identity_item(customer.id, user_id=customer.user_id))
+    wiring.aws.table().batch_put(items)
+
+
 def run_campaign(recipients: int = RECIPIENTS) -> dict[str, Any]:
     import httpx
 
-    from bench.sending import TEMPLATE, seed_customers
+    from bench.sending import TEMPLATE
     from local.runtime import LocalRuntime
 
-    with LocalRuntime(sender_workers=2, log_level="ERROR") as runtime:
+    # the template's ENGAGE_SENDER_PARALLEL_JOBS: a whole batch in flight, as in AWS
+    with LocalRuntime(sender_workers=2, sender_parallel_jobs=10, log_level="ERROR") as runtime:
         fake = runtime.fake
         assert fake is not None
-        seed_customers(recipients)
+        seed_known_customers(recipients)
         meter = Meter(runtime.resources.table_name, indexes_of(runtime.template))
         for function in runtime.functions.values():
             function.invoke = meter.wrap_invoke(function, function.invoke)  # type: ignore[method-assign,assignment]
@@ -363,7 +388,26 @@ def run_campaign(recipients: int = RECIPIENTS) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- money
 INGRESS = {"HttpApi": HTTP_API_REQUEST, "FunctionUrl": FUNCTION_URL_REQUEST}
-EMF_BYTES = {"WebhookFunction": 420, "SenderFunction": 380, "MetricsFunction": 300}
+EMF_BYTES = {"SenderFunction": 380, "MetricsFunction": 300}  # one blob an invocation (`log_metrics`)
+EMF_VALUES_PER_BLOB = 100  # the webhook's buffer: Powertools prints a metric's blob at 100 values
+
+
+def webhook_emf_bytes() -> float:
+    """EMF bytes a webhook POST costs: the blob Powertools prints for 100 buffered POSTs (latency and
+    status count each, with realistic values), divided by 100 (engage.core.telemetry.flush_when_due).
+    That is the webhook at its rate: ~33 POSTs/s a container at 80 msg/s fills a blob in ~3 s, well
+    inside the 10 s buffer; at a trickle it is one blob a POST (~420 bytes)."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    blob = Metrics(namespace="Engage", service="engage")
+    posts = EMF_VALUES_PER_BLOB - 1  # Powertools prints the blob itself at the 100th value
+    for i in range(posts):
+        blob.add_metric(name="WebhookLatencyMs", unit=MetricUnit.Milliseconds, value=23.0 + (i * 7919 % 400) / 10)
+        blob.add_metric(name="WebhookStatuses", unit=MetricUnit.Count, value=1)
+    size = len(json.dumps(blob.serialize_metric_set(), separators=(",", ":")))
+    blob.clear_metrics()
+    return size / posts
 
 
 def webhook_ingress(template: dict[str, Any]) -> str:
@@ -389,7 +433,8 @@ def dollars(name: str, usage: Usage, messages: int, ingress: str, xray: bool = T
         seconds = usage.invocations * 0.005 + usage.aws_ms / 1000  # 5 ms of our own code per invocation
     gb_s = seconds * usage.memory_mb / 1024
     price = INGRESS[ingress] if name == "WebhookFunction" else HTTP_API_REQUEST
-    log_bytes = usage.invocations * (PLATFORM_LOG_BYTES + EMF_BYTES.get(name, 0))
+    emf = webhook_emf_bytes() if name == "WebhookFunction" else EMF_BYTES.get(name, 0)
+    log_bytes = usage.invocations * (PLATFORM_LOG_BYTES + emf)
     return {
         "dynamodb": (usage.wru_table + usage.wru_index) * DDB_WRU * per + usage.rru * DDB_RRU * per,
         "lambda": (usage.invocations * LAMBDA_REQUEST + gb_s * LAMBDA_GB_S) * per,
@@ -429,33 +474,63 @@ FIRST_REQUEST = {
 }
 
 
-def import_ms(folder: str, runs: int = 5) -> float:
-    """Median wall time of `import functions.<folder>.app` (and the wiring its first request
-    imports) in fresh interpreters, with the function's tracing setting from the template."""
-    extra = f";import {FIRST_REQUEST[folder]}" if folder in FIRST_REQUEST else ""
+def compile_sources() -> None:
+    """Bytecode for the project's modules, as the layer's build ships it (layers/common/Makefile:
+    Lambda cannot write .pyc to /opt, so a build without it compiles every module on every cold
+    start). Timestamp-checked here, so later edits are never masked; the venv's packages have theirs."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "layers/common/python/engage"), str(ROOT / "functions")],
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+
+
+def timed_import(modules: str, env: dict[str, str], runs: int = 5) -> tuple[float, float]:
+    """Medians of (wall ms, CPU ms) of `import <modules>` in fresh interpreters. CPU time is what a
+    shared machine's load changes least (on an idle one the two are close)."""
     code = (
         "import time,os;os.environ.setdefault('AWS_DEFAULT_REGION','us-east-1');"
-        f"t=time.perf_counter();import functions.{folder}.app{extra};print((time.perf_counter()-t)*1000)"
+        f"t=time.perf_counter();c=time.process_time();import {modules};"
+        "print((time.perf_counter()-t)*1000,(time.process_time()-c)*1000)"
     )
-    env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    if folder == "webhook":
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"  # as the template sets it
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-400:])
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
+        wall, cpu = out.stdout.strip().splitlines()[-1].split()
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def import_ms(folder: str, runs: int = 5) -> tuple[float, float]:
+    """(wall, CPU) ms of `import functions.<folder>.app` and the wiring its first request imports,
+    median of `runs` fresh interpreters, with the function's tracing setting from the template, from
+    compiled bytecode (`compile_sources`)."""
+    env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    if folder == "webhook":
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"  # as the template sets it
+    extra = f",{FIRST_REQUEST[folder]}" if folder in FIRST_REQUEST else ""
+    return timed_import(f"functions.{folder}.app{extra}", env, runs)
 
 
 def print_imports() -> None:
-    print("cold imports (median of 5 fresh interpreters, `import functions.<name>.app` + first-request wiring):")
+    compile_sources()
+    load = os.getloadavg()[0]
+    print(
+        "cold imports (median of 5 fresh interpreters, `import functions.<name>.app` + first-request wiring, "
+        f"from .pyc; load average {load:.1f} on {os.cpu_count()} CPUs):"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    sdk_wall, sdk_cpu = timed_import("boto3.dynamodb.conditions", env)
+    print(f"    {'(boto3 alone)':<13} {sdk_wall:7.0f} ms wall {sdk_cpu:7.0f} ms CPU  (every function needs it)")
     for folder in FUNCTIONS:
         if (ROOT / "functions" / folder / "app.py").is_file():
-            took = import_ms(folder)
+            wall, cpu = import_ms(folder)
             mark = "  (goal < 300 ms)" if folder == "webhook" else ""
-            print(f"    {folder:<11} {took:7.0f} ms{mark}")
+            print(f"    {folder:<13} {wall:7.0f} ms wall {cpu:7.0f} ms CPU{mark}")
 
 
 # ---------------------------------------------------------------- report
@@ -518,7 +593,8 @@ def run(recipients: int = RECIPIENTS) -> None:
     print(f"all-in ${all_in:.2f} per 1,000,000 messages = {all_in / floor_total:.2f} x the floor (goal <= $8)")
     print(
         "model: Lambda 5 ms of own code per invocation + modelled AWS latency (DynamoDB 6 ms, transactions 14 ms, "
-        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF; "
+        "SQS 12 ms), sender batches one 300 ms Graph round trip; logs 320 B a invocation + EMF (webhook: "
+        f"{webhook_emf_bytes():.0f} B a POST, buffered); "
         "X-Ray 5% sampled where the template traces"
     )
     print()

@@ -72,6 +72,13 @@ def group_call_handler(record: SQSRecord) -> dict[str, Any]:
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
+    try:
+        return handle_record(record)
+    finally:
+        sender().finished()  # it no longer holds the batch's booking gate
+
+
+def handle_record(record: SQSRecord) -> dict[str, Any]:
     if is_group_call(record.body):
         return group_call_handler(record)
     try:
@@ -99,7 +106,9 @@ async def parallel_record_handler(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sender().expect_bodies([r.get("body", "") for r in event.get("Records", [])])
+    records = event.get("Records", [])
+    # The jobs run side by side when the pool holds the whole batch: then they book slots together.
+    sender().expect_bodies([r.get("body", "") for r in records], together=len(records) <= PARALLEL_JOBS)
     try:
         return async_process_partial_response(
             event=event, record_handler=parallel_record_handler, processor=processor, context=context

@@ -5,54 +5,96 @@ POST /webhook  401 (nothing stored) unless `X-Hub-Signature-256` matches the app
                previous one while rotating); otherwise always 200 once stored: what cannot be
                understood is kept for inspection (docs/webhook.md). Storage errors raise, so Meta retries.
                Each 200 emits WebhookLatencyMs (receipt to answer); a 401 or a failure does not.
+               The values are buffered in the container and flushed as one EMF blob of up to 100
+               values (engage.core.telemetry.flush_when_due), not one blob per POST.
+
+Two routes on one payload format (HTTP API 2.0, which a function URL sends too) are read straight
+from the event: Powertools' event handler package would import every resolver it has (AppSync,
+asyncio, OpenAPI validation) into the webhook's cold start for them (docs/webhook.md "Cold start").
 """
 
+from __future__ import annotations
+
+import json
 import time
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from engage import wiring
 from engage.core import telemetry
-from engage.core.errors import Forbidden, Unauthorized
-from engage.core.observability import logger, metrics, tracer
+from engage.core.errors import EngageError, Forbidden, Unauthorized
+from engage.core.observability import logger, tracer
 from engage.core.time import from_epoch, utcnow
-from engage.http.resolver import build_resolver
 from engage.inbound import receive as inbound
 from engage.inbound import signature
 
-app = build_resolver(check_bodies=False)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+PATH = "/webhook"
+JSON = "application/json"
 
 
-@app.get("/webhook")
-def verify() -> Response[str]:
-    answer = signature.challenge(app.current_event.query_string_parameters, wiring.aws.webhook_settings().verify_token)
+def response(status: int, body: str, content_type: str = JSON) -> dict[str, Any]:
+    """An HTTP API 2.0 (and function URL) response."""
+    return {"statusCode": status, "headers": {"Content-Type": content_type}, "body": body, "isBase64Encoded": False}
+
+
+def verify(event: dict[str, Any]) -> dict[str, Any]:
+    answer = signature.challenge(event.get("queryStringParameters"), wiring.aws.webhook_settings().verify_token)
     if answer is None:
         raise Forbidden("webhook verification failed", code="verification_failed")
-    return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=answer)
+    return response(200, answer, "text/plain")
 
 
-@app.post("/webhook")
-def receive() -> dict:
+def receive(event: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
-    event = app.current_event
-    body = signature.raw_body(event.body, bool(event.is_base64_encoded))
-    header = signature.header_value(event.headers)
+    body = signature.raw_body(event.get("body"), bool(event.get("isBase64Encoded")))
+    header = signature.header_value(event.get("headers"))
     if not signature.verify(body, header, wiring.aws.webhook_settings().app_secrets):
         raise Unauthorized("missing or invalid X-Hub-Signature-256", code="invalid_signature")
-    epoch_ms = event.request_context.time_epoch
+    epoch_ms = (event.get("requestContext") or {}).get("timeEpoch")
     now = from_epoch(epoch_ms / 1000) if epoch_ms else utcnow()
     report = inbound.receive(body, now=now, ports=wiring.inbound.ports())
     telemetry.count(telemetry.WEBHOOK_MESSAGES, report.messages)
     telemetry.count(telemetry.WEBHOOK_STATUSES, report.statuses)
     telemetry.request_latency(telemetry.WEBHOOK_LATENCY, epoch_ms, started)
-    return {"received": True, **asdict(report)}
+    return response(200, json.dumps({"received": True, **asdict(report)}))
+
+
+ROUTES = {("GET", PATH): verify, ("POST", PATH): receive}
+
+
+def request_line(event: dict[str, Any]) -> tuple[str, str]:
+    """(method, path) of the event; a named stage's prefix (`/dev/webhook`) is not part of the route."""
+    context = event.get("requestContext") or {}
+    method = str((context.get("http") or {}).get("method") or "").upper()
+    path = str(event.get("rawPath") or "")
+    stage = str(context.get("stage") or "$default")
+    if stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return method, path
+
+
+def route(event: dict[str, Any]) -> dict[str, Any]:
+    method, path = request_line(event)
+    handler = ROUTES.get((method, path))
+    try:
+        if handler is None:
+            raise EngageError(f"no route for {method} {path}"[:200], code="not_found")
+        return handler(event)
+    except EngageError as error:
+        status = 404 if error.code == "not_found" else error.status
+        logger.info("request refused", extra={"code": error.code, "status": status})
+        return response(status, json.dumps(error.to_body()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    try:
+        return route(event)
+    finally:
+        telemetry.flush_when_due()

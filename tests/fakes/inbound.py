@@ -124,12 +124,17 @@ class FakeStore:
         return applied
 
     # sends
-    def add_send(self, customer_id: str, send_key: str, **fields: Any) -> SendRef:
+    def add_send(self, customer_id: str, send_key: str, *, pointer: bool = False, **fields: Any) -> SendRef:
+        """A send item; `pointer` also writes its `WAMID#` pointer, as sends made before did."""
         ref = SendRef(customer_id, send_key)
         self.sends[ref] = {"customer_id": customer_id, "send_key": send_key, "type": "send", **fields}
-        if fields.get("wamid"):
+        if pointer and fields.get("wamid"):
             self.pointers[fields["wamid"]] = ref
         return ref
+
+    def add_pointer(self, wamid: str, ref: SendRef) -> None:
+        """Only a pointer (the send item lost its wamid, or never had it): how old sends were found."""
+        self.pointers[wamid] = ref
 
     def send_for_wamid(self, wamid: str) -> SendRef | None:
         return self.pointers.get(wamid)

@@ -7,7 +7,7 @@ from datetime import timedelta
 NOW_TEXT = "2026-11-23T10:00:00Z"
 
 
-def test_send_items_and_wamid_pointers_expire_after_the_retention(aws):
+def test_send_items_expire_after_the_retention_and_no_wamid_pointer_is_written(aws):
     from engage import wiring
     from engage.adapters.dynamo.delivery_sends import SendRepository
     from engage.core.time import epoch, parse_iso
@@ -21,7 +21,8 @@ def test_send_items_and_wamid_pointers_expire_after_the_retention(aws):
     repo.mark_sent(intent.model_copy(update={"state": "sent", "sent_at": NOW_TEXT, "wamid": "wamid.X1"}))
     expected = epoch(now + timedelta(days=90))
     assert table.get("CUST#c_1", "SEND#cmp_1")["expires_at"] == expected
-    assert table.get("WAMID#wamid.X1", "SEND")["expires_at"] == expected
+    assert table.get("CUST#c_1", "SEND#cmp_1")["wamid"] == "wamid.X1"
+    assert table.get("WAMID#wamid.X1", "SEND") is None  # replies find the send among the customer's
 
 
 def test_audience_members_expire_and_the_summary_stays(aws):

@@ -40,8 +40,18 @@ def latencies(out: str) -> list[float]:
 
 
 @pytest.fixture(autouse=True)
-def metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def metrics_on(monkeypatch: pytest.MonkeyPatch):
+    """Metrics enabled, flushed after every POST (the buffer's age limit 0) unless a test sets one."""
+    from engage.core import telemetry
+    from engage.core.observability import metrics
+
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.setattr(telemetry, "BUFFER_SECONDS", 0.0)
+    metrics.clear_metrics()  # what earlier webhook tests in this process left in the container's buffer
+    telemetry._buffered_since = None
+    yield
+    metrics.clear_metrics()
+    telemetry._buffered_since = None
 
 
 def test_a_sample_notification_answered_200_emits_its_latency(aws, lambda_context, capsys):
@@ -81,3 +91,16 @@ def test_a_signature_failure_is_not_counted(aws, lambda_context, capsys, signatu
 def test_the_verification_handshake_is_not_counted(aws, lambda_context, capsys):
     assert handle(load_event("webhook/verify"), lambda_context)["statusCode"] == 200
     assert latencies(capsys.readouterr().out) == []
+
+
+def test_posts_in_quick_succession_share_one_blob(aws, lambda_context, capsys, monkeypatch):
+    """At the webhook's rate one EMF blob carries many POSTs' values, not one blob a POST."""
+    from engage.core import telemetry
+
+    monkeypatch.setattr(telemetry, "BUFFER_SECONDS", 3600.0)
+    for name in ("status_sent", "status_delivered", "status_read"):
+        assert handle(signed_webhook_event(sample(name)), lambda_context)["statusCode"] == 200
+    assert emf(capsys.readouterr().out) == []  # buffered in the container
+    assert telemetry.flush_when_due(now=time.monotonic() + 3600)
+    out = capsys.readouterr().out
+    assert len(emf(out)) == 1 and len(latencies(out)) == 3

@@ -31,8 +31,7 @@ def sends(aws):
     ):
         item = {"pk": f"CUST#{CID}", "sk": f"SEND#{key}", "type": "send", "customer_id": CID, "send_key": key}
         item |= {"campaign_id": key, "wamid": wamid, "status": "delivered", "status_rank": 2, "sent_at": sent_at}
-        table(aws).put_item(Item=item)
-        table(aws).put_item(Item={"pk": f"WAMID#{wamid}", "sk": "SEND", "customer_id": CID, "send_key": key})
+        table(aws).put_item(Item=item)  # as the sender writes them now: no WAMID# pointer
     return lambda key: table(aws).get_item(Key={"pk": f"CUST#{CID}", "sk": f"SEND#{key}"})["Item"]
 
 
@@ -99,3 +98,14 @@ def test_an_opt_out_button_reply_marks_the_send_opted_out(aws, lambda_context, s
     attribute_all(aws)
     send = sends("camp_bf26")
     assert send["replied_at"] == send["opted_out_at"] == "2026-11-23T10:00:00Z"
+
+
+def test_a_reply_quoting_a_send_made_before_is_found_through_its_old_pointer(aws, lambda_context, sends):
+    """Sends made before kept their wamid on a WAMID# pointer; the send item may not hold it."""
+    t = table(aws)
+    t.update_item(Key={"pk": f"CUST#{CID}", "sk": "SEND#camp_bf26"}, UpdateExpression="REMOVE wamid")
+    t.put_item(Item={"pk": f"WAMID#{SENT}", "sk": "SEND", "customer_id": CID, "send_key": "camp_bf26"})
+    handle(load_event("webhook/inbound_reply"), lambda_context)
+    [attribution] = attribute_all(aws)
+    assert (attribution.ref.send_key, attribution.how) == ("camp_bf26", "context")
+    assert sends("camp_bf26")["replied_at"] == "2026-11-23T10:00:00Z"

@@ -250,6 +250,45 @@ def test_the_campaign_rate_holds_across_many_jobs(w):
     assert (times[-1] - times[0]).total_seconds() >= 59 / 3 - 0.01
 
 
+def test_a_batch_run_side_by_side_books_its_slots_with_one_write_per_bucket():
+    """Ten jobs in threads (as the Lambda handler runs them): two refused before needing a slot, the
+    other eight meet at the gate and take one block each from the campaign's and the number's bucket."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = world()
+    add_campaign(w, rate_per_minute=3000)  # 50 a second: below the number's 71, so both buckets pace it
+    people = [customer(w, n) for n in range(1, 9)]
+    people += [customer(w, n, consent=Consent(marketing=False)) for n in range(9, 11)]
+    w.sender.expect(len(people), [p.id for p in people], together=True)
+    w.sender.ports.throttle.sleep = lambda seconds: None  # threads would add up their waits on the one virtual clock
+
+    def run(person: Customer):
+        try:
+            return w.sender.handle(job(person))
+        finally:
+            w.sender.finished()
+
+    with ThreadPoolExecutor(len(people)) as pool:
+        outcomes = list(pool.map(run, people))
+    assert sorted(o.action for o in outcomes) == ["refused"] * 2 + ["sent"] * 8
+    assert len({m.callback_data for _, m in w.whatsapp.sent}) == 8  # each sent once
+    assert w.buckets.requests == 2  # one claim on the campaign's bucket, one on the number's
+    w.sender.ports.throttle.release_unused()
+    assert w.buckets.requests == 2  # the blocks were used up: nothing to give back
+
+
+def test_a_campaign_allowed_more_than_the_number_is_paced_by_the_number_bucket_alone():
+    w = world()
+    add_campaign(w, rate_per_minute=60_000)
+    people = [customer(w, n) for n in range(1, 101)]
+    for p in people:
+        assert w.sender.handle(job(p)).action == "sent"
+    assert set(w.buckets.tat) == {"1234567890#0"}  # no write ever books the campaign's bucket
+    times = sorted(t for t, _ in w.whatsapp.sent)
+    per_second = max(sum(1 for t in times if start <= t < start + timedelta(seconds=1)) for start in times)
+    assert per_second <= 72  # the number's 80/s less the inbound headroom and the pace margin
+
+
 def test_an_unknown_outcome_is_decided_before_the_queue_gives_the_job_to_the_dlq(w):
     c = customer(w)
     w.whatsapp.script = [SendResult(unknown=True, transport_error="ReadTimeout")]

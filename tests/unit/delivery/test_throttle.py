@@ -124,3 +124,27 @@ def test_a_number_booked_past_the_wait_gives_up_within_max_wait():
     assert t.acquire([Rate("CAMP#a", 2), Rate("number", 100)]) is None
     assert clock.us() - now <= 8 * MICRO + 100_000
     assert t.store.tat["CAMP#a#0"] <= now + 100_000  # the campaign's slot went back
+
+
+def test_a_batch_gate_opens_when_every_job_arrived_or_finished():
+    import threading
+
+    from engage.delivery.throttle import BatchGate
+
+    gate = BatchGate(3, timeout_s=30)
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(gate.arrive())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    gate.done()  # the third job was refused before it needed a slot
+    for t in threads:
+        t.join(timeout=5)
+    assert got == [2, 2] and gate.opened
+    assert gate.arrive() == 1  # a late job books for itself, as without a gate
+
+
+def test_a_batch_gate_does_not_wait_longer_than_its_timeout_for_a_job_that_never_comes():
+    from engage.delivery.throttle import BatchGate
+
+    gate = BatchGate(3, timeout_s=0.01)
+    assert gate.arrive() == 1 and gate.opened

@@ -446,8 +446,9 @@ def test_error_131050_records_a_marketing_opt_out():
 
 
 def test_a_status_without_callback_data_is_matched_through_the_wamid_pointer():
+    """A send made before callback data existed: its pointer is still read."""
     world = World()
-    ref = asha_with_send(world)
+    ref = asha_with_send(world, pointer=True)
     report = run(world, sample("status_without_callback"))
     assert report.statuses == 1 and world.store.sends[ref]["status"] == "delivered"
 
@@ -534,3 +535,36 @@ def test_a_storage_failure_in_any_parallel_task_fails_the_notification():
     world.store.put_event = broken  # type: ignore[method-assign]
     with pytest.raises(StorageError, match="DynamoDB is down"):
         run(world, sample("batch"))
+
+
+# ---------------------------------------------------------------- what a message writes to customers
+def test_statuses_with_their_contacts_write_only_the_send_item():
+    """The fake WhatsApp and Meta put `contacts[]` on statuses too: nothing about the customer is written."""
+    world = World()
+    asha = known_asha(world)
+    ref = world.store.add_send(asha.id, "camp_bf26", campaign_id="camp_bf26", status="accepted", status_rank=0)
+    customer_writes = world.customers.writes
+    value = statuses(status(SENT, "delivered", callback=f"{asha.id}|camp_bf26"))
+    value["entry"][0]["changes"][0]["value"]["contacts"] = [contact()]
+    report = run(world, value)
+    assert report.statuses == 1 and world.store.sends[ref]["status"] == "delivered"
+    assert world.customers.writes == customer_writes and world.store.writes == 1
+
+
+def test_a_reply_from_a_customer_known_by_both_ids_writes_no_identity():
+    world = World()
+    known_asha(world)
+    customer_writes = world.customers.writes
+    run(world, inbound(text("thanks", wamid="w.thanks")))
+    assert world.customers.writes == customer_writes  # no create, no attach: nothing changed
+    assert world.store.writes == 2  # the history item and the profile update
+
+
+def test_a_user_id_first_seen_on_a_reply_is_attached_once():
+    world = World()
+    world.customers.create(Customer(id=CID, wa_id=ASHA["wa_id"], name="Asha"))
+    customer_writes = world.customers.writes
+    run(world, inbound(text("one", wamid="w.one", ts=T0)))
+    run(world, inbound(text("two", wamid="w.two", ts=T0 + 5)))
+    assert world.customer(wa_id=ASHA["wa_id"]).user_id == ASHA["user_id"]
+    assert world.customers.writes == customer_writes + 1

@@ -44,6 +44,22 @@ def test_a_reply_quoting_our_send_is_attributed_to_that_send():
     assert world.store.sends[attribution.ref]["replied_at"] == "2026-11-23T10:00:00Z"
 
 
+def test_a_quoted_send_is_found_among_the_customers_sends_without_any_pointer():
+    world = world_with_sends()
+    assert world.store.pointers == {}
+    attribution = attribute_reply(world.store, event({"context_id": "wamid.old"}), NOW)
+    assert attribution is not None and (attribution.ref.send_key, attribution.how) == ("camp_old", "context")
+
+
+def test_a_send_made_before_is_still_found_through_its_old_pointer():
+    world = World()
+    ref = world.store.add_send(CID, "camp_2025", campaign_id="camp_2025", sent_at="2026-11-01T09:00:00Z")
+    world.store.add_pointer("wamid.2025", ref)
+    attribution = attribute_reply(world.store, event({"context_id": "wamid.2025"}), NOW)
+    assert attribution is not None and (attribution.ref.send_key, attribution.how) == ("camp_2025", "context")
+    assert world.store.sends[ref]["replied_at"] == "2026-11-23T10:00:00Z"
+
+
 def test_without_context_the_latest_campaign_send_in_the_window_is_credited():
     world = world_with_sends()
     attribution = attribute_reply(world.store, event({}), NOW)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
 from engage.core import timezones
 from engage.core.errors import EngageError
 
@@ -17,6 +15,8 @@ class PhoneRefused(EngageError):
 
 def is_region(code: str) -> bool:
     """True for an ISO 3166 region phonenumbers knows a numbering plan for ('DE', 'US')."""
+    import phonenumbers  # on first use, not in every function's cold start
+
     return code in phonenumbers.SUPPORTED_REGIONS
 
 
@@ -28,6 +28,8 @@ def to_wa_id(raw: str, default_country: str | None = None) -> str:
     digits are the wa_id form (international only); a written form without '+' ('(415) 555-2671')
     is read as international first, then in `default_country`.
     """
+    import phonenumbers  # on first use, not in every function's cold start
+
     text = raw.strip()
     if not text:
         raise PhoneRefused("phone number is empty", code="invalid_phone")
@@ -61,6 +63,8 @@ def to_wa_id(raw: str, default_country: str | None = None) -> str:
 
 def region_of(wa_id: str) -> str | None:
     """ISO country code (e.g. 'DE') of a wa_id, or None when it cannot be told."""
+    import phonenumbers  # on first use, not in every function's cold start
+
     try:
         number = phonenumbers.parse("+" + wa_id, None)
     except phonenumbers.NumberParseException:

@@ -2,8 +2,10 @@
 
 Business counts (sent, delivered, ...) live in DynamoDB and are exact; these are for operators:
 throughput, latency and errors, cheap to emit (a JSON line on stdout, no API call), alarmed on in
-the template. Every function decorates its handler with `@metrics.log_metrics`, which flushes them.
-See docs/metrics.md for who emits what.
+the template. Every function decorates its handler with `@metrics.log_metrics`, which flushes them
+once per invocation, except the webhook: its ~2.9 POSTs a message would print a blob each, so its
+values are buffered in the container (`flush_when_due`) and go out as one blob of up to 100 values a
+metric. See docs/metrics.md for who emits what and "EMF volume" for the sizing.
 """
 
 from __future__ import annotations
@@ -39,6 +41,28 @@ LIVE_REQUEST_MS = 30_000  # API Gateway's longest integration timeout: an older 
 
 
 _lock = threading.Lock()  # the sender adds metrics from a batch's parallel jobs
+_buffered_since: float | None = None  # monotonic time of the oldest value not flushed yet
+BUFFER_SECONDS = 10.0  # the webhook's values are at most this late, unless the container goes idle
+
+
+def flush_when_due(max_age_s: float | None = None, *, now: float | None = None) -> bool:
+    """At the end of an invocation: flushes the buffered metrics once the oldest is `max_age_s` old
+    (Powertools itself prints a metric's blob when it holds 100 values). At the webhook's rate a blob
+    carries ~100 POSTs instead of one; at a trickle it is one a POST, as with `log_metrics`. Values of
+    a container that goes idle wait for its next invocation (lost if Lambda retires it first)."""
+    global _buffered_since
+    max_age_s = BUFFER_SECONDS if max_age_s is None else max_age_s
+    moment = time.monotonic() if now is None else now
+    if not metrics.metric_set or is_metrics_disabled():
+        _buffered_since = None
+        return False
+    if _buffered_since is None:
+        _buffered_since = moment
+    if moment - _buffered_since < max_age_s:
+        return False
+    metrics.flush_metrics()
+    _buffered_since = None
+    return True
 
 
 # With metrics disabled (tests that say so, the local runtime) Powertools still collects values

@@ -16,8 +16,6 @@ from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezones
 from pydantic import AfterValidator, Field
 
 KNOWN_SOURCES = ("api", "shop")  # a zone the customer or the shop told us; "number" is our guess
@@ -180,6 +178,8 @@ IanaZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_ch
 
 
 def _number(wa_id: str) -> Any:
+    import phonenumbers  # on first use, not in every function's cold start
+
     try:
         return phonenumbers.parse("+" + wa_id, None)
     except phonenumbers.NumberParseException:
@@ -192,6 +192,8 @@ def _usable(names: tuple[str, ...] | list[str]) -> list[str]:
 
 def _listed_zones(wa_id: str) -> list[str]:
     """phonenumbers' own list for the number (what profiles used to store the first of)."""
+    from phonenumbers import timezone as phone_timezones
+
     number = _number(wa_id)
     return _usable(list(phone_timezones.time_zones_for_number(number))) if number is not None else []
 
@@ -204,6 +206,8 @@ def candidate_zones(wa_id: str) -> tuple[str, ...]:
     its answer is used only when it names that country's zones alone: for a Russian mobile it
     lists every +7 zone, Kazakhstan's included, and then the country's own list is used.
     """
+    import phonenumbers  # on first use, not in every function's cold start
+
     number = _number(wa_id)
     if number is None:
         return ()
@@ -221,6 +225,8 @@ def candidate_zones(wa_id: str) -> tuple[str, ...]:
 
 def primary_zone(wa_id: str) -> str | None:
     """The zone to prefer for this number: its country's primary zone when possible, else its own."""
+    import phonenumbers  # on first use, not in every function's cold start
+
     zones = candidate_zones(wa_id)
     if not zones:
         return None
@@ -281,6 +287,9 @@ def zones_for(timezone: str | None, source: str | None, wa_id: str | None, count
 @lru_cache(maxsize=512)
 def zones_of_region(region: str) -> frozenset[str]:
     """The zones a country uses (COUNTRY_ZONES, else those of its example numbers)."""
+    import phonenumbers  # on first use, not in every function's cold start
+    from phonenumbers import timezone as phone_timezones
+
     if region in COUNTRY_ZONES:
         return frozenset(_usable(list(COUNTRY_ZONES[region])))
     found: set[str] = set()

@@ -47,7 +47,7 @@ from engage.delivery.ports import (
     WhatsAppSender,
 )
 from engage.delivery.sends import DONE_STATES, SendItem, stored
-from engage.delivery.throttle import Booking, Rate, Throttle, shards_for
+from engage.delivery.throttle import BatchGate, Booking, Rate, Throttle, shards_for
 from engage.delivery.whatsapp_errors import Action, account_wide, classify
 
 REFERRAL_VARIABLES = {"referral_code", "referral_link"}
@@ -99,16 +99,27 @@ class Sender:
     pending: int = 1  # jobs left in the current batch: token blocks are claimed for up to that many
     _profiles: dict[str, Customer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _gate: BatchGate | None = None
 
-    def expect(self, jobs: int, customer_ids: list[str] | None = None) -> None:
+    def expect(self, jobs: int, customer_ids: list[str] | None = None, *, together: bool = False) -> None:
         """The handler announces a batch: one bucket write can book slots for all of it, and one
-        read fetches every profile (each is used once, for its job, then forgotten)."""
+        read fetches every profile (each is used once, for its job, then forgotten).
+
+        `together`: the batch's jobs run side by side (threads), and each calls `finished()` when
+        over; they then meet at a gate before booking, so one write per bucket books the batch."""
         self.pending = max(1, jobs)
+        self._gate = BatchGate(jobs) if together and jobs > 1 else None
         self._profiles = {}
         if customer_ids and self.ports.profiles is not None:
             self._profiles = self.ports.profiles.get_many(customer_ids)
 
-    def expect_bodies(self, bodies: list[str]) -> None:
+    def finished(self) -> None:
+        """One job of the announced batch is over, whatever happened to it."""
+        gate = self._gate
+        if gate is not None:
+            gate.done()
+
+    def expect_bodies(self, bodies: list[str], *, together: bool = False) -> None:
         """`expect` for a batch of raw queue bodies (unreadable ones are left to the record handler)."""
         ids = []
         for body in bodies:
@@ -116,7 +127,7 @@ class Sender:
                 ids.append(str(json.loads(body).get("customer_id") or ""))
             except (ValueError, AttributeError):
                 continue
-        self.expect(len(bodies), ids)
+        self.expect(len(bodies), ids, together=together)
 
     def customer(self, customer_id: str) -> Customer | None:
         prefetched = self._profiles.pop(customer_id, None)
@@ -284,8 +295,11 @@ class Sender:
         paced = 1 - t.pace_margin
         number = t.number_throughput_per_second * (1 - t.inbound_headroom) * paced
         rates = [Rate(self.ports.phone_number_id, number, shards_for(number, t.shards))]
-        if campaign is not None:
-            rates.insert(0, Rate(f"CAMP#{campaign.id}", campaign.rate(config) / 60 * paced))
+        per_second = campaign.rate(config) / 60 * paced if campaign is not None else 0.0
+        # A campaign allowed at least the number's rate can never outrun it (its sends are some of the
+        # number's): the number's bucket alone paces it, and no write books a bucket that cannot bind.
+        if campaign is not None and per_second < number:
+            rates.insert(0, Rate(f"CAMP#{campaign.id}", per_second))
         return rates
 
     def send(
@@ -324,10 +338,14 @@ class Sender:
             return self.refuse(base, f"invalid_content:{error.code}", now)
         outbound.endpoint = endpoint_for(job, template_category(campaign, job))
         rates = self.rates(campaign, config)
-        with self._lock:
-            want, self.pending = self.pending, max(1, self.pending - 1)
+        gate = self._gate
+        if gate is not None:
+            want = gate.arrive()
+        else:
+            with self._lock:
+                want, self.pending = self.pending, max(1, self.pending - 1)
         asked_us = self.ports.throttle.clock_us()
-        booking = self.ports.throttle.acquire(rates, want)
+        booking = self.ports.throttle.acquire(rates, want, together=gate is not None and want > 1)
         if booking is None:
             return self.requeue(job)
         now = self.clock()

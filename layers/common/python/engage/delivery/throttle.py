@@ -11,7 +11,8 @@ That is a bucket refilled continuously from the wall clock (a slot per interval,
 no fixed window) whose burst is bounded by the lookahead. Senders then wait until each slot's
 time before sending, so the slots, not the senders, set the pace: any number of concurrent
 senders together stay under the rate. Claiming blocks of slots keeps the item far below
-DynamoDB's per-item write ceiling at 1,000 msg/s. Giving slots back is `ADD tat -k*interval` if they
+DynamoDB's per-item write ceiling at 1,000 msg/s, and a batch's jobs meet at a `BatchGate` first,
+so one write per bucket books the slots of the whole batch. Giving slots back is `ADD tat -k*interval` if they
 are still the last booked (`tat` = their end): behind another sender's booking, a give-back would
 hand out slots that overlap that sender's, so it is skipped and the slots are simply not used.
 """
@@ -124,19 +125,21 @@ class Wallet:
             self.pace_us = gap if not self.pace_us else int(0.7 * self.pace_us + 0.3 * gap)
         self._last_us = now_us
 
-    def next_slot(self, now_us: int, want: int) -> tuple[str, Claim]:
+    def next_slot(self, now_us: int, want: int, *, together: bool = False) -> tuple[str, Claim]:
         """The next slot (epoch µs) for this sender and the bucket key it is on, claiming a block of
         up to `want` when empty.
 
         Blocks are sized to what this sender can use at its own pace, so slow senders do not book
-        slots only to drop them."""
+        slots only to drop them; `together` (jobs waiting at a `BatchGate`, taking their slots now)
+        books all `want` at once."""
         self._observe(now_us)
         while self.slots and self.slots[0] < now_us - self.grace_us:
             self.slots.popleft()  # a slot we were too slow to use is lost, never saved up for a burst
             self.keys.popleft()
         if self.slots:
             return self.keys.popleft(), Claim(self.slots.popleft())
-        size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1, self._usable()))
+        usable = want if together else self._usable()
+        size = max(1, min(self.block, want, int(self.lookahead_us * self.rate.per_second / MICRO) or 1, usable))
         key = self._key()
         claim = self.store.claim(
             key, now_us=now_us, count=size, interval_us=self.rate.interval_us, lookahead_us=self.lookahead_us
@@ -167,6 +170,49 @@ class Wallet:
             if self.store.give_back(key, count=len(slots), interval_us=interval, end_us=max(slots) + interval):
                 returned += len(slots)
         return returned
+
+
+class BatchGate:
+    """A batch's jobs meet here before booking slots, so the first books for all of them at once.
+
+    The gate opens when every job of the batch has either arrived (it will send) or finished without
+    sending (refused, deferred, a duplicate), or after `timeout_s` of real time at most; the waiting
+    jobs then take consecutive slots of one block straight away, before any of them can go stale.
+    Jobs arriving after it opened book on their own, as without a gate."""
+
+    def __init__(self, expected: int, timeout_s: float = 1.0):
+        self.expected = expected
+        self.timeout_s = timeout_s
+        self.arrived = 0
+        self.finished = 0
+        self.opened = expected <= 1
+        self.together = 0  # how many jobs were waiting when it opened
+        self._cond = threading.Condition()
+
+    def arrive(self) -> int:
+        """Waits for the rest of the batch; how many slots to book in one go (1 once it was open)."""
+        with self._cond:
+            if self.opened:
+                return 1
+            self.arrived += 1
+            self._open_if_complete()
+            if not self._cond.wait_for(lambda: self.opened, timeout=self.timeout_s):
+                self._open()
+            return max(1, self.together)
+
+    def done(self) -> None:
+        """A job of the batch is over (sent or not); one that never arrived no longer holds the gate."""
+        with self._cond:
+            self.finished += 1
+            self._open_if_complete()
+
+    def _open_if_complete(self) -> None:
+        if not self.opened and self.arrived + self.finished >= self.expected:
+            self._open()
+
+    def _open(self) -> None:
+        self.opened, self.together = True, self.arrived
+        self._cond.notify_all()
 
 
 class Throttle:
@@ -217,7 +263,7 @@ class Throttle:
             self.wallets[rate.key] = found
         return found
 
-    def acquire(self, rates: list[Rate], want: int = 1) -> Booking | None:
+    def acquire(self, rates: list[Rate], want: int = 1, *, together: bool = False) -> Booking | None:
         """Books a slot in every bucket; the booking says when to send. None when the wait would
         exceed `max_wait` (the caller re-queues the job).
 
@@ -235,7 +281,7 @@ class Throttle:
         for _ in range(3):
             booked: list[tuple[str, str, int]] = []
             for rate in rates:
-                slot = self._book(rate, want, start if not booked else None, booked, deadline)
+                slot = self._book(rate, want, start if not booked else None, booked, deadline, together)
                 if slot is None:
                     self.give_back(Booking(0, tuple(booked)))
                     return None
@@ -248,7 +294,13 @@ class Throttle:
         return Booking(latest, tuple(booked))  # still contended: the later slot, a little off pace
 
     def _book(
-        self, rate: Rate, want: int, start: int | None, booked: list[tuple[str, str, int]], deadline: int
+        self,
+        rate: Rate,
+        want: int,
+        start: int | None,
+        booked: list[tuple[str, str, int]],
+        deadline: int,
+        together: bool = False,
     ) -> tuple[str, int] | None:
         """One bucket's slot (key, µs) from `start`, or for a later bucket first from the clock but
         never after the first bucket's slot, then (once it had to wait) from the clock; None past
@@ -262,7 +314,7 @@ class Throttle:
                 else:
                     now = min(clock, booked[0][2]) if first_try else clock
                 first_try = False
-                key, claim = self.wallet(rate).next_slot(now, want)
+                key, claim = self.wallet(rate).next_slot(now, want, together=together)
             if claim.first is not None:
                 return key, claim.first
             if claim.retry_at - self.lead_us > deadline:

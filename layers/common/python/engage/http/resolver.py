@@ -214,7 +214,8 @@ class EngageResolver(APIGatewayHttpResolver):
 
 
 def build_resolver(*, check_bodies: bool = True) -> APIGatewayHttpResolver:
-    """`check_bodies=False` for the WhatsApp webhook, which keeps any body Meta signed (docs/webhook.md)."""
+    """`check_bodies=False` skips the JSON body gate, for routes that keep whatever body they are sent
+    (the WhatsApp webhook did; it now reads its two routes without a resolver, docs/webhook.md)."""
     app = EngageResolver(enable_validation=True)
     app.check_bodies = check_bodies
 

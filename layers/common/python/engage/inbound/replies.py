@@ -3,8 +3,10 @@
 The tagger calls `attribute_reply(store, event_item, now)` for every new message history item
 (its edge turns the stream record into the item: engage.adapters.dynamo.streams). Rules:
 
-1. the message quotes one of our sends (`data.context_id` is a wamid we sent, found through
-   the store's wamid pointer, and that send belongs to the same customer): that send;
+1. the message quotes one of our sends (`data.context_id` is the wamid of one of the customer's
+   send items, which carry it from the sender's outcome on): that send. The sender no longer writes
+   a `WAMID#` pointer per send; pointers written before are still read for a quoted wamid that none
+   of the customer's send items holds;
 2. otherwise the customer's latest campaign send that was sent (and did not fail) within the
    attribution window before the message (default 72 hours, the `replies` config area).
 
@@ -70,11 +72,12 @@ def attribute_reply(
     customer_id = str(event_item["customer_id"])
     data = event_item.get("data") or {}
     occurred = event_item.get("occurred_at") or now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    found = by_context(store, customer_id, data.get("context_id"))
+    sends = store.customer_sends(customer_id)  # one query serves both rules
+    found = by_context(store, customer_id, data.get("context_id"), sends)
     how: Literal["context", "window"] = "context"
     if found is None:
         window = timedelta(hours=config.attribution_window_hours)
-        found = latest_campaign_send(store, customer_id, parse_iso(occurred), window)
+        found = latest_campaign_send(customer_id, sends, parse_iso(occurred), window)
         how = "window"
     if found is None:
         return None
@@ -84,9 +87,16 @@ def attribute_reply(
     return Attribution(ref=ref, campaign_id=send.get("campaign_id"), how=how, recorded=recorded)
 
 
-def by_context(store: SendStore, customer_id: str, context_id: str | None) -> tuple[SendRef, dict] | None:
+def by_context(
+    store: SendStore, customer_id: str, context_id: str | None, sends: list[dict[str, Any]]
+) -> tuple[SendRef, dict] | None:
+    """The customer's send whose wamid the message quotes: among its send items, else through a
+    pointer written before the send items alone were enough (read on the rare reply, never written)."""
     if not context_id:
         return None
+    quoted = next((s for s in sends if s.get("wamid") == context_id and s.get("send_key")), None)
+    if quoted is not None:
+        return SendRef(customer_id, str(quoted["send_key"])), quoted
     ref = store.send_for_wamid(context_id)
     if ref is None or ref.customer_id != customer_id:
         return None
@@ -95,11 +105,11 @@ def by_context(store: SendStore, customer_id: str, context_id: str | None) -> tu
 
 
 def latest_campaign_send(
-    store: SendStore, customer_id: str, occurred: datetime, window: timedelta
+    customer_id: str, sends: list[dict[str, Any]], occurred: datetime, window: timedelta
 ) -> tuple[SendRef, dict] | None:
     """The campaign send sent last before `occurred`, no earlier than `occurred - window`."""
     best: dict[str, Any] | None = None
-    for send in store.customer_sends(customer_id):
+    for send in sends:
         sent_at = send.get("sent_at")
         if not send.get("campaign_id") or not sent_at or send.get("status") == FAILED:
             continue

@@ -5,14 +5,16 @@ pauses the campaigns that use the template. The notification is kept for inspect
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from engage.campaigns.template_updates import TemplateCategoryChange, TemplateStatusChange
 from engage.core.observability import logger
 from engage.inbound.payloads import Change
 from engage.inbound.run import Run
+
+if TYPE_CHECKING:
+    from engage.campaigns.template_updates import TemplateCategoryChange, TemplateStatusChange
 
 CATEGORY_FIELD = "template_category_update"
 STATUS_FIELD = "message_template_status_update"
@@ -31,6 +33,9 @@ def process_template_update(run: Run, change: Change) -> None:
     value = change.raw.get("value")
     if handler is None or not isinstance(value, dict):
         return
+    # Imported for a template notification only: the campaigns' models are no part of a status POST.
+    from engage.campaigns.template_updates import TemplateCategoryChange, TemplateStatusChange
+
     try:
         if change.field == CATEGORY_FIELD:
             handler.category_changed(TemplateCategoryChange.model_validate(value), run.now)

@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from engage.adapters.dynamo.customers_prefetch import PrefetchingCustomers
 from engage.adapters.dynamo.inbound_messages import MessageRepository
-from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
 from engage.adapters.transient import is_transient
 from engage.inbound.receive import InboundPorts
-from engage.wiring import aws, campaigns, customers, delivery, groups
+from engage.wiring import aws, customers
+
+if TYPE_CHECKING:
+    from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
+
+
+class OnFirstUse:
+    """A port built when first used. A status POST never queues a reply nor touches templates or
+    groups: their builders (the sender's, the campaigns', the groups' capabilities with the WhatsApp
+    client and httpx) stay out of the webhook's cold start until a notification needs them."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build = build  # a cached builder: `engage.wiring.reset()` makes it build anew
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+
+def _send_queue() -> Any:
+    from engage.wiring import delivery
+
+    return delivery.send_queue()
+
+
+def _template_updates() -> Any:
+    from engage.wiring import campaigns
+
+    return campaigns.template_updates()
+
+
+def _group_updates() -> Any:
+    from engage.wiring import groups
+
+    return groups.webhooks()
 
 
 @lru_cache
@@ -20,6 +54,8 @@ def messages() -> MessageRepository:
 
 @lru_cache
 def shop_events() -> ShopEventRepository:
+    from engage.adapters.dynamo.inbound_shop_events import ShopEventRepository
+
     return ShopEventRepository(aws.table())
 
 
@@ -38,16 +74,20 @@ def webhook_pool() -> ThreadPoolExecutor:
 
 def ports() -> InboundPorts:
     """Per notification, not cached: its customer lookups are prefetched in two batch reads."""
-    # Imported here: the sender's and campaigns' builders load their whole capabilities, which a
-    # status update never needs; the webhook's cold start stays small (docs/webhook.md).
-
     return InboundPorts(
         customers=PrefetchingCustomers(customers.repository()),
         store=messages(),
-        queue=delivery.send_queue(),
+        queue=_LATER["queue"],
         pool=webhook_pool(),
-        template_updates=campaigns.template_updates(),
-        group_updates=groups.webhooks(),
+        template_updates=_LATER["template_updates"],
+        group_updates=_LATER["group_updates"],
         transient=is_transient,
         phone_number_ids=aws.webhook_settings().phone_number_ids,
     )
+
+
+_LATER = {
+    "queue": OnFirstUse(_send_queue),
+    "template_updates": OnFirstUse(_template_updates),
+    "group_updates": OnFirstUse(_group_updates),
+}

@@ -1,10 +1,9 @@
 """Send items, their pointers and the pair guard (see engage.delivery.sends and docs/data-model.md).
 
-CUST#<id> / SEND#<send_key>   gsi1 = CAMP#<campaign> / CUST#<id> (campaign sends)
-                              gsi2 = DEFERRED#<shard> / <release iso>  (deferred with a release time)
+CUST#<id> / SEND#<send_key>   gsi2 = DEFERRED#<shard> / <release iso>  (deferred with a release time)
                                    | PAUSED#<campaign> / <parked iso>  (parked while the campaign is paused)
 CUST#<id> / SENDGUARD         last_sent_at (the pair limit, claimed conditionally)
-WAMID#<wamid> / SEND          -> customer_id, send_key
+WAMID#<wamid> / SEND          -> customer_id, send_key (written before; read, no longer written)
 """
 
 from __future__ import annotations
@@ -12,17 +11,18 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from engage.adapters.dynamo.keys import (
-    campaign_index_pk,
+    audience_pk,
+    audience_sk,
     customer_pk,
     deferred_index_pk,
     is_send_sk,
     paused_index_pk,
     send_guard_sk,
     send_sk,
-    wamid_pointer_pk,
 )
 from engage.adapters.dynamo.table import Table, Update
 from engage.core.time import epoch, iso, utcnow
@@ -45,8 +45,8 @@ def send_item(item: SendItem, expires_at: int | None = None) -> dict[str, Any]:
     if expires_at:
         body["expires_at"] = expires_at  # TTL: the retention setting (docs/data-model.md "Retention")
     body["pk"], body["sk"] = customer_pk(item.customer_id), send_sk(item.send_key)
-    if item.campaign_id:
-        body["gsi1pk"], body["gsi1sk"] = campaign_index_pk(item.campaign_id), customer_pk(item.customer_id)
+    # No campaign index entry (it cost a write unit a send): a campaign's sends are read through its
+    # audience snapshot, whose members' send items have the campaign id as their send key.
     if item.state == "deferred" and item.parked and item.campaign_id:
         body["gsi2pk"], body["gsi2sk"] = paused_index_pk(item.campaign_id), item.updated_at or ""
     elif item.state == "deferred" and item.release_at:
@@ -90,6 +90,9 @@ class SendRepository:
     def mark_sent(self, item: SendItem) -> None:
         """The outcome of an accepted send; keeps any status a fast webhook wrote already.
 
+        No wamid pointer is written: statuses find the item through their callback data, and a
+        reply quoting the wamid finds it among the customer's send items (engage.inbound.replies).
+
         Only what the call taught us: the intent was a whole-item put (its `to`, time and no
         deferral fields), so nothing needs removing, and a short expression is a cheap write."""
         update = (
@@ -100,17 +103,6 @@ class SendRepository:
         if item.wa_id:
             update.set(wa_id=item.wa_id)
         self.table.update(customer_pk(item.customer_id), send_sk(item.send_key), update)
-        if item.wamid:
-            self.table.put(
-                {
-                    "pk": wamid_pointer_pk(item.wamid),
-                    "sk": "SEND",
-                    "type": "wamid",
-                    "customer_id": item.customer_id,
-                    "send_key": item.send_key,
-                    "expires_at": self.expires_at(),
-                }
-            )
 
     def claim_pair(self, customer_id: str, now: datetime, seconds: float) -> bool:
         update = Update().set(last_sent_at=iso(now), type="send_guard")
@@ -149,8 +141,15 @@ class SendRepository:
             if item:
                 yield item
 
-    def of_campaign(self, campaign_id: str) -> Iterator[SendItem]:
-        for raw in self.table.query(campaign_index_pk(campaign_id), index="gsi1"):
-            item = read_send(raw) if raw.get("type") == "send" else None
-            if item:
-                yield item
+    def of_campaign(self, campaign_id: str, page_size: int = 100) -> Iterator[SendItem]:
+        """The campaign's send items: its audience members (`CAMP#<id> / AUD#<customer>`, in customer
+        order), then their `SEND#<campaign id>` items by key, a page at a time (members not sent to
+        yet have none)."""
+        members = self.table.query(audience_pk(campaign_id), sk_prefix=audience_sk(""), page_size=page_size)
+        while page := [m["customer_id"] for m in islice(members, page_size) if m.get("customer_id")]:
+            found = self.table.batch_get([(customer_pk(c), send_sk(campaign_id)) for c in page], consistent=False)
+            by_customer = {raw.get("customer_id"): raw for raw in found}
+            for customer_id in page:
+                item = read_send(by_customer.get(customer_id))
+                if item:
+                    yield item

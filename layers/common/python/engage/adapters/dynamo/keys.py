@@ -46,11 +46,6 @@ def send_key_of(sk: object) -> str:
     return str(sk).removeprefix("SEND#")
 
 
-def campaign_index_pk(campaign_id: str) -> str:
-    """gsi1pk of a send item: the campaign's recipients."""
-    return f"CAMP#{campaign_id}"
-
-
 def wamid_pointer_pk(wamid: str) -> str:
     """WAMID#<wamid> / SEND -> (customer_id, send_key), for statuses without callback data."""
     return f"WAMID#{wamid}"
