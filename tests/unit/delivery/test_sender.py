@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -318,3 +319,18 @@ def test_a_job_that_cannot_get_a_slot_in_time_is_requeued_with_a_growing_delay_n
     w.clock.advance(seconds=10)
     assert w.sender.handle(SendJob.model_validate(body)).action == "sent"
     assert [m.to for _, m in w.whatsapp.sent] == [first.wa_id, second.wa_id]
+
+
+def test_the_pair_guard_holds_the_moment_the_message_leaves_after_its_throttle_wait(w, monkeypatch):
+    """WhatsApp counts the pair limit on arrivals, so a send that waits 4 s for its slot guards from then."""
+    c = customer(w)
+    throttle = w.sender.ports.throttle
+    book = throttle.acquire
+
+    def booked_four_seconds_out(*args, **kwargs):
+        booking = book(*args, **kwargs)
+        return replace(booking, at=max(booking.at, throttle.clock_us() + 4_000_000))
+
+    monkeypatch.setattr(throttle, "acquire", booked_four_seconds_out)
+    assert w.sender.handle(job(c)).action == "sent"
+    assert w.sends.guards[c.id] == iso(T0 + timedelta(seconds=4))

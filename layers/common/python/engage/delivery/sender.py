@@ -355,7 +355,9 @@ class Sender:
             if blocked:
                 self.ports.throttle.give_back(booking)
                 return self.blocked(job, base, blocked, now)
-        if not self.ports.sends.claim_pair(customer.id, now, config.pair_limit_seconds):
+        # WhatsApp's pair limit counts arrivals: the guard holds when this message leaves, after its wait.
+        leaves = now + timedelta(microseconds=max(0, booking.at - self.ports.throttle.clock_us()))
+        if not self.ports.sends.claim_pair(customer.id, leaves, config.pair_limit_seconds):
             self.ports.throttle.give_back(booking)
             return self.defer(job, base, now + timedelta(seconds=config.pair_limit_seconds), "pair_limit", now)
         intent = base.model_copy(update={"state": "intent", "intent_at": iso(now), "to": to, "updated_at": iso(now)})
