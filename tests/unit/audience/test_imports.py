@@ -171,9 +171,13 @@ def test_the_first_occurrence_wins_across_chunk_boundaries(monkeypatch):
     assert result["imported"] == 3 and result["duplicates"] == 7
     assert customer(ports, "4915120000000").name == "Customer 0"
     assert customer(ports, "4915120000001").name == "Customer 1"
-    # Each chunk read only its own byte range of the file, plus the header line.
+    # Each chunk read only its own byte range of the file, plus the header line's bytes.
     ranges = [(s, e) for key, s, e in ports.files.reads if key.startswith("uploads/") and s > 0]
     assert len(ranges) == 3 and ranges[-1][1] is None
+    header_end = len(b"phone,name\n")
+    assert ranges[0][0] == header_end
+    header_reads = [(s, e) for key, s, e in ports.files.reads if key.startswith("uploads/") and s == 0 and e]
+    assert header_reads == [(0, header_end)] * 3
 
 
 def test_a_redelivered_chunk_counts_nothing_twice(monkeypatch):

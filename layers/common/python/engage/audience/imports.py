@@ -158,6 +158,7 @@ class Chunk(BaseModel):
     first_row: int
     encoding: str
     delimiter: str
+    header_end: int | None = None  # where the header line ends (None: read it from the start to `start`)
 
 
 @dataclass
@@ -215,9 +216,10 @@ def new_import_id() -> str:
     return "imp_" + uuid.uuid4().hex[:20]
 
 
-def check_rate(store: ImportStore, now: datetime) -> None:
-    """More than IMPORTS_PER_HOUR imports in the last hour is refused with when to try again."""
-    if store.started_since(iso(now - timedelta(hours=1))) >= IMPORTS_PER_HOUR:
+def create_within_rate(store: ImportStore, job: ImportJob, now: datetime) -> None:
+    """Records the import unless IMPORTS_PER_HOUR were started in the last hour (then a 429). The
+    count and the write are one conditional write, so simultaneous starts cannot both take the last place."""
+    if not store.create(job, since=iso(now - timedelta(hours=1)), per_window=IMPORTS_PER_HOUR):
         raise RateLimited(
             f"at most {IMPORTS_PER_HOUR} imports an hour: wait for the hour to pass, or put the rows in one file "
             f"(a file may hold up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)",
@@ -251,7 +253,6 @@ def start_import(
             code="body_too_large",
         )
     tags = checked_tags(body.tags, ports.tag_names.names()) if body is not None else []
-    check_rate(ports.imports, now)
     job = ImportJob(
         id=new_import_id(),
         filename=body.filename if body is not None else None,
@@ -261,7 +262,7 @@ def start_import(
         created_at=iso(now),
         by=by,
     )
-    ports.imports.create(job)
+    create_within_rate(ports.imports, job, now)
     if csv_body is not None:
         ports.files.put(uploads_key(job.id), csv_body)
         return job, None
@@ -358,7 +359,7 @@ def split(ports: ImportPorts, import_id: str, now: datetime) -> dict[str, Any]:
         ports.imports.save(import_id, state="failed", error=error.message, columns=columns, finished_at=iso(now))
         return {"id": import_id, "state": "failed", "error": error.message}
     for chunk in found.chunks:
-        chunk.update(encoding=dialect.encoding, delimiter=dialect.delimiter)
+        chunk.update(encoding=dialect.encoding, delimiter=dialect.delimiter, header_end=found.chunks[0]["start"])
     fields: dict[str, Any] = {
         "encoding": dialect.encoding,
         "delimiter": dialect.delimiter,
@@ -446,7 +447,9 @@ def import_chunk(ports: ImportPorts, chunk: Chunk, now: datetime) -> dict[str, A
     if job is None or job.state in ("done", "failed"):
         return {"skipped": "import finished or unknown", "id": chunk.import_id}
     dialect = Dialect(chunk.encoding, chunk.delimiter)
-    header_fields = next(records(ports.files.lines(uploads_key(job.id), 0, chunk.start), chunk.delimiter)).fields
+    # Just the header line's bytes: a range up to the chunk's start would grow with the chunk's place in the file.
+    header = ports.files.lines(uploads_key(job.id), 0, chunk.header_end or chunk.start)
+    header_fields = next(records(header, chunk.delimiter)).fields
     columns = read_header([dialect.text(f) for f in header_fields])
     known = ports.tag_names.names()
     default_country = job.default_country or ports.default_country
