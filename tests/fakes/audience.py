@@ -192,6 +192,9 @@ class FakeTagNames:
     def names(self) -> set[str]:
         return set(self._names)
 
+    def in_use(self, names: Iterable[str]) -> set[str]:
+        return set(names) & self._names
+
 
 class FakeTagWriter:
     def __init__(self) -> None:

@@ -23,7 +23,7 @@ import io
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -206,9 +206,29 @@ class ImportPorts:
     files: FileStore
     customers: ImportCustomers
     queue: ChunkQueue
-    tag_names: Any  # TagNames: `names() -> set[str]`
+    tag_names: Any  # ImportTagNames: `names() -> set[str]` (catalogued), `in_use(names) -> set[str]`
     tag_writer: TagChangeWriter
     default_country: str | None = None
+
+
+class KnownTags:
+    """The tags an import may give: the catalogued ones, and any other that has members now (the
+    system's `product:`/`bought:` tags), asked of the store once per name. Asking by name, not
+    listing every tag in use, keeps a chunk's reads independent of how many memberships exist."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._catalogued: set[str] = source.names()
+        self._in_use: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._catalogued:
+            return True
+        if not isinstance(name, str) or not name:
+            return False
+        if name not in self._in_use:
+            self._in_use[name] = name in self._source.in_use([name])
+        return self._in_use[name]
 
 
 # ---------------------------------------------------------------------------------------- start
@@ -227,7 +247,7 @@ def create_within_rate(store: ImportStore, job: ImportJob, now: datetime) -> Non
         )
 
 
-def checked_tags(raw: Iterable[str], known: set[str]) -> list[str]:
+def checked_tags(raw: Iterable[str], known: Container[str]) -> list[str]:
     names = []
     for value in raw:
         name = normalise_tag(value)
@@ -252,7 +272,7 @@ def start_import(
             '{"filename": ...} instead for a presigned upload of up to 100 MB',
             code="body_too_large",
         )
-    tags = checked_tags(body.tags, ports.tag_names.names()) if body is not None else []
+    tags = checked_tags(body.tags, KnownTags(ports.tag_names)) if body is not None else []
     job = ImportJob(
         id=new_import_id(),
         filename=body.filename if body is not None else None,
@@ -382,7 +402,7 @@ def consent_value(raw: str) -> bool | None:
     return True if value in YES else False if value in NO else None
 
 
-def row_tags(cell: str, known_tags: set[str]) -> list[str] | str:
+def row_tags(cell: str, known_tags: Container[str]) -> list[str] | str:
     """The cell's tags (comma-separated), or why they are refused."""
     tags: list[str] = []
     for raw in (t.strip() for t in cell.replace(";", ",").split(",") if t.strip()):
@@ -399,7 +419,7 @@ def row_tags(cell: str, known_tags: set[str]) -> list[str] | str:
 
 
 def read_row(
-    number: int, fields: list[str], columns: Columns, known_tags: set[str], default_country: str | None
+    number: int, fields: list[str], columns: Columns, known_tags: Container[str], default_country: str | None
 ) -> Row | Failure:
     """One data row, validated as the API validates a customer; the first problem found is its reason."""
 
@@ -451,7 +471,7 @@ def import_chunk(ports: ImportPorts, chunk: Chunk, now: datetime) -> dict[str, A
     header = ports.files.lines(uploads_key(job.id), 0, chunk.header_end or chunk.start)
     header_fields = next(records(header, chunk.delimiter)).fields
     columns = read_header([dialect.text(f) for f in header_fields])
-    known = ports.tag_names.names()
+    known = KnownTags(ports.tag_names)
     default_country = job.default_country or ports.default_country
     tally = Tally()
     failures: list[Failure] = []

@@ -9,7 +9,7 @@ EXPORT#<id>            / META        a segment export: state, rows, the file's k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from engage.adapters.dynamo.customers import (
@@ -29,7 +29,9 @@ from engage.adapters.dynamo.keys import (
     import_pk,
     import_slot_key,
     imports_index_pk,
+    tag_index_pk,
 )
+from engage.adapters.dynamo.segments_audience import TableTagCatalog
 from engage.adapters.dynamo.table import TRANSACT_LIMIT, Table, Update
 from engage.audience.imports import Claim, ImportJob, Tally
 from engage.customers.profiles import Customer
@@ -123,6 +125,22 @@ class ImportRepository:
                 {"Update": update.request(import_pk(import_id), META)},
             ]
         )
+
+
+class ImportTagNames:
+    """Tag names for imports: the catalog's definitions, and whether a tag has members now, one
+    one-item Query of its membership index partition per name asked (instead of the catalog's scan
+    of every membership, which grows with the audience and is repeated by each worker container)."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.catalog = TableTagCatalog(table, discover_members=False)
+
+    def names(self) -> set[str]:
+        return self.catalog.names()
+
+    def in_use(self, names: Iterable[str]) -> set[str]:
+        return {name for name in names if next(iter(self.table.query(tag_index_pk(name), index="gsi1", limit=1)), None)}
 
 
 class ImportCustomerWriter:
