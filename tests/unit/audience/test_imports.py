@@ -152,6 +152,34 @@ def test_tags_for_every_row_must_exist_before_the_import_starts():
     assert url and "uploads/" in url and job.tags == ["vip:gold"]
 
 
+class CatalogAndMembers:
+    """Catalogued tags, and tags that only have members (as the system's product tags do)."""
+
+    def __init__(self, catalogued: set[str], members: set[str]) -> None:
+        self.catalogued, self.members = catalogued, members
+        self.asked: list[str] = []
+
+    def names(self) -> set[str]:
+        return set(self.catalogued)
+
+    def in_use(self, names):
+        names = list(names)
+        self.asked += names
+        return set(names) & self.members
+
+
+def test_a_tag_with_members_but_no_catalog_entry_is_accepted_and_each_name_is_asked_once():
+    ports = import_ports()
+    ports.tag_names = CatalogAndMembers({"interest:cosmetics"}, {"product:lipstick"})
+    body = (
+        b"phone,tags\n+4915123456789,product:lipstick\n+4915123456788,product:lipstick;interest:cosmetics\n"
+        b"+4915123456787,product:mascara\n+4915123456786,product:mascara\n"
+    )
+    result = run(ports, body)
+    assert result["imported"] == 2 and result["failed"]["unknown_tag"] == 2
+    assert sorted(ports.tag_names.asked) == ["product:lipstick", "product:mascara"]
+
+
 # ------------------------------------------------------------------------------------ chunks
 
 
