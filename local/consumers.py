@@ -328,6 +328,7 @@ class StreamConsumer:
     direct: MotoStream | None = None  # set: read moto's stream in-process instead of through `streams`
 
     def __post_init__(self) -> None:
+        self._keys_only = keys_only(self.filters)
         self._lock = threading.Lock()
         self._iterators: dict[str, str | None] = {}
         self._pending: list[dict[str, Any]] = []
@@ -368,6 +369,8 @@ class StreamConsumer:
             if shard_id:
                 self._iterators.setdefault(shard_id, None)  # the shard id events and failure records name
             for raw in records:
+                if self._keys_only and not passes(self.filters, _head(raw)):
+                    continue  # rejected on its name and keys: not worth copying its images
                 record = stream_record(raw, self.stream_arn)
                 if passes(self.filters, record):
                     self._pending.append(record)
@@ -476,6 +479,30 @@ class StreamConsumer:
                 break
             total.add(got)
         return total
+
+
+#: What `_head` gives of a record: filters that look at nothing else can judge a record by it.
+HEAD_FIELDS = ("eventName", "eventSource", "eventVersion")
+
+
+def keys_only(filters: list[dict[str, Any]]) -> bool:
+    """True when every filter looks only at the record's name, source, version and `dynamodb.Keys`."""
+    return bool(filters) and all(
+        set(f) <= {*HEAD_FIELDS, "dynamodb"}
+        and (not isinstance(f.get("dynamodb", {}), dict) or set(f.get("dynamodb", {})) <= {"Keys"})
+        for f in filters
+    )
+
+
+def _head(raw: dict[str, Any]) -> dict[str, Any]:
+    """A moto stream record's name, source, version and keys, as `stream_record` would give them (keys
+    are strings, numbers or base64 binary in both)."""
+    return {
+        "eventName": raw["eventName"],
+        "eventSource": "aws:dynamodb",
+        "eventVersion": raw.get("eventVersion", "1.1"),
+        "dynamodb": {"Keys": raw["dynamodb"].get("Keys", {})},
+    }
 
 
 def _iso(epoch: int | float) -> str:

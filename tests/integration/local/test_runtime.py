@@ -409,6 +409,36 @@ def test_reading_the_stream_in_process_gives_the_records_get_records_gives(runti
     assert image["nested"]["M"]["bin"] == {"B": base64.b64encode(b"\x01").decode()}
 
 
+def test_a_filter_on_images_is_judged_on_the_whole_record_and_one_on_keys_on_its_head():
+    from local.consumers import _head, keys_only, stream_record
+    from local.patterns import compile_filters, passes
+
+    on_keys = compile_filters(
+        {
+            "Filters": [
+                {"Pattern": '{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EVT#"}]}}}}'}
+            ]
+        }
+    )
+    on_image = compile_filters({"Filters": [{"Pattern": '{"dynamodb": {"NewImage": {"kind": {"S": ["order"]}}}}'}]})
+    assert keys_only(on_keys) and not keys_only(on_image) and not keys_only([])
+    raw = {
+        "eventID": "e1",
+        "eventName": "INSERT",
+        "eventVersion": "1.0",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "CUST#c1"}, "sk": {"S": "EVT#2026-11-23T10:00:00Z#order#1"}},
+            "NewImage": {"pk": {"S": "CUST#c1"}, "kind": {"S": "order"}},
+            "SequenceNumber": "7",
+        },
+    }
+    whole = stream_record(raw, "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x")
+    for event_name in ("INSERT", "MODIFY"):
+        raw["eventName"] = whole["eventName"] = event_name
+        assert passes(on_keys, _head(raw)) == passes(on_keys, whole)
+    assert passes(on_image, whole)
+
+
 def test_stream_failure_is_a_checkpoint_and_gives_up_to_the_failure_queue(runtime, client, recorders):
     table = runtime.session.resource("dynamodb").Table(runtime.resources.table_name)
     for n in range(3):
