@@ -7,7 +7,7 @@ Then the peak Python heap of the imports function (streams the whole file) and o
 (one chunk) at 10,000 and 100,000 rows, on in-memory stores (see memory_peaks): the heap counts what
 the code holds, not what moto keeps.
 
-The 100,000-row run takes about 15-25 minutes here (moto does each write in Python); smaller files:
+The 100,000-row run took 13 minutes here at a load of 7 (moto does each write in Python); smaller files:
 `BENCH_IMPORTS_ROWS=3000 python -m bench imports` (comma-separated sizes; the per-1,000-row figures hold).
 """
 
