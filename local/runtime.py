@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from engage.inbound.signature import verify
 from local import console
-from local.consumers import SqsConsumer, Stats, StreamConsumer, consumers_from_template
+from local.consumers import MotoStream, SqsConsumer, Stats, StreamConsumer, consumers_from_template
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
 from local.http_api import (
@@ -350,7 +350,12 @@ class LocalRuntime:
         self.routes = RouteTable.from_template(spec)
         arn_to_url = {self.resources.attrs[q]["Arn"]: url for q, url in self.resources.queues.items()}
         self.sqs_consumers, self.stream_consumers = consumers_from_template(
-            self.functions, resolve, self.session.client("sqs"), self.session.client("dynamodbstreams"), arn_to_url
+            self.functions,
+            resolve,
+            self.session.client("sqs"),
+            self.session.client("dynamodbstreams"),
+            arn_to_url,
+            direct=MotoStream(self._moto_table, _AWS_LOCK),
         )
         for consumer in self.sqs_consumers:
             consumer.retry_visibility = self.retry_visibility
@@ -643,11 +648,15 @@ class LocalRuntime:
         self.trim_streams()
         return work + delivered["delivered"] + s3_events
 
+    def _moto_table(self) -> Any:
+        """The table in moto's backend (its stream is what the stream consumers read)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[ACCOUNT][REGION].tables.get(self.resources.table_name)
+
     def trim_streams(self) -> int:
         """Drops the stream records every loaded stream consumer has read (DynamoDB keeps them 24 hours;
         kept forever, a long session's memory would grow with every write). Returns how many."""
-        from moto.dynamodb.models import dynamodb_backends
-
         from local.moto_fixes import trim_stream
 
         readers = [c for c in self.stream_consumers if c.function.exists]
@@ -655,7 +664,7 @@ class LocalRuntime:
         if not readers or any(p is None for p in positions):
             return 0
         with _AWS_LOCK:
-            table = dynamodb_backends[ACCOUNT][REGION].tables.get(self.resources.table_name)
+            table = self._moto_table()
             return trim_stream(table, min(p for p in positions if p is not None)) if table is not None else 0
 
     def _poll_forever(self, interval: float = 0.25) -> None:

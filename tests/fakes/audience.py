@@ -102,15 +102,15 @@ class FakeImports:
         self.claimed: dict[tuple[str, str], Claim] = {}
         self.chunks_done: set[tuple[str, int]] = set()
 
-    def create(self, job: ImportJob) -> None:
+    def create(self, job: ImportJob, *, since: str, per_window: int) -> bool:
+        if sum(1 for other in self.jobs.values() if other["created_at"] >= since) >= per_window:
+            return False
         self.jobs[job.id] = job.model_dump()
+        return True
 
     def get(self, import_id: str) -> ImportJob | None:
         data = self.jobs.get(import_id)
         return ImportJob.model_validate(data) if data else None
-
-    def started_since(self, since: str) -> int:
-        return sum(1 for job in self.jobs.values() if job["created_at"] >= since)
 
     def save(self, import_id: str, **fields: Any) -> None:
         self.jobs[import_id].update(fields)
@@ -191,6 +191,9 @@ class FakeTagNames:
 
     def names(self) -> set[str]:
         return set(self._names)
+
+    def in_use(self, names: Iterable[str]) -> set[str]:
+        return set(names) & self._names
 
 
 class FakeTagWriter:

@@ -354,6 +354,91 @@ def test_stream_consumers_get_insert_modify_remove_in_lambda_shape_through_their
         assert record["dynamodb"]["SequenceNumber"] and record["dynamodb"]["SizeBytes"] > 0
 
 
+def test_reading_the_stream_in_process_gives_the_records_get_records_gives(runtime, client):
+    from local.consumers import StreamConsumer
+
+    # Given writes with every kind of value, after earlier drains trimmed the stream
+    client.post("/_local/drain")
+    table = runtime.session.resource("dynamodb").Table(runtime.resources.table_name)
+    item = {
+        "pk": "CUST#c_same",
+        "sk": "SEND#same",
+        "blob": b"\x00\xffbytes",
+        "tags": {"a", "b"},
+        "nums": {1, 2},
+        "nested": {"list": [1, "x", {"deep": True}], "bin": b"\x01", "none": None},
+    }
+    table.put_item(Item=item)
+    table.update_item(
+        Key={"pk": "CUST#c_same", "sk": "SEND#same"}, UpdateExpression="SET n = :n", ExpressionAttributeValues={":n": 2}
+    )
+    table.delete_item(Key={"pk": "CUST#c_same", "sk": "SEND#same"})
+    metrics = next(c for c in runtime.stream_consumers if c.name.startswith("MetricsFunction/"))
+    start = metrics.position
+
+    def read(direct: bool) -> list[dict[str, Any]]:
+        consumer = StreamConsumer(
+            name="probe",
+            function=metrics.function,
+            streams=runtime.session.client("dynamodbstreams"),
+            stream_arn=metrics.stream_arn,
+            filters=metrics.filters,
+            starting_position="AT_SEQUENCE_NUMBER" if not direct else "TRIM_HORIZON",
+            direct=metrics.direct if direct else None,
+        )
+        if direct:
+            consumer.position = start
+        else:  # GetRecords from the same place
+            shard = consumer.streams.describe_stream(StreamArn=consumer.stream_arn)["StreamDescription"]["Shards"][0]
+            consumer._iterators[shard["ShardId"]] = consumer.streams.get_shard_iterator(
+                StreamArn=consumer.stream_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=str(start),
+            )["ShardIterator"]
+        consumer._fetch()
+        return consumer._pending
+
+    # When the stream is read in-process and through boto3's GetRecords from the same position
+    direct, through_boto = read(direct=True), read(direct=False)
+    # Then both give the same Lambda records, binary as base64 and sets as lists
+    assert [r["eventName"] for r in direct] == ["INSERT", "MODIFY", "REMOVE"]
+    assert direct == through_boto
+    image = direct[0]["dynamodb"]["NewImage"]
+    assert image["blob"] == {"B": base64.b64encode(b"\x00\xffbytes").decode()}
+    assert image["nested"]["M"]["bin"] == {"B": base64.b64encode(b"\x01").decode()}
+
+
+def test_a_filter_on_images_is_judged_on_the_whole_record_and_one_on_keys_on_its_head():
+    from local.consumers import _head, keys_only, stream_record
+    from local.patterns import compile_filters, passes
+
+    on_keys = compile_filters(
+        {
+            "Filters": [
+                {"Pattern": '{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EVT#"}]}}}}'}
+            ]
+        }
+    )
+    on_image = compile_filters({"Filters": [{"Pattern": '{"dynamodb": {"NewImage": {"kind": {"S": ["order"]}}}}'}]})
+    assert keys_only(on_keys) and not keys_only(on_image) and not keys_only([])
+    raw = {
+        "eventID": "e1",
+        "eventName": "INSERT",
+        "eventVersion": "1.0",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "CUST#c1"}, "sk": {"S": "EVT#2026-11-23T10:00:00Z#order#1"}},
+            "NewImage": {"pk": {"S": "CUST#c1"}, "kind": {"S": "order"}},
+            "SequenceNumber": "7",
+        },
+    }
+    whole = stream_record(raw, "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x")
+    for event_name in ("INSERT", "MODIFY"):
+        raw["eventName"] = whole["eventName"] = event_name
+        assert passes(on_keys, _head(raw)) == passes(on_keys, whole)
+    assert passes(on_image, whole)
+
+
 def test_stream_failure_is_a_checkpoint_and_gives_up_to_the_failure_queue(runtime, client, recorders):
     table = runtime.session.resource("dynamodb").Table(runtime.resources.table_name)
     for n in range(3):

@@ -152,6 +152,34 @@ def test_tags_for_every_row_must_exist_before_the_import_starts():
     assert url and "uploads/" in url and job.tags == ["vip:gold"]
 
 
+class CatalogAndMembers:
+    """Catalogued tags, and tags that only have members (as the system's product tags do)."""
+
+    def __init__(self, catalogued: set[str], members: set[str]) -> None:
+        self.catalogued, self.members = catalogued, members
+        self.asked: list[str] = []
+
+    def names(self) -> set[str]:
+        return set(self.catalogued)
+
+    def in_use(self, names):
+        names = list(names)
+        self.asked += names
+        return set(names) & self.members
+
+
+def test_a_tag_with_members_but_no_catalog_entry_is_accepted_and_each_name_is_asked_once():
+    ports = import_ports()
+    ports.tag_names = CatalogAndMembers({"interest:cosmetics"}, {"product:lipstick"})
+    body = (
+        b"phone,tags\n+4915123456789,product:lipstick\n+4915123456788,product:lipstick;interest:cosmetics\n"
+        b"+4915123456787,product:mascara\n+4915123456786,product:mascara\n"
+    )
+    result = run(ports, body)
+    assert result["imported"] == 2 and result["failed"]["unknown_tag"] == 2
+    assert sorted(ports.tag_names.asked) == ["product:lipstick", "product:mascara"]
+
+
 # ------------------------------------------------------------------------------------ chunks
 
 
@@ -171,9 +199,13 @@ def test_the_first_occurrence_wins_across_chunk_boundaries(monkeypatch):
     assert result["imported"] == 3 and result["duplicates"] == 7
     assert customer(ports, "4915120000000").name == "Customer 0"
     assert customer(ports, "4915120000001").name == "Customer 1"
-    # Each chunk read only its own byte range of the file, plus the header line.
+    # Each chunk read only its own byte range of the file, plus the header line's bytes.
     ranges = [(s, e) for key, s, e in ports.files.reads if key.startswith("uploads/") and s > 0]
     assert len(ranges) == 3 and ranges[-1][1] is None
+    header_end = len(b"phone,name\n")
+    assert ranges[0][0] == header_end
+    header_reads = [(s, e) for key, s, e in ports.files.reads if key.startswith("uploads/") and s == 0 and e]
+    assert header_reads == [(0, header_end)] * 3
 
 
 def test_a_redelivered_chunk_counts_nothing_twice(monkeypatch):

@@ -23,7 +23,7 @@ import io
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -158,6 +158,7 @@ class Chunk(BaseModel):
     first_row: int
     encoding: str
     delimiter: str
+    header_end: int | None = None  # where the header line ends (None: read it from the start to `start`)
 
 
 @dataclass
@@ -205,9 +206,29 @@ class ImportPorts:
     files: FileStore
     customers: ImportCustomers
     queue: ChunkQueue
-    tag_names: Any  # TagNames: `names() -> set[str]`
+    tag_names: Any  # ImportTagNames: `names() -> set[str]` (catalogued), `in_use(names) -> set[str]`
     tag_writer: TagChangeWriter
     default_country: str | None = None
+
+
+class KnownTags:
+    """The tags an import may give: the catalogued ones, and any other that has members now (the
+    system's `product:`/`bought:` tags), asked of the store once per name. Asking by name, not
+    listing every tag in use, keeps a chunk's reads independent of how many memberships exist."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._catalogued: set[str] = source.names()
+        self._in_use: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._catalogued:
+            return True
+        if not isinstance(name, str) or not name:
+            return False
+        if name not in self._in_use:
+            self._in_use[name] = name in self._source.in_use([name])
+        return self._in_use[name]
 
 
 # ---------------------------------------------------------------------------------------- start
@@ -215,9 +236,10 @@ def new_import_id() -> str:
     return "imp_" + uuid.uuid4().hex[:20]
 
 
-def check_rate(store: ImportStore, now: datetime) -> None:
-    """More than IMPORTS_PER_HOUR imports in the last hour is refused with when to try again."""
-    if store.started_since(iso(now - timedelta(hours=1))) >= IMPORTS_PER_HOUR:
+def create_within_rate(store: ImportStore, job: ImportJob, now: datetime) -> None:
+    """Records the import unless IMPORTS_PER_HOUR were started in the last hour (then a 429). The
+    count and the write are one conditional write, so simultaneous starts cannot both take the last place."""
+    if not store.create(job, since=iso(now - timedelta(hours=1)), per_window=IMPORTS_PER_HOUR):
         raise RateLimited(
             f"at most {IMPORTS_PER_HOUR} imports an hour: wait for the hour to pass, or put the rows in one file "
             f"(a file may hold up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB)",
@@ -225,7 +247,7 @@ def check_rate(store: ImportStore, now: datetime) -> None:
         )
 
 
-def checked_tags(raw: Iterable[str], known: set[str]) -> list[str]:
+def checked_tags(raw: Iterable[str], known: Container[str]) -> list[str]:
     names = []
     for value in raw:
         name = normalise_tag(value)
@@ -250,8 +272,7 @@ def start_import(
             '{"filename": ...} instead for a presigned upload of up to 100 MB',
             code="body_too_large",
         )
-    tags = checked_tags(body.tags, ports.tag_names.names()) if body is not None else []
-    check_rate(ports.imports, now)
+    tags = checked_tags(body.tags, KnownTags(ports.tag_names)) if body is not None else []
     job = ImportJob(
         id=new_import_id(),
         filename=body.filename if body is not None else None,
@@ -261,7 +282,7 @@ def start_import(
         created_at=iso(now),
         by=by,
     )
-    ports.imports.create(job)
+    create_within_rate(ports.imports, job, now)
     if csv_body is not None:
         ports.files.put(uploads_key(job.id), csv_body)
         return job, None
@@ -358,7 +379,7 @@ def split(ports: ImportPorts, import_id: str, now: datetime) -> dict[str, Any]:
         ports.imports.save(import_id, state="failed", error=error.message, columns=columns, finished_at=iso(now))
         return {"id": import_id, "state": "failed", "error": error.message}
     for chunk in found.chunks:
-        chunk.update(encoding=dialect.encoding, delimiter=dialect.delimiter)
+        chunk.update(encoding=dialect.encoding, delimiter=dialect.delimiter, header_end=found.chunks[0]["start"])
     fields: dict[str, Any] = {
         "encoding": dialect.encoding,
         "delimiter": dialect.delimiter,
@@ -381,7 +402,7 @@ def consent_value(raw: str) -> bool | None:
     return True if value in YES else False if value in NO else None
 
 
-def row_tags(cell: str, known_tags: set[str]) -> list[str] | str:
+def row_tags(cell: str, known_tags: Container[str]) -> list[str] | str:
     """The cell's tags (comma-separated), or why they are refused."""
     tags: list[str] = []
     for raw in (t.strip() for t in cell.replace(";", ",").split(",") if t.strip()):
@@ -398,7 +419,7 @@ def row_tags(cell: str, known_tags: set[str]) -> list[str] | str:
 
 
 def read_row(
-    number: int, fields: list[str], columns: Columns, known_tags: set[str], default_country: str | None
+    number: int, fields: list[str], columns: Columns, known_tags: Container[str], default_country: str | None
 ) -> Row | Failure:
     """One data row, validated as the API validates a customer; the first problem found is its reason."""
 
@@ -446,9 +467,11 @@ def import_chunk(ports: ImportPorts, chunk: Chunk, now: datetime) -> dict[str, A
     if job is None or job.state in ("done", "failed"):
         return {"skipped": "import finished or unknown", "id": chunk.import_id}
     dialect = Dialect(chunk.encoding, chunk.delimiter)
-    header_fields = next(records(ports.files.lines(uploads_key(job.id), 0, chunk.start), chunk.delimiter)).fields
+    # Just the header line's bytes: a range up to the chunk's start would grow with the chunk's place in the file.
+    header = ports.files.lines(uploads_key(job.id), 0, chunk.header_end or chunk.start)
+    header_fields = next(records(header, chunk.delimiter)).fields
     columns = read_header([dialect.text(f) for f in header_fields])
-    known = ports.tag_names.names()
+    known = KnownTags(ports.tag_names)
     default_country = job.default_country or ports.default_country
     tally = Tally()
     failures: list[Failure] = []

@@ -31,13 +31,13 @@ class FileStore(Protocol):
 
 
 class ImportStore(Protocol):
-    def create(self, job: ImportJob) -> None: ...
+    def create(self, job: ImportJob, *, since: str, per_window: int) -> bool:
+        """Records the import unless `per_window` imports were created at or after `since` (ISO time);
+        False (nothing written) then. Atomic: of simultaneous calls, at most `per_window` minus those
+        already in the window succeed."""
+        ...
 
     def get(self, import_id: str) -> ImportJob | None: ...
-
-    def started_since(self, since: str) -> int:
-        """How many imports were created at or after `since` (ISO time)."""
-        ...
 
     def save(self, import_id: str, **fields: Any) -> None: ...
 

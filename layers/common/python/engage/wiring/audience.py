@@ -7,7 +7,12 @@ from functools import lru_cache
 import boto3
 from botocore.config import Config
 
-from engage.adapters.dynamo.audience_imports import ExportRepository, ImportCustomerWriter, ImportRepository
+from engage.adapters.dynamo.audience_imports import (
+    ExportRepository,
+    ImportCustomerWriter,
+    ImportRepository,
+    ImportTagNames,
+)
 from engage.adapters.s3 import S3Files
 from engage.adapters.sqs import ChunkFifoQueue
 from engage.audience.exports import ExportPorts
@@ -54,13 +59,18 @@ def chunk_queue() -> ChunkFifoQueue:
     return ChunkFifoQueue(aws.sqs_client(), settings().import_queue_url)
 
 
+@lru_cache
+def import_tag_names() -> ImportTagNames:
+    return ImportTagNames(aws.table())
+
+
 def import_ports() -> ImportPorts:
     return ImportPorts(
         imports=imports(),
         files=files(),
         customers=import_customers(),
         queue=chunk_queue(),
-        tag_names=segments.tag_catalog(),
+        tag_names=import_tag_names(),
         tag_writer=tagging.writer(),
         default_country=customers.default_country(),
     )

@@ -3,12 +3,13 @@
 IMPORT#<id>            / META        the import: state, counts (ADDed per chunk); gsi1 = IMPORTS / <created_at>
 IMPORT#<id>            / CHUNK#<n>   a chunk's done marker, written with its counts in one transaction
 IMPCLAIM#<id>#<wa_id>  / CLAIM       the row that took the number, its outcome and customer (TTL 7 days)
+IMPORTSLOTS            / SLOT#<n>    the hourly limit: n < 3 places, each holding the latest import that took it
 EXPORT#<id>            / META        a segment export: state, rows, the file's key
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from engage.adapters.dynamo.customers import (
@@ -26,8 +27,11 @@ from engage.adapters.dynamo.keys import (
     import_claim_key,
     import_meta_sk,
     import_pk,
+    import_slot_key,
     imports_index_pk,
+    tag_index_pk,
 )
+from engage.adapters.dynamo.segments_audience import TableTagCatalog
 from engage.adapters.dynamo.table import TRANSACT_LIMIT, Table, Update
 from engage.audience.imports import Claim, ImportJob, Tally
 from engage.customers.profiles import Customer
@@ -39,7 +43,11 @@ class ImportRepository:
     def __init__(self, table: Table):
         self.table = table
 
-    def create(self, job: ImportJob) -> None:
+    def create(self, job: ImportJob, *, since: str, per_window: int) -> bool:
+        """The import takes one of `per_window` places whose import was created before `since` (or
+        that is free), in one transaction with the import item. A place is held for the window by
+        the import that took it, so places taken at or after `since` are exactly the imports in the
+        window, and two starts racing for the last place cannot both win its condition."""
         item = {
             "pk": import_pk(job.id),
             "sk": META,
@@ -48,7 +56,23 @@ class ImportRepository:
             "gsi1sk": f"{job.created_at}#{job.id}",
             **job.model_dump(exclude_none=True),
         }
-        self.table.put(item, if_absent=True)
+        for slot in range(per_window):
+            pk, sk = import_slot_key(slot)
+            place = {"pk": pk, "sk": sk, "type": "import_slot", "import_id": job.id, "created_at": job.created_at}
+            if self.table.transact(
+                [
+                    {
+                        "Put": {
+                            "Item": place,
+                            "ConditionExpression": "attribute_not_exists(pk) OR created_at < :since",
+                            "ExpressionAttributeValues": {":since": since},
+                        }
+                    },
+                    {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                ]
+            ):
+                return True
+        return False
 
     def get(self, import_id: str) -> ImportJob | None:
         item = self.table.get(import_pk(import_id), META)
@@ -56,9 +80,6 @@ class ImportRepository:
             return None
         failed = {k.removeprefix("failed_"): int(v) for k, v in item.items() if k.startswith("failed_")}
         return ImportJob.model_validate({**item, "failed": failed})
-
-    def started_since(self, since: str) -> int:
-        return sum(1 for _ in self.table.query(imports_index_pk(), index="gsi1", sk_gte=since))
 
     def save(self, import_id: str, **fields: Any) -> None:
         self.table.update(import_pk(import_id), META, Update().set(**fields))
@@ -104,6 +125,22 @@ class ImportRepository:
                 {"Update": update.request(import_pk(import_id), META)},
             ]
         )
+
+
+class ImportTagNames:
+    """Tag names for imports: the catalog's definitions, and whether a tag has members now, one
+    one-item Query of its membership index partition per name asked (instead of the catalog's scan
+    of every membership, which grows with the audience and is repeated by each worker container)."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.catalog = TableTagCatalog(table, discover_members=False)
+
+    def names(self) -> set[str]:
+        return self.catalog.names()
+
+    def in_use(self, names: Iterable[str]) -> set[str]:
+        return {name for name in names if next(iter(self.table.query(tag_index_pk(name), index="gsi1", limit=1)), None)}
 
 
 class ImportCustomerWriter:

@@ -282,8 +282,13 @@ def import_chunk_sk(chunk: int) -> str:
 
 
 def imports_index_pk() -> str:
-    """gsi1pk of import items: every import, by creation time (the hourly limit reads it)."""
+    """gsi1pk of import items: every import, by creation time."""
     return "IMPORTS"
+
+
+def import_slot_key(slot: int) -> tuple[str, str]:
+    """IMPORTSLOTS / SLOT#<n>: one of the hourly limit's places, holding the latest import that took it."""
+    return "IMPORTSLOTS", f"SLOT#{slot}"
 
 
 def import_claim_key(import_id: str, wa_id: str) -> tuple[str, str]:
