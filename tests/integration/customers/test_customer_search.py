@@ -248,7 +248,7 @@ def test_the_index_job_makes_older_customers_searchable_once(aws, lambda_context
     assert scheduler.lambda_handler({"schedule": "customer-search-index"}, lambda_context) == {"pages": 16}
     assert len(drain(sqs, url, arn, scheduler.lambda_handler, lambda_context)) >= 2
     # and a page run again (a redelivery, or the job run twice) writes nothing more
-    repair = wiring.audience_reads.index_repair()
+    repair = wiring.audience.index_repair()
     assert sum(repair.repair_page(shard, None, 500)[0] for shard in range(16)) == 0
 
     # Then every one of them is found by name and by number, each once

@@ -122,7 +122,7 @@ def list_customers(caller: Marketer) -> CustomersOut:
     scope = query.scope()
     found, position = search(
         query,
-        wiring.audience_reads.search_ports(),
+        wiring.audience.search_ports(),
         after=unseal(_query("cursor"), scope),
         now=utcnow(),
         country_code=_country_code(),
@@ -136,7 +136,7 @@ def customer_history(ref: str, caller: Marketer) -> HistoryOut:
     customer = find_customer(wiring.customers.repository(), ref)
     scope = f"customers/history|{customer.id}"
     entries, position = timeline(
-        wiring.audience_reads.history(), customer.id, limit=_limit(50, 200), after=unseal(_query("cursor"), scope)
+        wiring.audience.history(), customer.id, limit=_limit(50, 200), after=unseal(_query("cursor"), scope)
     )
     return HistoryOut(customer_id=customer.id, entries=entries, cursor=seal(position, scope))
 
@@ -145,7 +145,7 @@ def customer_history(ref: str, caller: Marketer) -> HistoryOut:
 def get_customer(ref: str, caller: Marketer) -> CustomerOut:
     customer = find_customer(wiring.customers.repository(), ref)
     tags = customer_tags(wiring.tagging.ports(), customer.id, utcnow())
-    profile = wiring.audience_reads.directory().profiles([customer.id]).get(customer.id)
+    profile = wiring.audience.directory().profiles([customer.id]).get(customer.id)
     return CustomerOut(
         **customer.model_dump(),
         tags=tags,

@@ -15,14 +15,14 @@ PAGE = 500
 def search_index(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Run once after deploying customer search (and any time again: it only writes what is missing):
     one page per customer shard on the PassQueue, each queueing the next."""
-    shards = wiring.audience_reads.index_repair().shards
+    shards = wiring.audience.index_repair().shards
     wiring.tagging.pass_queue().send([{"job": "customer-search-index-page", "shard": k} for k in range(shards)])
     return {"pages": shards}
 
 
 def search_index_page(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     shard = int(payload["shard"])
-    written, cursor = wiring.audience_reads.index_repair().repair_page(shard, payload.get("cursor"), PAGE)
+    written, cursor = wiring.audience.index_repair().repair_page(shard, payload.get("cursor"), PAGE)
     if cursor:
         wiring.tagging.pass_queue().send([{"job": "customer-search-index-page", "shard": shard, "cursor": cursor}])
     return {"shard": shard, "written": written, "more": cursor is not None}

@@ -9,8 +9,8 @@
     delivery   sends, config, send_queue, retry_delay, whatsapp, sender
     metrics    counters, links, link_shortener, alert_store, alert_topic
     tuning     settings (the settings areas and their change log)
-    audience_reads  directory, history, search_ports (customer search and timeline)
-    audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports
+    audience   settings, files, imports, exports, import_customers, chunk_queue, import_ports, export_ports,
+               directory, history, index_repair, search_ports (customer search and timeline)
     rewards    coupons, referrals, ports (ReferralPorts)
     journeys   ports (JourneyPorts)
     groups     repository, ports (GroupsPorts), webhooks, and for the sender worker_ports, api
@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engage.wiring import (
         audience,
-        audience_reads,
         aws,
         campaigns,
         customers,
@@ -56,7 +55,6 @@ NAMES = (
     "delivery",
     "metrics",
     "audience",
-    "audience_reads",
     "groups",
     "journeys",
     "rewards",
@@ -65,7 +63,6 @@ NAMES = (
 
 __all__ = [
     "audience",
-    "audience_reads",
     "aws",
     "campaigns",
     "customers",

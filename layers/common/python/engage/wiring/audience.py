@@ -1,4 +1,4 @@
-"""Builders of the audience capability's adapters (imports and exports)."""
+"""Builders of the audience capability's adapters: imports, exports, customer search and the timeline."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from engage.adapters.dynamo.audience_imports import (
     ImportRepository,
     ImportTagNames,
 )
+from engage.adapters.dynamo.audience_search import DynamoCustomerDirectory, SearchIndexRepair
+from engage.adapters.dynamo.audience_timeline import DynamoHistory
 from engage.adapters.s3 import S3Files
 from engage.adapters.sqs import ChunkFifoQueue
 from engage.audience.exports import ExportPorts
 from engage.audience.imports import ImportPorts
+from engage.audience.search import SearchPorts
 from engage.core.settings import ImportSettings
 from engage.wiring import aws, customers, segments, tagging
 
@@ -84,4 +87,29 @@ def export_ports() -> ExportPorts:
         reader=segments.audience(),
         tag_names=segments.tag_catalog(),
         queue=tagging.pass_queue(),
+    )
+
+
+# ---------------------------------------------------------------- customer search and timeline
+@lru_cache
+def directory() -> DynamoCustomerDirectory:
+    return DynamoCustomerDirectory(aws.table())
+
+
+@lru_cache
+def history() -> DynamoHistory:
+    return DynamoHistory(aws.table())
+
+
+@lru_cache
+def index_repair() -> SearchIndexRepair:
+    return SearchIndexRepair(aws.table())
+
+
+def search_ports() -> SearchPorts:
+    return SearchPorts(
+        directory=directory(),
+        segments=segments.repository(),
+        reader=segments.audience(),
+        catalog=segments.tag_catalog(),
     )
