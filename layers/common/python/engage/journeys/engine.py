@@ -20,7 +20,8 @@ from typing import Any
 
 from engage.core.observability import logger
 from engage.core.time import days, iso, parse_iso
-from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
+from engage.delivery.jobs import InteractiveMessage, SendJob, TemplateMessage, TextMessage
+from engage.delivery.outbound import Choice
 from engage.delivery.policy import SendContext, in_service_window, next_window_time
 from engage.journeys.model import (
     Branch,
@@ -264,9 +265,10 @@ def send(ports: JourneyPorts, step: Send, run: Run, now: datetime) -> Move:
         if customer is None or not in_service_window(customer, ports.config.sending(), now):
             return Move(goto(run, step.next, now), {f"skipped:{sid}": 1})
         body = fill(step.text, run)
-        if step.buttons:
-            body += "\n" + "\n".join(f"{i}. {b.title}" for i, b in enumerate(step.buttons, 1))
-        message: TextMessage | TemplateMessage = TextMessage(text=body)
+        message: TextMessage | TemplateMessage | InteractiveMessage = TextMessage(text=body)
+        if step.buttons:  # a question: reply buttons (<= 3 answers) or a list (4-10), answers come back by id
+            choices = [Choice(id=b.id, title=b.title) for b in step.buttons]
+            message = InteractiveMessage(text=body, choices=choices)
     else:
         assert step.template is not None
         variables = {k: fill(v, run) for k, v in step.variables.items()}

@@ -18,6 +18,7 @@ from engage.segments.text import to_text
 
 MAX_STEPS = 50
 MAX_SURVEY_QUESTIONS = 5
+INTERACTIVE_BODY = 1024  # WhatsApp's limit on an interactive message's body text
 StepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 JourneyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
 Minutes = Annotated[int, Field(ge=1, le=60 * 24 * 365)]
@@ -143,6 +144,12 @@ class Send(Strict):
             raise ValueError("a send has either a template or a text")
         if self.buttons and self.text is None:
             raise ValueError("buttons go with a text (an interactive message)")
+        if self.buttons and self.text is not None and len(self.text) > INTERACTIVE_BODY:
+            raise ValueError(
+                f"a question's text is at most {INTERACTIVE_BODY} characters (WhatsApp's interactive body)"
+            )
+        if len({b.id for b in self.buttons}) != len(self.buttons):
+            raise ValueError("button ids must differ")
         return self
 
 
