@@ -233,7 +233,7 @@ def test_tag_coupon_and_send_steps_put_the_code_in_the_message(w: JourneyWorld) 
     service.on_history_item(w.ports, item("cart_abandoned", "c"), T0)
     assert w.profiles.tags(CID) == {"journey:cart"}
     [job] = w.sent_jobs()
-    assert job["message"]["variables"] == {"code": "CART-00001"}
+    assert job["message"]["variables"] == {"body": {"code": "CART-00001"}}
 
 
 def test_without_coupon_pools_the_static_code_is_used(w: JourneyWorld) -> None:
@@ -246,7 +246,7 @@ def test_without_coupon_pools_the_static_code_is_used(w: JourneyWorld) -> None:
     }
     journey(w, raw)
     service.on_history_item(w.ports, item("cart_abandoned", "c"), T0)
-    assert w.sent_jobs()[0]["message"]["variables"] == {"code": "STATIC10"}
+    assert w.sent_jobs()[0]["message"]["variables"] == {"body": {"code": "STATIC10"}}
 
 
 def test_free_text_is_sent_only_inside_the_service_window(w: JourneyWorld) -> None:

@@ -8,10 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from engage.adapters.whatsapp import WhatsAppClient, request_body
+from engage.adapters.whatsapp import WhatsAppClient, body_parameters, request_body
 from engage.core.settings import WhatsAppSettings
 from engage.core.time import iso
-from engage.delivery.jobs import InteractiveMessage, SendJob
+from engage.customers.profiles import Consent, Customer
+from engage.delivery.jobs import InteractiveMessage, SendJob, TemplateMessage
 from engage.delivery.outbound import Choice, Outbound
 from engage.journeys import service
 from engage.journeys.model import JourneyIn
@@ -129,8 +130,6 @@ def test_the_fake_cloud_api_refuses_four_buttons_and_eleven_rows_as_whatsapp_doe
 def test_the_sender_sends_interactive_only_inside_the_service_window() -> None:
     w_ = world()
     add_campaign(w_)
-    from engage.customers.profiles import Consent, Customer
-
     w_.customers.add(Customer(id="c_9", wa_id="4915112349999", consent=Consent(marketing=True)))
     job = SendJob(
         customer_id="c_9",
@@ -155,3 +154,48 @@ def test_the_local_fake_whatsapp_accepts_what_the_adapter_sends_and_refuses_elev
     with pytest.raises(GraphError) as refused:
         validate(eleven)
     assert refused.value.code == 131009 and "10" in refused.value.details
+
+
+# ---------------------------------------------------------------- a question asked by template
+def template_question() -> dict:
+    raw = question(2)
+    raw["trigger"] = {"type": "event", "event": "product_viewed"}
+    raw["steps"]["q"] = {
+        "type": "send",
+        "template": "colour_poll",
+        "variables": {"product": "Trail shoe"},
+        "buttons": [{"id": "c-red", "title": "Red", "tag": "colour:red"}, {"id": "c-blue", "title": "Blue"}],
+        "next": "a",
+    }
+    return raw
+
+
+def test_a_template_question_sends_its_answers_as_quick_reply_payloads_and_tags_the_tapped_one(
+    w: JourneyWorld,
+) -> None:
+    w.customers.update(CID, last_inbound_at=None)  # outside the service window: only a template may ask
+    journey(w, template_question())
+    service.on_history_item(w.ports, item("product_viewed", "view-1"), T0)
+    (job,) = w.sent_jobs()
+    assert job["message"]["variables"] == {
+        "body": {"product": "Trail shoe"},
+        "buttons": [
+            {"index": 0, "sub_type": "quick_reply", "value": "c-red"},
+            {"index": 1, "sub_type": "quick_reply", "value": "c-blue"},
+        ],
+    }
+    later = T0 + timedelta(hours=2)  # a template quick reply arrives as type `button` with its payload
+    service.on_history_item(
+        w.ports, item("message", "wamid.b", later, type="button", payload="c-red", text="Red"), later
+    )
+    assert "colour:red" in w.profiles.tags(CID)
+
+
+def test_a_journey_templates_named_variables_reach_whatsapp_as_named_body_parameters() -> None:
+    w_ = world()
+    w_.customers.add(Customer(id="c_9", wa_id="4915112349999", consent=Consent(marketing=True)))
+    message = TemplateMessage(template="welcome_code", variables={"body": {"code": "WELCOME-7K2P"}})
+    w_.sender.handle(SendJob(customer_id="c_9", send_key="journey:welcome:1:hello", campaign_id="journey:welcome",
+                             category="utility", message=message))  # fmt: skip
+    ((_, sent),) = w_.whatsapp.sent
+    assert body_parameters(sent) == [{"type": "text", "parameter_name": "code", "text": "WELCOME-7K2P"}]

@@ -271,7 +271,13 @@ def send(ports: JourneyPorts, step: Send, run: Run, now: datetime) -> Move:
             message = InteractiveMessage(text=body, choices=choices)
     else:
         assert step.template is not None
-        variables = {k: fill(v, run) for k, v in step.variables.items()}
+        variables: dict[str, Any] = {}
+        if step.variables:  # named body parameters, as the sender renders them
+            variables["body"] = {k: fill(v, run) for k, v in step.variables.items()}
+        if step.buttons:  # a question asked by template: its quick-reply buttons carry the answers' ids
+            variables["buttons"] = [
+                {"index": i, "sub_type": "quick_reply", "value": b.id} for i, b in enumerate(step.buttons)
+            ]
         message = TemplateMessage(template=step.template, language=step.language, variables=variables)
     job = SendJob(
         customer_id=run.customer_id,
