@@ -119,5 +119,6 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "group-health",
         "journey-sweep",
         "journey-triggers",
+        "conversions-post",
         "coupon-expiry",
     } == names
