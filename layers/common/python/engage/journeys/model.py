@@ -335,6 +335,9 @@ def describe_step(step: Step) -> str:
         rule = step.rule if isinstance(step.rule, str) else to_text(parse_rule(step.rule))
         return f"if {rule} go to {step.yes}, else {step.no}"
     if isinstance(step, Send):
+        if step.buttons and step.text is not None:
+            form = "reply buttons" if len(step.buttons) <= 3 else "a list"
+            return f"ask with {form} (inside the service window): {len(step.buttons)} choices (answers become tags)"
         what = f"template '{step.template}'" if step.template else "a text (inside the service window)"
         asks = f" asking {len(step.buttons)} choices (answers become tags)" if step.buttons else ""
         return f"send {what}{asks}"
