@@ -135,6 +135,8 @@ def test_each_recipient_is_24_hours_past_their_own_send_before_the_round_starts(
     env.status("c_sent", sent_at=iso(late))
     rid = env.plan("not_read")
     assert env.tick(T0 + timedelta(hours=30)) == {}
+    assert env.w.campaigns.items[rid].schedule.at == iso(late + timedelta(hours=24))  # later ticks skip the read
+    assert env.tick(late + timedelta(hours=23)) == {}
     assert env.tick(late + timedelta(hours=24)) == {rid: "retarget started"}
 
 

@@ -19,7 +19,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engage.campaigns.campaign import Campaign, CampaignIn, Dispatch, Retarget, Schedule, Variant, dispatch_message, get
 from engage.core.errors import Conflict, Invalid
@@ -59,7 +59,8 @@ def round_id(source_id: str) -> str:
 
 
 def plan(ports: FlowPorts, campaign_id: str, body: RetargetIn, caller: str, now: datetime) -> Campaign:
-    from engage.campaigns.service import checked  # the same checks as a new campaign's (service imports us)
+    # The same checks as a new campaign's (service imports this module, so import it here).
+    from engage.campaigns.service import InvalidChange, checked, described
 
     source = get(ports.campaigns, campaign_id)
     config = ports.config.sending().retarget
@@ -89,7 +90,10 @@ def plan(ports: FlowPorts, campaign_id: str, body: RetargetIn, caller: str, now:
         "default_variant": variant.name,
         "schedule": Schedule(mode="at", at=iso(max(earliest, now))).model_dump(),
     }
-    draft_in = CampaignIn.model_validate(fields)
+    try:
+        draft_in = CampaignIn.model_validate(fields)
+    except ValidationError as error:  # the source's fields with this variant: say why, never a 500
+        raise InvalidChange(described(error), code="validation_error") from None
     derived = checked(ports, draft_in, now)
     campaign = Campaign(
         **{**draft_in.model_dump(), **derived},
@@ -127,8 +131,10 @@ def start(ports: FlowPorts, campaign: Campaign, now: datetime) -> str | None:
         return None  # its statuses and deferred sends are still moving
     chosen = [] if source is None else [i for i in ports.sends.of_campaign(source.id) if unanswered(i, plan_.audience)]
     if chosen:
-        last = max(parse_iso(i.sent_at or "") for i in chosen)
-        if last + timedelta(hours=plan_.after_hours) > now:
+        ready = max(parse_iso(i.sent_at or "") for i in chosen) + timedelta(hours=plan_.after_hours)
+        if ready > now:  # a late send holds the round back: ticks before then need not read the sends
+            later = campaign.model_copy(update={"schedule": Schedule(mode="at", at=iso(ready)), "updated_at": iso(now)})
+            ports.campaigns.save(later, expect_status="scheduled")
             return None
     started: dict[str, Any] = {"started_at": iso(now), "updated_at": iso(now), "audience_ready": True}
     if not chosen:

@@ -187,11 +187,11 @@ def change(ports: FlowPorts, campaign_id: str, patch: CampaignChange, now: datet
     try:
         body = CampaignIn.model_validate(patch.applied_to(current))
     except ValidationError as error:
-        raise InvalidChange(_described(error), code="validation_error") from None
+        raise InvalidChange(described(error), code="validation_error") from None
     return edit(ports, campaign_id, body, now)
 
 
-def _described(error: ValidationError) -> str:
+def described(error: ValidationError) -> str:
     parts = []
     for problem in error.errors()[:5]:
         where = ".".join(str(p) for p in problem.get("loc", ()))
