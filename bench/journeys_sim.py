@@ -150,8 +150,8 @@ class IndependentChecker:
         # quiet hours bind what we start (marketing, utility); a service reply answers the customer
         if category != "service" and (local.hour >= QUIET_START or local.hour < QUIET_END):
             self.flag("quiet_hours", customer_id, send_key, at)
-        inbound = parse_iso(c.last_inbound_at) if c.last_inbound_at else None
-        if live and message.kind == "text" and (inbound is None or at - inbound >= SERVICE_WINDOW):
+        inbound = parse_iso(c.last_inbound_at) if c.last_inbound_at else None  # free-form: text, interactive
+        if live and message.kind != "template" and (inbound is None or at - inbound >= SERVICE_WINDOW):
             self.flag("24h_rule", customer_id, send_key, at)
         history = self.sends[customer_id]
         if history and (at - history[-1].at).total_seconds() < PAIR_SECONDS:

@@ -232,7 +232,16 @@ def _check_interactive(body: dict[str, Any]) -> None:
                 raise GraphError(100, "Button title length must be at most 20 characters.")
     if kind == "list":
         _need(action, "button", "interactive.action.")
-        _need(action, "sections", "interactive.action.")
+        sections = _need(action, "sections", "interactive.action.")
+        rows = [row for section in sections if isinstance(section, dict) for row in section.get("rows") or []]
+        if not isinstance(sections, list) or not 1 <= len(sections) <= 10 or not rows:
+            raise GraphError(131009, "Param interactive['action']['sections'] must have 1 to 10 sections with rows.")
+        if len(rows) > 10:
+            raise GraphError(131009, "Total row count exceed max allowed count: 10")
+        for row in rows:
+            _need(row, "id", "interactive.action.sections[].rows[].")
+            if len(str(_need(row, "title", "interactive.action.sections[].rows[]."))) > 24:
+                raise GraphError(100, "Row title length must be at most 24 characters.")
 
 
 def _check_media(body: dict[str, Any]) -> None:

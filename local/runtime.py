@@ -5,7 +5,8 @@ from `infra/template.yaml`, sets the functions' environment, imports the real ha
 (`functions.<folder>.app`) and serves, on one port:
 
 - the HTTP API exactly as API Gateway HTTP API would route it (local/http_api.py);
-- the fake WhatsApp Cloud API under `/_fake/graph/v25.0/` (local/fake_whatsapp.py);
+- the fake WhatsApp Cloud API under `/_fake/graph/v25.0/` (local/fake_whatsapp.py), and there too the
+  fake Conversions API (`<dataset>/events`, local/fake_conversions.py; `GET /_local/conversions`);
 - `/_local/...`: drain, schedules on demand, outbox, fault injection;
 - `/_s3/<bucket>/<key>`: the presigned links handlers hand out, with S3 event notifications delivered
   to the functions that ask for them (local/s3.py);
@@ -44,6 +45,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from engage.inbound.signature import verify
 from local import console
 from local.consumers import MotoStream, SqsConsumer, Stats, StreamConsumer, consumers_from_template
+from local.fake_conversions import FakeConversions
 from local.fake_whatsapp import FakeWhatsApp, GraphError
 from local.functions import LocalFunction, build_functions
 from local.http_api import (
@@ -68,11 +70,14 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 GRAPH_VERSION = "v25.0"
 PHONE_NUMBER_ID = "1234567890"
+CONVERSIONS_DATASET_ID = "local-dataset"
+BUSINESS_ACCOUNT_ID = "1234567890123"
 DEFAULT_COUNTRY = "DE"
 SECRETS = {
     "WHATSAPP_APP_SECRET": "local-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
     "WHATSAPP_ACCESS_TOKEN": "local-access-token",
+    "CONVERSIONS_ACCESS_TOKEN": "local-conversions-token",
     "EVENTS_WEBHOOK_SECRET": "local-events-secret",
     "ENGAGE_ADMIN_TOKEN": "local-admin-token",
     "ENGAGE_MARKETER_TOKEN": "local-marketer-token",
@@ -226,6 +231,7 @@ class LocalRuntime:
         self.routes = RouteTable([])
         self.resources: Any = None
         self.fake: FakeWhatsApp | None = None
+        self.conversions = FakeConversions()  # replaced by start() with the runtime's token and dataset
         self.s3: LocalS3 | None = None
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -310,6 +316,8 @@ class LocalRuntime:
                 # National-format numbers (0151 …) in the demo shop's country unless the environment
                 # says otherwise (from_environment passes ENGAGE_DEFAULT_COUNTRY over this).
                 "DefaultCountry": DEFAULT_COUNTRY,
+                "ConversionsDatasetId": CONVERSIONS_DATASET_ID,
+                "WhatsAppBusinessAccountId": BUSINESS_ACCOUNT_ID,
             },
             self.secrets,
         )
@@ -364,6 +372,9 @@ class LocalRuntime:
         self.schedules = schedules_from_template(spec, resolve)
         self.s3 = LocalS3.from_template(self.session, self.functions, resolve)
         self._undo.append(self.s3.install())
+        self.conversions = FakeConversions(
+            access_token=self.secrets["CONVERSIONS_ACCESS_TOKEN"], dataset_id=CONVERSIONS_DATASET_ID
+        )
         self.fake = FakeWhatsApp(
             access_token=self.secrets["WHATSAPP_ACCESS_TOKEN"],
             phone_number_id=self.phone_number_id,
@@ -474,6 +485,9 @@ class LocalRuntime:
     def _graph(self, request: Request) -> Response:
         assert self.fake is not None
         parts = [p for p in request.path.split("/") if p][2:]  # after _fake/graph
+        if request.method == "POST" and len(parts) == 3 and parts[2] == "events":
+            status, payload = self.conversions.handle(parts[1], request.query, request.body)
+            return json_response(status, payload)
         if request.method == "POST" and len(parts) == 3 and parts[2] in ("messages", "marketing_messages"):
             headers = {k.lower(): v for k, v in request.headers}
             return self.fake.handle_send(parts[1], headers, request.body, endpoint=parts[2])
@@ -495,6 +509,7 @@ class LocalRuntime:
         routes: dict[tuple[str, str, str], Callable[[], Response]] = {
             ("GET", "", ""): lambda: json_response(200, self.describe()),
             ("GET", "outbox", ""): lambda: json_response(200, {"messages": self._fake().messages()}),
+            ("GET", "conversions", ""): lambda: json_response(200, self.conversions.state()),
             ("DELETE", "outbox", ""): self._clear_outbox,
             ("POST", "drain", ""): lambda: json_response(200, self.drain(**_drain_args(query))),
             ("GET", "schedules", ""): lambda: json_response(200, {"schedules": self._schedule_list()}),

@@ -119,5 +119,27 @@ def test_unknown_schedule_is_404_and_known_ones_are_listed(client):
         "group-health",
         "journey-sweep",
         "journey-triggers",
+        "conversions-post",
         "coupon-expiry",
     } == names
+
+
+def test_the_fake_conversions_api_records_each_event_id_once(client):
+    event = {
+        "event_id": "journey:c_e2e:welcome:1",
+        "event_name": "Purchase",
+        "event_time": 1795342530,
+        "action_source": "business_messaging",
+        "messaging_channel": "whatsapp",
+        "user_data": {"ctwa_clid": "ARAkLkA8rmlFeiCk", "whatsapp_business_account_id": "1234567890123"},
+        "custom_data": {"value": 89.0, "currency": "EUR"},
+    }
+    url = "/_fake/graph/v25.0/local-dataset/events"
+    refused = client.post(url, params={"access_token": "wrong"}, json={"data": [event]})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == 190
+    for _ in range(2):
+        accepted = client.post(url, params={"access_token": "local-conversions-token"}, json={"data": [event]})
+        assert accepted.status_code == 200 and accepted.json()["events_received"] == 1
+    state = client.get("/_local/conversions").json()
+    assert [e["event_id"] for e in state["received"]].count("journey:c_e2e:welcome:1") == 1
+    assert state["duplicates"] >= 1

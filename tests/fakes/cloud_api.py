@@ -12,6 +12,19 @@ from typing import Any
 import httpx
 
 
+def interactive_error(body: dict[str, Any]) -> str | None:
+    """The Cloud API's refusal of an interactive message over its limits (3 reply buttons, 10 list rows)."""
+    if body.get("type") != "interactive":
+        return None
+    interactive, action = body.get("interactive") or {}, (body.get("interactive") or {}).get("action") or {}
+    if interactive.get("type") == "button" and not 1 <= len(action.get("buttons") or []) <= 3:
+        return "(#131009) Parameter value is not valid: buttons must have 1 to 3 items"
+    rows = [row for section in action.get("sections") or [] for row in section.get("rows") or []]
+    if interactive.get("type") == "list" and not 1 <= len(rows) <= 10:
+        return "(#131009) Parameter value is not valid: Total row count exceed max allowed count: 10"
+    return None
+
+
 @dataclass
 class FakeGraph:
     """Answers like the Cloud API; `fail` maps a recipient to an error code returned every time.
@@ -48,6 +61,9 @@ class FakeGraph:
             return groups
         body = json.loads(request.content)
         to = body.get("to") or body["recipient"]  # a phone number, else a business-scoped user id
+        refused = interactive_error(body)
+        if refused:
+            return httpx.Response(400, json={"error": {"message": refused, "code": 131009, "fbtrace_id": "T"}})
         if to in self.fail:
             code = self.fail[to]
             return httpx.Response(400, json={"error": {"message": f"(#{code})", "code": code, "fbtrace_id": "T"}})

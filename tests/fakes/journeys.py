@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from engage.core.time import iso
 from engage.customers.profiles import Customer
+from engage.journeys.conversions import Pending
 from engage.journeys.model import Journey
 from engage.journeys.ports import JourneyPorts
 from engage.journeys.runs import Run
@@ -245,3 +246,46 @@ class JourneyWorld:
 
     def sent_jobs(self) -> list[dict[str, Any]]:
         return [body for body, _ in self.queue.sent]
+
+
+class FakeConversionQueue:
+    """ConversionQueue in memory: the outbox's events with their state and place on the due index."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def report(self, event: dict[str, Any]) -> None:
+        at = iso(datetime.fromtimestamp(int(event["event_time"]), tz=UTC))
+        due = f"{at}#{event['event_id']}"
+        self.items.setdefault(event["event_id"], {"event": event, "state": "pending", "attempts": 0, "due": due})
+
+    def due(self, now: datetime, limit: int) -> list[Pending]:
+        found = sorted((v["due"], k) for k, v in self.items.items() if v["due"] and v["due"] <= f"{iso(now)}~")
+        return [
+            Pending(day="", event_id=k, event=self.items[k]["event"], attempts=self.items[k]["attempts"], due=d)
+            for d, k in found[:limit]
+        ]
+
+    def _still(self, pending: Pending) -> dict[str, Any] | None:
+        item = self.items[pending.event_id]
+        return item if item["due"] == pending.due else None
+
+    def claim(self, pending: Pending, until: datetime) -> Pending | None:
+        item = self._still(pending)
+        if item is None:
+            return None
+        item["due"] = f"{iso(until)}#{pending.event_id}"
+        return replace(pending, due=item["due"])
+
+    def sent(self, pending: Pending, at: datetime) -> None:
+        if item := self._still(pending):
+            item.update(state="sent", due=None, attempts=item["attempts"] + 1)
+
+    def retry(self, pending: Pending, at: datetime, reason: str) -> None:
+        if item := self._still(pending):
+            item.update(state="retrying", due=f"{iso(at)}#{pending.event_id}", last_error=reason)
+            item["attempts"] += 1
+
+    def drop(self, pending: Pending, reason: str, now: datetime) -> None:
+        if item := self._still(pending):
+            item.update(state="dropped", due=None, reason=reason, attempts=item["attempts"] + 1)

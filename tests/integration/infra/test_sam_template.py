@@ -79,6 +79,7 @@ SECRET_PARAMETERS = {
     "whatsapp/verify-token",
     "whatsapp/access-token",
     "events/webhook-secret",
+    "meta/conversions-token",
 }
 
 
@@ -242,7 +243,8 @@ def test_each_function_reads_exactly_the_secrets_its_environment_names():
         assert ssm_actions <= {"ssm:GetParameter"}, (logical, ssm_actions)  # no path reads, no DescribeParameters
         assert readable == _referenced_parameters(_environment(logical)), logical
         assert readable <= SECRET_PARAMETERS, logical
-        for name in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "EVENTS_WEBHOOK_SECRET"):
+        secrets = ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "EVENTS_WEBHOOK_SECRET")
+        for name in (*secrets, "CONVERSIONS_ACCESS_TOKEN"):
             value = _environment(logical).get(name)
             assert value is None or (isinstance(value, Intrinsic) and value.value.startswith("ssm:/engage/")), name
 

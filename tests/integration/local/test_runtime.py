@@ -494,6 +494,7 @@ def test_unknown_schedule_is_404_listing_the_known_names(client):
         "group-health",
         "journey-sweep",
         "journey-triggers",
+        "conversions-post",
     }
 
 

@@ -66,7 +66,7 @@ class Checker:
             self.violations["undeliverable"] += 1
         if local.hour >= 22 or local.hour < 8:
             self.violations["quiet_hours"] += 1
-        if message.kind == "text" and at - parse_iso(c.last_inbound_at or "2000-01-01T00:00:00Z") >= timedelta(
+        if message.kind != "template" and at - parse_iso(c.last_inbound_at or "2000-01-01T00:00:00Z") >= timedelta(
             hours=24
         ):
             self.violations["24h_rule"] += 1

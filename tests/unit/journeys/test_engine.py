@@ -233,7 +233,7 @@ def test_tag_coupon_and_send_steps_put_the_code_in_the_message(w: JourneyWorld) 
     service.on_history_item(w.ports, item("cart_abandoned", "c"), T0)
     assert w.profiles.tags(CID) == {"journey:cart"}
     [job] = w.sent_jobs()
-    assert job["message"]["variables"] == {"code": "CART-00001"}
+    assert job["message"]["variables"] == {"body": {"code": "CART-00001"}}
 
 
 def test_without_coupon_pools_the_static_code_is_used(w: JourneyWorld) -> None:
@@ -246,7 +246,7 @@ def test_without_coupon_pools_the_static_code_is_used(w: JourneyWorld) -> None:
     }
     journey(w, raw)
     service.on_history_item(w.ports, item("cart_abandoned", "c"), T0)
-    assert w.sent_jobs()[0]["message"]["variables"] == {"code": "STATIC10"}
+    assert w.sent_jobs()[0]["message"]["variables"] == {"body": {"code": "STATIC10"}}
 
 
 def test_free_text_is_sent_only_inside_the_service_window(w: JourneyWorld) -> None:
@@ -293,8 +293,12 @@ def test_goal_converts_and_reports_an_ad_click_within_seven_days(w: JourneyWorld
     w.profiles.clicks["c_2"] = ("ARold", iso(T0 - timedelta(days=10)))
     for cid in (CID, "c_2"):
         service.on_history_item(w.ports, item("cart_abandoned", "c", cid=cid), T0)
-        service.on_history_item(w.ports, item("order_placed", "o", T0 + timedelta(hours=1), cid=cid, total=10), T0)
-    assert [e["user_data"]["ctwa_clid"] for e in w.conversions.events.values()] == ["ARclid1"]
+        ordered = item("order_placed", "o", T0 + timedelta(hours=1), cid=cid, total=10, currency="EUR")
+        service.on_history_item(w.ports, ordered, T0)
+    (event,) = w.conversions.events.values()
+    assert event["user_data"] == {"ctwa_clid": "ARclid1"} and event["event_name"] == "Purchase"
+    assert event["custom_data"] == {"value": 10.0, "currency": "EUR"}
+    assert event["action_source"] == "business_messaging" and event["messaging_channel"] == "whatsapp"
     stats = service.stats(w.ports, "j1")
     assert stats["converted"] == 2 and stats["conversion_rate"] == 1.0 and stats["revenue"] == 20.0
 

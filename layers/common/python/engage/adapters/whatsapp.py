@@ -42,10 +42,28 @@ def body_parameters(message: Outbound) -> list[dict[str, Any]]:
     return [{"type": "text", "text": value} for value in message.body]
 
 
+MAX_REPLY_BUTTONS = 3  # more choices go as a list message (at most 10 rows)
+
+
+def interactive(message: Outbound) -> dict[str, Any]:
+    """Reply buttons for up to 3 choices, else a list message with one section."""
+    body = {"text": message.text or ""}
+    if len(message.choices) <= MAX_REPLY_BUTTONS:
+        buttons = [{"type": "reply", "reply": {"id": c.id, "title": c.title}} for c in message.choices]
+        return {"type": "button", "body": body, "action": {"buttons": buttons}}
+    rows = [{"id": c.id, "title": c.title, **({"description": c.description} if c.description else {})}
+            for c in message.choices]  # fmt: skip
+    return {"type": "list", "body": body, "action": {"button": message.list_button, "sections": [{"rows": rows}]}}
+
+
 def request_body(message: Outbound) -> dict[str, Any]:
     body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", **address(message.to)}
     if message.callback_data:
         body["biz_opaque_callback_data"] = message.callback_data
+    if message.kind == "interactive":
+        body["type"] = "interactive"
+        body["interactive"] = interactive(message)
+        return body
     if message.kind == "text":
         body["type"] = "text"
         body["text"] = {"preview_url": False, "body": message.text or ""}

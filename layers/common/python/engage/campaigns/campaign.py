@@ -208,6 +208,14 @@ class Dispatch(BaseModel):
     test_done_at: str | None = None
 
 
+class Retarget(BaseModel):
+    """A follow-up round to those who did not read (or click) its source campaign: its audience is
+    chosen from the source's sends when it starts, not when it is planned (campaigns.retarget)."""
+
+    audience: Literal["not_read", "not_clicked"]
+    after_hours: float
+
+
 class Campaign(CampaignIn):
     model_config = ConfigDict(extra="ignore")
 
@@ -234,7 +242,9 @@ class Campaign(CampaignIn):
     ab_result: dict[str, Any] | None = None
     winner: str | None = None
     follow_up_of: str | None = None
-    audience_ready: bool = False  # follow-ups: the snapshot is written at creation
+    audience_ready: bool = False  # follow-ups: the snapshot is written at creation (retargets: at start)
+    round: int = 0  # retargeting rounds after the original campaign (0: the original)
+    retarget: Retarget | None = None
 
     @property
     def is_ab(self) -> bool:
@@ -302,7 +312,7 @@ def launch(
     campaign = get(store, campaign_id)
     start = parse_iso(campaign.schedule.at) if campaign.schedule.mode == "at" and campaign.schedule.at else now
     ends = max(start, now) + timedelta(hours=config.campaign_horizon_hours)
-    if start > now:
+    if start > now or campaign.retarget is not None:  # a retarget starts from campaign-tick (retarget.start)
         return transition(store, campaign, "launch", now, status="scheduled", launched_at=iso(now), ends_at=iso(ends))
     campaign = transition(
         store, campaign, "launch", now, status="running", launched_at=iso(now), started_at=iso(now), ends_at=iso(ends)

@@ -1,5 +1,6 @@
 """Campaign use cases that span stores: create (with lint), resume, follow-up, and the two
-scheduled jobs (`release-deferred` every minute, `campaign-tick` every 5 minutes)."""
+scheduled jobs (`release-deferred` every minute, `campaign-tick` every 5 minutes, which also
+starts retargeting rounds: campaigns.retarget)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engage.campaigns import ab
+from engage.campaigns import ab, retarget
 from engage.campaigns.campaign import (
     Campaign,
     CampaignChange,
@@ -186,11 +187,11 @@ def change(ports: FlowPorts, campaign_id: str, patch: CampaignChange, now: datet
     try:
         body = CampaignIn.model_validate(patch.applied_to(current))
     except ValidationError as error:
-        raise InvalidChange(_described(error), code="validation_error") from None
+        raise InvalidChange(described(error), code="validation_error") from None
     return edit(ports, campaign_id, body, now)
 
 
-def _described(error: ValidationError) -> str:
+def described(error: ValidationError) -> str:
     parts = []
     for problem in error.errors()[:5]:
         where = ".".join(str(p) for p in problem.get("loc", ()))
@@ -210,7 +211,10 @@ def requeue_parked(ports: FlowPorts, campaign_id: str, now: datetime) -> int:
 
 def resume(ports: FlowPorts, campaign_id: str, now: datetime) -> tuple[Campaign, int]:
     """paused -> running; parked jobs and the dispatch cursor are queued again (never a re-send)."""
-    campaign = transition(ports.campaigns, get(ports.campaigns, campaign_id), "resume", now, status="running")
+    current = get(ports.campaigns, campaign_id)
+    if current.retarget is not None and not current.audience_ready:  # paused before it started: wait again
+        return transition(ports.campaigns, current, "resume", now, status="scheduled"), 0
+    campaign = transition(ports.campaigns, current, "resume", now, status="running")
     requeued = requeue_parked(ports, campaign.id, now)
     d = campaign.dispatch
     if not d.done and not d.waiting_until and not (d.phase == "test" and d.test_done_at):
@@ -266,6 +270,7 @@ def follow_up(ports: FlowPorts, campaign_id: str, caller: str, now: datetime) ->
             "variants": [source.variant(best)],
             "default_variant": best,
             "follow_up_of": source.id,
+            "retarget": None,  # those a round did not reach get the same round again, not a new one
             "audience_ready": True,
             "audience_count": len(reasons),
             "schedule": source.schedule.model_copy(update={"mode": "now", "at": None}),
@@ -376,6 +381,10 @@ def campaign_tick(ports: FlowPorts, now: datetime) -> dict[str, Any]:
     config = ports.config.sending()
     summary: dict[str, str] = {}
     for campaign in ports.campaigns.active():
+        if campaign.status == "scheduled" and campaign.retarget is not None:
+            if started := retarget.start(ports, campaign, now):
+                summary[campaign.id] = started
+            continue
         if campaign.status == "scheduled":
             if start_scheduled(ports.campaigns, ports.dispatch_queue, campaign, now):
                 summary[campaign.id] = "started"

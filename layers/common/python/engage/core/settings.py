@@ -67,6 +67,20 @@ class WhatsAppSettings(EnvSettings):
     api_base: str = Field(default="https://graph.facebook.com/v25.0", alias="WHATSAPP_API_BASE")
 
 
+class ConversionsSettings(EnvSettings):
+    """Meta's Conversions API for business messaging (goals reached after a click-to-WhatsApp ad).
+    Without a dataset id the outbox keeps its events and nothing is posted (and its token, an SSM
+    parameter, is not read: see ConversionsToken)."""
+
+    dataset_id: str = Field(default="", alias="CONVERSIONS_DATASET_ID")
+    business_account_id: str = Field(default="", alias="WHATSAPP_BUSINESS_ACCOUNT_ID")
+    api_base: str = Field(default="https://graph.facebook.com/v25.0", alias="WHATSAPP_API_BASE")
+
+
+class ConversionsToken(EnvSettings):
+    access_token: str = Field(alias="CONVERSIONS_ACCESS_TOKEN")
+
+
 class WebhookSettings(TableSettings):
     app_secret: str = Field(alias="WHATSAPP_APP_SECRET")
     # Accepted as well while the app secret is being rotated.

@@ -86,6 +86,13 @@ class AbConfig(BaseModel):
     evidence_wait_hours: float = Field(default=12, ge=0)
 
 
+class RetargetConfig(BaseModel):
+    """Campaign follow-ups to those who did not read or click (campaigns.retarget)."""
+
+    max_followups: int = Field(default=2, ge=0, le=5)  # rounds after the original campaign
+    min_gap_hours: float = Field(default=24, ge=24, le=24 * 30)  # from each recipient's previous send
+
+
 class SendingConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -94,6 +101,7 @@ class SendingConfig(BaseModel):
     throttle: ThrottleConfig = Field(default_factory=ThrottleConfig)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     ab: AbConfig = Field(default_factory=AbConfig)
+    retarget: RetargetConfig = Field(default_factory=RetargetConfig)
     pair_limit_seconds: float = 6
     service_window_hours: float = 24
     max_defer_hours: float = 72  # a cap that clears later than this refuses instead of deferring

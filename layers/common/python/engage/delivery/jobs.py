@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engage.delivery.outbound import Choice
+
 Category = Literal["marketing", "utility", "authentication", "service"]
 
 
@@ -21,6 +23,16 @@ class TemplateMessage(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
 
 
+class InteractiveMessage(BaseModel):
+    """Free-form, like text (only inside the service window): reply buttons for up to 3 choices, a
+    list message for 4 to 10."""
+
+    kind: Literal["interactive"] = "interactive"
+    text: str = Field(min_length=1, max_length=1024)
+    choices: list[Choice] = Field(min_length=1, max_length=10)
+    list_button: str = Field(default="Choose", min_length=1, max_length=20)
+
+
 class SendJob(BaseModel):
     """One message to one customer. `send_key` makes it unique per customer: the campaign id for
     campaign sends, `tx:<purpose>:<ref>` for transactional replies (e.g. `tx:consent:<wamid>`)."""
@@ -33,7 +45,7 @@ class SendJob(BaseModel):
     campaign_id: str | None = None
     variant: str | None = None
     category: Category = "marketing"
-    message: TextMessage | TemplateMessage = Field(discriminator="kind")
+    message: TextMessage | TemplateMessage | InteractiveMessage = Field(discriminator="kind")
     attempt: int = 0
     reason: str | None = None  # why this job exists (journey, campaign, consent confirmation)
 

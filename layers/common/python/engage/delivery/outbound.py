@@ -13,6 +13,14 @@ class ButtonParam(BaseModel):
     value: str
 
 
+class Choice(BaseModel):
+    """One answer of an interactive message: a reply button (up to 3) or a list row (up to 10)."""
+
+    id: str = Field(min_length=1, max_length=256)
+    title: str = Field(min_length=1, max_length=24)
+    description: str | None = Field(default=None, max_length=72)
+
+
 Endpoint = Literal["messages", "marketing_messages"]
 
 
@@ -25,8 +33,10 @@ class Outbound(BaseModel):
     `endpoint` is `marketing_messages` for marketing templates (Marketing Messages API)."""
 
     to: str
-    kind: Literal["text", "template"]
-    text: str | None = None
+    kind: Literal["text", "template", "interactive"]
+    text: str | None = None  # also the body of an interactive message
+    choices: list[Choice] = Field(default_factory=list)  # interactive: reply buttons (<= 3) or list rows
+    list_button: str = "Choose"  # interactive list: the label of the button that opens it
     template: str | None = None
     language: str = "en"
     body: list[str] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from engage.customers.profiles import Customer
-from engage.delivery.jobs import SendJob, TemplateMessage
+from engage.delivery.jobs import InteractiveMessage, SendJob, TemplateMessage
 from engage.delivery.outbound import ButtonParam, Outbound
 from engage.delivery.ports import LinkShortener
 
@@ -84,6 +84,15 @@ def uses(job: SendJob, names: set[str]) -> bool:
 def render(job: SendJob, ctx: Context, *, to: str, callback_data: str) -> Outbound:
     """The message for this recipient. Raises MissingVariable."""
     message = job.message
+    if isinstance(message, InteractiveMessage):
+        return Outbound(
+            to=to,
+            kind="interactive",
+            text=fill(message.text, ctx),
+            choices=message.choices,
+            list_button=message.list_button,
+            callback_data=callback_data,
+        )
     if not isinstance(message, TemplateMessage):
         return Outbound(to=to, kind="text", text=fill(message.text, ctx), callback_data=callback_data)
     variables = message.variables or {}

@@ -19,7 +19,7 @@ from engage.core import phones, timezones
 from engage.core.time import parse_iso
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig, Window
-from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
+from engage.delivery.jobs import SendJob, TemplateMessage
 from engage.delivery.outbound import Endpoint
 
 Content = Literal["promotional", "useful", "transactional"]
@@ -86,7 +86,7 @@ def refusal(job: SendJob, customer: Customer, config: SendingConfig, now: dateti
         return "no_address"
     if job.category == "marketing" and not customer.consent.marketing:
         return "no_consent"
-    if isinstance(job.message, TextMessage) and not in_service_window(customer, config, now):
+    if not isinstance(job.message, TemplateMessage) and not in_service_window(customer, config, now):
         return "needs_template"
     if job.category == "marketing" and isinstance(job.message, TemplateMessage):
         region = blocked_region(customer, config)

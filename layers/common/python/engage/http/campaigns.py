@@ -1,5 +1,5 @@
-"""/v1/campaigns (create, read, edit and delete drafts, launch, pause, resume, cancel, follow-up) and /v1/templates (the
-approved WhatsApp templates, linted when saved)."""
+"""/v1/campaigns (create, read, edit and delete drafts, launch, pause, resume, cancel, follow-up, retarget)
+and /v1/templates (the approved WhatsApp templates, linted when saved)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from engage import wiring
 from engage.campaigns import campaign as campaigns
+from engage.campaigns import retarget
 from engage.campaigns import service as campaign_flow
 from engage.campaigns.campaign import Campaign, CampaignChange, CampaignIn
 from engage.campaigns.templates import Template, TemplateIn, lint_template
@@ -114,6 +115,12 @@ def follow_up_campaign(campaign_id: str, caller: Marketer) -> Response[dict]:
     result = campaign_flow.follow_up(wiring.campaigns.flow_ports(), campaign_id, caller, utcnow())
     body = shaped(result["campaign"], recipients=result["recipients"], reasons=result["reasons"])
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.post("/v1/campaigns/<campaign_id>/retarget")
+def retarget_campaign(campaign_id: str, body: retarget.RetargetIn, caller: Marketer) -> Response[dict]:
+    campaign = retarget.plan(wiring.campaigns.flow_ports(), campaign_id, body, caller, utcnow())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=shaped(campaign))
 
 
 # ---------------------------------------------------------------------------- templates

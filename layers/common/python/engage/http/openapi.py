@@ -83,6 +83,7 @@ SUCCESS: dict[tuple[str, str], dict[int, str]] = {
     ("delete", "/v1/segments/{segment_id}"): {204: "Deleted"},
     ("post", "/v1/campaigns"): {201: "Created"},
     ("post", "/v1/campaigns/{campaign_id}/follow-up"): {201: "Follow-up campaign created"},
+    ("post", "/v1/campaigns/{campaign_id}/retarget"): {201: "Retargeting round created (a draft)"},
     ("post", "/v1/templates"): {200: "Replaced", 201: "Created"},
     ("post", "/v1/events"): {200: "A duplicate: already recorded", 202: "Recorded"},
     ("post", "/v1/coupons/pools"): {201: "Created"},

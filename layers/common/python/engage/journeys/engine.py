@@ -20,7 +20,8 @@ from typing import Any
 
 from engage.core.observability import logger
 from engage.core.time import days, iso, parse_iso
-from engage.delivery.jobs import SendJob, TemplateMessage, TextMessage
+from engage.delivery.jobs import InteractiveMessage, SendJob, TemplateMessage, TextMessage
+from engage.delivery.outbound import Choice
 from engage.delivery.policy import SendContext, in_service_window, next_window_time
 from engage.journeys.model import (
     Branch,
@@ -264,12 +265,19 @@ def send(ports: JourneyPorts, step: Send, run: Run, now: datetime) -> Move:
         if customer is None or not in_service_window(customer, ports.config.sending(), now):
             return Move(goto(run, step.next, now), {f"skipped:{sid}": 1})
         body = fill(step.text, run)
-        if step.buttons:
-            body += "\n" + "\n".join(f"{i}. {b.title}" for i, b in enumerate(step.buttons, 1))
-        message: TextMessage | TemplateMessage = TextMessage(text=body)
+        message: TextMessage | TemplateMessage | InteractiveMessage = TextMessage(text=body)
+        if step.buttons:  # a question: reply buttons (<= 3 answers) or a list (4-10), answers come back by id
+            choices = [Choice(id=b.id, title=b.title) for b in step.buttons]
+            message = InteractiveMessage(text=body, choices=choices)
     else:
         assert step.template is not None
-        variables = {k: fill(v, run) for k, v in step.variables.items()}
+        variables: dict[str, Any] = {}
+        if step.variables:  # named body parameters, as the sender renders them
+            variables["body"] = {k: fill(v, run) for k, v in step.variables.items()}
+        if step.buttons:  # a question asked by template: its quick-reply buttons carry the answers' ids
+            variables["buttons"] = [
+                {"index": i, "sub_type": "quick_reply", "value": b.id} for i, b in enumerate(step.buttons)
+            ]
         message = TemplateMessage(template=step.template, language=step.language, variables=variables)
     job = SendJob(
         customer_id=run.customer_id,
@@ -345,19 +353,27 @@ def on_event(
             continue
         if kind == "reply" and run.asked:
             record_answer(ports, journey, run, event_id, at, data)
-        move = react(ports, journey, run, kind, at, now)
+        move = react(ports, journey, run, kind, at, now, data)
         if move is not None and commit(ports, run, move):
             moved.append(drive(ports, move.run, now))
     return moved
 
 
-def react(ports: JourneyPorts, journey: Journey, run: Run, kind: str, at: datetime, now: datetime) -> Move | None:
+def react(
+    ports: JourneyPorts,
+    journey: Journey,
+    run: Run,
+    kind: str,
+    at: datetime,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> Move | None:
     waiting = run.state == "waiting" and run.waiting_for == kind
     if waiting and run.waiting_since and at >= parse_iso(run.waiting_since) and run.step:
         step = journey.step(run.step)
         if isinstance(step, Goal):
             move = end(run, "converted", "goal", now)
-            report_conversion(ports, run, kind, at)
+            report_conversion(ports, run, kind, at, data)
             return move
         if isinstance(step, WaitEvent_):
             return Move(goto(run, step.on_event, now), {f"event:{run.step}": 1})
@@ -392,23 +408,31 @@ def count_revenue(ports: JourneyPorts, run: Run, order_id: str, at: datetime, da
         ports.runs.add_revenue(run, order_id, float(amount))
 
 
-def report_conversion(ports: JourneyPorts, run: Run, kind: str, at: datetime) -> None:
-    """A goal reached by a customer who came from a click-to-WhatsApp ad in the last 7 days."""
+def report_conversion(
+    ports: JourneyPorts, run: Run, kind: str, at: datetime, data: dict[str, Any] | None = None
+) -> None:
+    """A goal reached by a customer who came from a click-to-WhatsApp ad in the last 7 days: an order
+    is a `Purchase` with its total and currency, any other goal a `LeadSubmitted` (the event names
+    Meta takes from business messaging)."""
     click = ports.profiles.ad_click(run.customer_id, since=iso(at - AD_CLICK_WINDOW))
     if click is None:
         return
     clid, clicked_at = click
     if not (parse_iso(clicked_at) <= at <= parse_iso(clicked_at) + AD_CLICK_WINDOW):
         return
+    order = data or {}
+    custom: dict[str, Any] = {}
+    if kind == "order_placed" and isinstance(order.get("total"), int | float) and order.get("currency"):
+        custom = {"value": float(order["total"]), "currency": str(order["currency"])}
     ports.conversions.report(
         {
             "event_id": f"journey:{run.run_id}",
-            "event_name": "Purchase" if kind == "order_placed" else "Lead",
+            "event_name": "Purchase" if kind == "order_placed" else "LeadSubmitted",
             "event_time": int(at.timestamp()),
             "action_source": "business_messaging",
             "messaging_channel": "whatsapp",
             "user_data": {"ctwa_clid": clid},
-            "custom_data": {"journey_id": run.journey_id},
+            **({"custom_data": custom} if custom else {}),
         }
     )
     logger.info("conversion reported", extra={"journey_id": run.journey_id, "customer_id": run.customer_id})

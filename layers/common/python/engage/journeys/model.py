@@ -18,10 +18,12 @@ from engage.segments.text import to_text
 
 MAX_STEPS = 50
 MAX_SURVEY_QUESTIONS = 5
+INTERACTIVE_BODY = 1024  # WhatsApp's limit on an interactive message's body text
 StepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 JourneyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
 Minutes = Annotated[int, Field(ge=1, le=60 * 24 * 365)]
 TagName = Annotated[str, Field(min_length=1, max_length=100)]
+ParameterName = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,60}$")]
 
 ShopEvent = Literal["order_placed", "cart_abandoned", "product_viewed", "link_clicked"]
 # What a run can wait for (`wait_event`, `goal`) and what can stop it.
@@ -131,9 +133,12 @@ class Send(Strict):
     type: Literal["send"]
     template: str | None = Field(default=None, min_length=1, max_length=512)
     language: str = Field(default="en", min_length=2, max_length=15)
-    variables: dict[str, str] = Field(default_factory=dict)
+    # The template's named body parameters ({{code}} in the template: "code").
+    variables: dict[ParameterName, str] = Field(default_factory=dict)
     text: str | None = Field(default=None, min_length=1, max_length=4096)
-    buttons: list[Button] = Field(default_factory=list, max_length=10)  # a question: answers become tags
+    # A question: with a text, the answers (reply buttons or a list); with a template, its quick-reply
+    # buttons in order (each id is sent as that button's payload). An answer becomes its button's tag.
+    buttons: list[Button] = Field(default_factory=list, max_length=10)
     category: Literal["marketing", "utility"] = "marketing"
     next: StepId | None = None
 
@@ -141,8 +146,12 @@ class Send(Strict):
     def _one(self) -> Send:
         if (self.template is None) == (self.text is None):
             raise ValueError("a send has either a template or a text")
-        if self.buttons and self.text is None:
-            raise ValueError("buttons go with a text (an interactive message)")
+        if self.buttons and self.text is not None and len(self.text) > INTERACTIVE_BODY:
+            raise ValueError(
+                f"a question's text is at most {INTERACTIVE_BODY} characters (WhatsApp's interactive body)"
+            )
+        if len({b.id for b in self.buttons}) != len(self.buttons):
+            raise ValueError("button ids must differ")
         return self
 
 
@@ -326,6 +335,9 @@ def describe_step(step: Step) -> str:
         rule = step.rule if isinstance(step.rule, str) else to_text(parse_rule(step.rule))
         return f"if {rule} go to {step.yes}, else {step.no}"
     if isinstance(step, Send):
+        if step.buttons and step.text is not None:
+            form = "reply buttons" if len(step.buttons) <= 3 else "a list"
+            return f"ask with {form} (inside the service window): {len(step.buttons)} choices (answers become tags)"
         what = f"template '{step.template}'" if step.template else "a text (inside the service window)"
         asks = f" asking {len(step.buttons)} choices (answers become tags)" if step.buttons else ""
         return f"send {what}{asks}"

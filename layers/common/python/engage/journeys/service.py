@@ -158,6 +158,9 @@ def event_signal(kind: str, data: dict[str, Any]) -> str | None:
 
 
 def answer_of(data: dict[str, Any]) -> str:
+    """The id of the tapped button or list row (stored as `payload`), else the text typed."""
+    if data.get("payload"):
+        return str(data["payload"])
     for key in ("button_reply", "list_reply"):
         found = data.get(key)
         if isinstance(found, dict) and found.get("id"):

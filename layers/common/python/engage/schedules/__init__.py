@@ -32,6 +32,7 @@ JOBS: dict[str, Job] = {
     "coupon-expiry": rewards.coupon_expiry,
     "journey-sweep": journeys.journey_sweep,
     "journey-triggers": journeys.journey_triggers,
+    "conversions-post": journeys.conversions_post,
     "group-posts": groups.group_posts,
     "group-health": groups.group_health,
 }

@@ -5,6 +5,7 @@ minute after that), then wakes every run due by now from the 16 shards of the du
 ended, event waits that timed out, paused runs to look at again, runs a crashed worker left mid-way.
 `journey-triggers` (daily): segment-entry journeys enter the segment's members; attribute-age
 journeys fan out `journey-age-page` pages over the customers index (PassQueue).
+`conversions-post` (every 5 minutes): posts the due conversions of the outbox to Meta's Conversions API.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from engage import wiring
-from engage.journeys import service
+from engage.journeys import conversions, service
 
 
 def journey_sweep(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -30,3 +31,7 @@ def journey_triggers(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 def journey_age_page(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
     return service.age_page(wiring.journeys.ports(), wiring.journeys.base(), payload, now)
+
+
+def conversions_post(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return conversions.post_due(wiring.journeys.conversions_outbox(), wiring.journeys.conversions_api(), now)

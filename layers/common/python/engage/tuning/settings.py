@@ -103,6 +103,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "sending.ab.rollout_hours": (1, 168),
     "sending.ab.min_delivered_per_variant": (1, 1_000_000),
     "sending.ab.evidence_wait_hours": (0, 168),
+    "sending.retarget.max_followups": (0, 5),
+    "sending.retarget.min_gap_hours": (24, 720),  # never closer than 24 hours (DESIGN §4 retargeting)
     "sending.pair_limit_seconds": (0, 3600),
     "sending.service_window_hours": (1, 24),  # WhatsApp's customer-service window is 24 hours at most
     "sending.max_defer_hours": (1, 720),

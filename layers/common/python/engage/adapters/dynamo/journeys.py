@@ -8,6 +8,7 @@ does. See docs/journeys.md ("Timing", "Guarantees") and docs/data-model.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from engage.adapters.dynamo import keys
 from engage.adapters.dynamo.table import Table, Update
 from engage.core.time import epoch, iso, parse_iso
 from engage.customers.profiles import Customer
+from engage.journeys.conversions import Pending
 from engage.journeys.model import Journey
 from engage.journeys.runs import DUE_SHARDS, Run
 from engage.tagging.catalog import TagChange
@@ -265,22 +267,62 @@ def due_shards() -> range:
 
 
 class ConversionOutbox:
-    """Conversions for Meta's Conversions API, kept once per event id (`CAPI#<day>` / `<event id>`)
-    until the sender of that API (not built yet) posts them; locally this is the fake Meta sees."""
+    """Conversions for Meta's Conversions API, kept once per event id (`CAPI#<day>` / `<event id>`).
+    While not yet sent or dropped an event sits on the sparse due index (gsi2 `CAPIDUE` /
+    `<due>#<event id>`), which the `conversions-post` job reads (journeys.conversions)."""
 
     def __init__(self, table: Table):
         self.table = table
 
     def report(self, event: dict[str, Any]) -> None:
-        day = iso(datetime.fromtimestamp(int(event["event_time"]), tz=UTC))[:10]
+        at = iso(datetime.fromtimestamp(int(event["event_time"]), tz=UTC))
         item = {
-            "pk": keys.conversion_pk(day),
+            "pk": keys.conversion_pk(at[:10]),
             "sk": str(event["event_id"]),
             "type": "conversion",
             "event": event,
+            "state": "pending",
+            "attempts": 0,
+            "gsi2pk": keys.CONVERSIONS_DUE_PK,
+            "gsi2sk": f"{at}#{event['event_id']}",
             "expires_at": int(event["event_time"]) + 90 * 86400,
         }
         self.table.put(item, if_absent=True)
+
+    def due(self, now: datetime, limit: int) -> list[Pending]:
+        found = self.table.query(
+            keys.CONVERSIONS_DUE_PK, index="gsi2", sk_between=("0", f"{iso(now)}~"), limit=limit, page_size=limit
+        )
+        return [
+            Pending(
+                day=str(raw["pk"]).removeprefix("CAPI#"),
+                event_id=str(raw["sk"]),
+                event=dict(raw.get("event") or {}),
+                attempts=int(raw.get("attempts") or 0),
+                due=str(raw["gsi2sk"]),
+            )
+            for raw in found
+        ]
+
+    def _update(self, pending: Pending, update: Update) -> bool:
+        """Applies `update` if the event is still where `pending` saw it on the due index."""
+        condition = f"{update.name('gsi2sk')} = {update.value(pending.due)}"
+        return bool(self.table.update(keys.conversion_pk(pending.day), pending.event_id, update, condition=condition))
+
+    def claim(self, pending: Pending, until: datetime) -> Pending | None:
+        due = f"{iso(until)}#{pending.event_id}"
+        return replace(pending, due=due) if self._update(pending, Update().set(gsi2sk=due)) else None
+
+    def sent(self, pending: Pending, at: datetime) -> None:
+        self._update(pending, Update().set(state="sent", sent_at=iso(at)).add(attempts=1).remove("gsi2pk", "gsi2sk"))
+
+    def retry(self, pending: Pending, at: datetime, reason: str) -> None:
+        update = Update().set(state="retrying", last_error=reason, gsi2sk=f"{iso(at)}#{pending.event_id}")
+        self._update(pending, update.add(attempts=1))
+
+    def drop(self, pending: Pending, reason: str, now: datetime) -> None:
+        update = Update().set(state="dropped", reason=reason, dropped_at=iso(now)).remove("gsi2pk", "gsi2sk")
+        self._update(pending, update.add(attempts=1))
 
 
 class JourneyBase:

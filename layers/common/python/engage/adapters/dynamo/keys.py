@@ -400,6 +400,9 @@ def conversion_pk(day: str) -> str:
     return f"CAPI#{day}"
 
 
+CONVERSIONS_DUE_PK = "CAPIDUE"  # gsi2pk of an outbox event not yet sent or dropped; gsi2sk `<due>#<event id>`
+
+
 def journeys_installed_sk(release: int) -> str:
     """JOURNEYS / INSTALLED#<release>: the default journeys of that release were installed once."""
     return f"INSTALLED#{release}"
