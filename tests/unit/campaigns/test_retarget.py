@@ -62,7 +62,7 @@ class Env:
 
     def status(self, customer_id: str, send_key: str = "cmp_1", **fields: object) -> None:
         item = self.w.sends.items[(customer_id, send_key)]
-        self.w.sends.items[(customer_id, send_key)] = SendItem.model_validate({**item.model_dump(), **fields})
+        self.w.sends._put(SendItem.model_validate({**item.model_dump(), **fields}))  # as a status update writes it
 
     def finish(self, campaign_id: str) -> None:
         c = self.w.campaigns.items[campaign_id]
