@@ -30,8 +30,11 @@ PEOPLE = ["c_read", "c_delivered", "c_clicked", "c_sent"]
 class Env:
     """A sender world with a source campaign sent to four customers at T0, then finished."""
 
-    def __init__(self, link: str | None = "https://shop.example/winter") -> None:
+    def __init__(self, link: str | None = "https://shop.example/winter", promo_gap_days: int | None = None) -> None:
         self.w: World = world()
+        if promo_gap_days is not None:
+            caps = self.w.config.config.caps.model_copy(update={"promo_min_gap_days": promo_gap_days})
+            self.w.config.config = self.w.config.config.model_copy(update={"caps": caps})
         self.dispatch_q, self.audience = FakeQueue(), FakeAudience()
         self.flow = FlowPorts(
             self.w.campaigns,
@@ -166,10 +169,7 @@ def test_at_most_max_followups_rounds_and_one_round_per_campaign():
 def test_the_round_goes_through_the_sender_and_its_caps():
     """A promotional round a day later meets the 7-day promotional gap: the sender defers it while the
     cap clears within `max_defer_hours`, and refuses it (with the cap as reason) when it clears later."""
-    env = Env()
-    env.w.config.config = env.w.config.config.model_copy(
-        update={"caps": env.w.config.config.caps.model_copy(update={"promo_min_gap_days": 2})}
-    )
+    env = Env(promo_gap_days=2)
     rid = env.plan("not_read")
     start = T0 + timedelta(days=1)
     env.tick(start)
@@ -193,10 +193,7 @@ def test_a_round_inside_the_7_day_promotional_gap_is_refused_by_the_cap():
 
 
 def test_a_replayed_page_and_a_redelivered_job_send_once_per_recipient_and_round():
-    env = Env()
-    env.w.config.config = env.w.config.config.model_copy(
-        update={"caps": env.w.config.config.caps.model_copy(update={"promo_min_gap_days": 1})}
-    )
+    env = Env(promo_gap_days=1)
     rid = env.plan("not_read")
     start = T0 + timedelta(days=1)
     env.tick(start)
