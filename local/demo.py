@@ -74,6 +74,21 @@ class Demo:
         }
         return self.client.post("/webhook", content=raw, headers=headers)
 
+    def shop_event(self, wa_id: str, event_id: str, kind: str, when: datetime, data: dict[str, Any]) -> None:
+        """POST /v1/events signed like the shop signs it (HMAC of the raw body with EVENTS_WEBHOOK_SECRET)."""
+        from engage.inbound.shop_events import SIGNATURE_HEADER, signature
+
+        occurred = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"id": event_id, "type": kind, "occurred_at": occurred, "customer": {"wa_id": wa_id}, "data": data}
+        raw = json.dumps(body).encode()
+        headers = {
+            "content-type": "application/json",
+            SIGNATURE_HEADER: signature(self.secrets["EVENTS_WEBHOOK_SECRET"], raw),
+        }
+        response = self.client.post("/v1/events", content=raw, headers=headers)
+        answered = f"POST /v1/events answered {response.status_code}: {response.text}"
+        self.expect(response.status_code in (200, 202), answered)
+
     # ------------------------------------------------------------------------------ runtime
     def drain(self) -> dict[str, Any]:
         response = self.client.post("/_local/drain")

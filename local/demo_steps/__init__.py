@@ -13,4 +13,5 @@ ORDER = [
     "sending",
     "replies",
     "metrics",
+    "journeys",
 ]

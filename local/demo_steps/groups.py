@@ -21,19 +21,9 @@ def iso(moment: datetime) -> str:
 
 
 def shop_order(demo: Any, wa_id: str, n: int, when: datetime, total: float) -> None:
-    from engage.inbound.shop_events import SIGNATURE_HEADER, signature
-
     item = {"product": "Trail runner", "category": "shoes", "price": total, "quantity": 1}
     data = {"order_id": f"G-{wa_id}-{n}", "items": [item], "total": total, "currency": "EUR"}
-    body = {"id": f"demo-group-order-{wa_id}-{n}", "type": "order_placed", "occurred_at": iso(when),
-            "customer": {"wa_id": wa_id}, "data": data}  # fmt: skip
-    raw = json.dumps(body).encode()
-    headers = {
-        "content-type": "application/json",
-        SIGNATURE_HEADER: signature(demo.secrets["EVENTS_WEBHOOK_SECRET"], raw),
-    }
-    response = demo.client.post("/v1/events", content=raw, headers=headers)
-    demo.expect(response.status_code in (200, 202), f"POST /v1/events answered {response.status_code}: {response.text}")
+    demo.shop_event(wa_id, f"demo-group-order-{wa_id}-{n}", "order_placed", when, data)
 
 
 def wa_group_of(demo: Any, group_id: str) -> str:

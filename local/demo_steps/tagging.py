@@ -7,7 +7,6 @@ signs them: `/v1/events` has no JWT authorizer, in AWS as in the local runtime.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,21 +41,6 @@ def inbound_text(text: str, wamid: str, when: datetime) -> dict[str, Any]:
     }
 
 
-def shop_event(demo: Any, event_id: str, kind: str, when: datetime, data: dict[str, Any]) -> None:
-    """POST /v1/events signed like the shop signs it (HMAC of the raw body with EVENTS_WEBHOOK_SECRET)."""
-    from engage.inbound.shop_events import SIGNATURE_HEADER, signature
-
-    body = {"id": event_id, "type": kind, "occurred_at": iso(when), "customer": {"wa_id": WA_ID}, "data": data}
-    raw = json.dumps(body).encode()
-    headers = {
-        "content-type": "application/json",
-        SIGNATURE_HEADER: signature(demo.secrets["EVENTS_WEBHOOK_SECRET"], raw),
-    }
-    response = demo.client.post("/v1/events", content=raw, headers=headers)
-    if response.status_code not in (200, 202):
-        raise AssertionError(f"POST /v1/events answered {response.status_code}: {response.text}")
-
-
 def show_tags(demo: Any, when: str) -> None:
     customer = demo.client.get(f"/v1/customers/{WA_ID}", headers=demo.marketer).json()
     tags = ", ".join(t["name"] for t in customer.get("tags", [])) or "(none)"
@@ -75,16 +59,16 @@ def run(demo: Any) -> None:
     show_tags(demo, "after 'descuento' and 'cuánto cuesta' in a message")
 
     item = {"product": "Silk scarf", "category": "accessories", "price": 49.9, "quantity": 1}
-    shop_event(demo, "demo-click-1", "link_clicked", at(0.1), {"url": "https://shop.example/new", "label": "Novedades"})
-    shop_event(
-        demo, "demo-click-2", "link_clicked", at(1), {"url": "https://shop.example/p/scarf", "label": "Silk scarf"}
-    )
-    shop_event(demo, "demo-cart-1", "cart_abandoned", at(1.1), {"cart_id": "c1", "items": [item], "total": 49.9})
+    new_in = {"url": "https://shop.example/new", "label": "Novedades"}
+    demo.shop_event(WA_ID, "demo-click-1", "link_clicked", at(0.1), new_in)
+    scarf = {"url": "https://shop.example/p/scarf", "label": "Silk scarf"}
+    demo.shop_event(WA_ID, "demo-click-2", "link_clicked", at(1), scarf)
+    demo.shop_event(WA_ID, "demo-cart-1", "cart_abandoned", at(1.1), {"cart_id": "c1", "items": [item], "total": 49.9})
     demo.drain()
     show_tags(demo, "after two clicks (one on 'Novedades') and an abandoned cart")
 
     order = {"order_id": "D-1", "items": [item], "total": 49.9, "currency": "EUR", "coupon": "BIENVENIDA"}
-    shop_event(demo, "demo-order-1", "order_placed", at(2), order)
+    demo.shop_event(WA_ID, "demo-order-1", "order_placed", at(2), order)
     demo.drain()
     show_tags(demo, "after the order (cart and intent gone, bought and purchased added)")
 
