@@ -24,7 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from engage import wiring
 from engage.core import telemetry
-from engage.core.errors import EngageError, Forbidden, Unauthorized
+from engage.core.errors import EngageError, Forbidden, NotFound, Unauthorized
 from engage.core.observability import logger, tracer
 from engage.core.time import from_epoch, utcnow
 from engage.inbound import receive as inbound
@@ -83,12 +83,11 @@ def route(event: dict[str, Any]) -> dict[str, Any]:
     handler = ROUTES.get((method, path))
     try:
         if handler is None:
-            raise EngageError(f"no route for {method} {path}"[:200], code="not_found")
+            raise NotFound(f"no route for {method} {path}"[:200])
         return handler(event)
     except EngageError as error:
-        status = 404 if error.code == "not_found" else error.status
-        logger.info("request refused", extra={"code": error.code, "status": status})
-        return response(status, json.dumps(error.to_body()))
+        logger.info("request refused", extra={"code": error.code, "status": error.status})
+        return response(error.status, json.dumps(error.to_body()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

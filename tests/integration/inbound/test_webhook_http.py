@@ -110,3 +110,21 @@ def test_a_large_body_is_kept_truncated_under_the_item_limit(aws, lambda_context
     assert handle(signed_webhook_event(body), lambda_context)["statusCode"] == 200
     [item] = all_items(aws)
     assert item["truncated"] is True and item["size"] == len(body) and len(item["content"]) == 350_000
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/webhook"), ("POST", "/hooks"), ("GET", "/dev/other")])
+def test_another_method_or_path_is_404_in_the_error_shape_and_stores_nothing(aws, lambda_context, method, path):
+    event = signed_webhook_event(sample("inbound_text"))
+    event["requestContext"]["http"]["method"] = method
+    event["rawPath"] = path
+    response = handle(event, lambda_context)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["code"] == "not_found"
+    assert all_items(aws) == []
+
+
+def test_a_named_stage_prefix_is_not_part_of_the_route(aws, lambda_context):
+    event = verification_event()
+    event["requestContext"]["stage"] = "dev"
+    event["rawPath"] = "/dev/webhook"
+    assert handle(event, lambda_context)["statusCode"] == 200
