@@ -7,7 +7,7 @@ import pytest
 from engage.customers.consent import normalise
 from engage.inbound.config import InboundConfig
 from engage.inbound.messages import consent_action
-from engage.inbound.payloads import Message
+from engage.inbound.sender_payloads import Message
 from tests.helpers.whatsapp import message, text
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from engage.core.errors import Invalid
+from engage.core.text import fold
 from engage.core.time import iso, parse_iso
-from engage.tagging.catalog import TagDefinition, fold, health_report, normalise_tag, slug
+from engage.tagging.catalog import TagDefinition, health_report, normalise_tag, slug
 from engage.tagging.rules import contains_keyword, tokens
 
 pytestmark = pytest.mark.disable_socket

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engage.tagging.catalog import fold
+from engage.core.text import fold
 
 MAX_SEARCH_NAME = 100
 

@@ -29,7 +29,8 @@ def resolve_reference(raw: str) -> str:
 class EnvSettings(BaseModel):
     """Fields declare their environment variable as the alias."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # Built when first read: a function reads two or three of these classes.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from engage.core import phones, timezones
 from engage.core.time import iso
-from engage.customers.ports import CustomerStore
+from engage.core.types import is_user_id, is_wa_id
+from engage.customers.ports import CustomerStore, IdentityStore
 
 
 class Consent(BaseModel):
@@ -122,3 +124,15 @@ def _attach_missing(store: CustomerStore, customer: Customer, *, wa_id: str | No
         customer.country = customer.country or phones.region_of(wa_id)
         if not customer.timezone:
             customer.timezone, customer.timezone_source = phones.timezone_of(wa_id), "number"
+
+
+def valid_id(kind: str, value: str) -> bool:
+    return is_user_id(value) if kind.endswith("user_id") else is_wa_id(value)
+
+
+def first_id(store: IdentityStore, candidates: Iterable[tuple[str, str | None]]) -> str | None:
+    """The customer id of the first candidate identity (kind, value) that is known."""
+    for kind, value in candidates:
+        if value and valid_id(kind, value) and (found := store.find_id(**{kind: value})):
+            return found
+    return None

@@ -23,13 +23,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-GROUP_FIELDS = (
-    "group_lifecycle_update",
-    "group_participants_update",
-    "group_settings_update",
-    "group_status_update",
-)
-
 NoticeKind = Literal[
     "created",
     "create_failed",

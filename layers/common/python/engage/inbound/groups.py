@@ -13,21 +13,16 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from engage.groups.webhooks import GROUP_FIELDS, GroupNotice, parse_group_value
-from engage.inbound.payloads import Change, Message
+from engage.groups.webhooks import GroupNotice, parse_group_value
+from engage.inbound.payloads import Change
 from engage.inbound.run import Run, event_time
-
-__all__ = ["GROUP_FIELDS", "GroupUpdates", "is_group_message", "process_group_messages", "process_group_update"]
+from engage.inbound.sender_payloads import Message
 
 
 class GroupUpdates(Protocol):
     def notice(self, notice: GroupNotice, now: datetime) -> str: ...
 
     def member_wrote(self, wa_group_id: str, wa_id: str, at: str, now: datetime) -> bool: ...
-
-
-def is_group_message(message: Message) -> bool:
-    return bool(message.raw.get("group_id"))
 
 
 def process_group_update(run: Run, change: Change) -> None:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from engage.core.observability import logger
 from engage.core.types import is_user_id, is_wa_id
-from engage.customers.ports import IdentityStore
-from engage.customers.profiles import Customer, clean, number_fields, resolve_customer
+from engage.customers.profiles import Customer, clean, first_id, number_fields, resolve_customer, valid_id
 from engage.inbound.bounds import MAX_NAME, clip
-from engage.inbound.payloads import Message, Value
+from engage.inbound.payloads import Value
 from engage.inbound.run import Run, Unusable
+
+if TYPE_CHECKING:
+    from engage.inbound.sender_payloads import Message
 
 
 @dataclass
@@ -47,10 +49,6 @@ def check_ids(**ids: str | None) -> None:
         if value and not valid_id(kind, value):
             shape = "a business-scoped user id" if kind.endswith("user_id") else "E.164 digits"
             raise Unusable(f"{kind} {value[:64]!r} is not {shape}")
-
-
-def valid_id(kind: str, value: str) -> bool:
-    return is_user_id(value) if kind.endswith("user_id") else is_wa_id(value)
 
 
 def customer_for(run: Run, sender: Sender, seen: datetime | None = None) -> Customer:
@@ -109,14 +107,6 @@ def apply_identity_change(run: Run, message: Message) -> Customer:
     if new_user and new_user != customer.user_id:
         _move(run, customer, "user_id", new_user)
     return customer
-
-
-def first_id(store: IdentityStore, candidates: Iterable[tuple[str, str | None]]) -> str | None:
-    """The customer id of the first candidate identity (kind, value) that is known."""
-    for kind, value in candidates:
-        if value and valid_id(kind, value) and (found := store.find_id(**{kind: value})):
-            return found
-    return None
 
 
 def _move(run: Run, customer: Customer, kind: str, value: str) -> None:

@@ -14,9 +14,10 @@ from engage.inbound.bounds import bound_data
 from engage.inbound.config import InboundConfig
 from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.inbound.identity import Sender, apply_identity_change, customer_for, prefetch, sender_of
-from engage.inbound.payloads import Message, Value
+from engage.inbound.payloads import Value
 from engage.inbound.preferences import consent_touch, queue_confirmation
 from engage.inbound.run import Run, event_time, touch_profile
+from engage.inbound.sender_payloads import Message
 
 NOT_INBOUND = {"system"}  # message types that are not the customer writing to us
 

@@ -4,13 +4,21 @@ Shapes as the Cloud API webhook sends them (docs/webhook.md). Every model ignore
 message keeps the dict it came from in `raw`, so a new field or a new message type never
 crashes parsing. Lists are parsed item by item: an item that does not fit its model is set
 aside in `rejected` (with the raw dict and the reason) instead of failing the notification.
+
+The envelope (`Notification`, `Entry`, `Change`, `Value`) is read by hand: it is that item-by-item
+reading and little else, and as plain dataclasses it does not make a status notification build
+the message models (engage.inbound.sender_payloads), which only a message needs.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from engage.inbound.sender_payloads import Contact, Message, UserPreference
 
 MAX_ID = 512  # a wamid is about 60 characters; a longer one cannot be a key
 
@@ -56,189 +64,6 @@ class Metadata(WaModel):
     phone_number_id: str = ""
 
 
-class Profile(WaModel):
-    name: str | None = None
-    username: str | None = None
-    country_code: str | None = None
-
-
-class Contact(WaModel):
-    """`value.contacts[]`: who a message came from. `wa_id` may be "" for username users."""
-
-    profile: Profile = Field(default_factory=Profile)
-    wa_id: str = ""
-    user_id: str = ""
-
-
-# ---------------------------------------------------------------- message payloads
-class Text(WaModel):
-    body: str = ""
-
-
-class ReplyOption(WaModel):
-    id: str = ""
-    title: str = ""
-    description: str | None = None
-
-
-class FlowReply(WaModel):
-    name: str | None = None
-    body: str | None = None
-    response_json: str | None = None
-
-
-class Interactive(WaModel):
-    type: str = ""  # button_reply | list_reply | nfm_reply | ...
-    button_reply: ReplyOption | None = None
-    list_reply: ReplyOption | None = None
-    nfm_reply: FlowReply | None = None
-
-
-class Button(WaModel):
-    """A tap on a template quick-reply button."""
-
-    payload: str = ""
-    text: str = ""
-
-
-class Media(WaModel):
-    """image, video, audio, document, sticker."""
-
-    id: str = ""
-    mime_type: str | None = None
-    sha256: str | None = None
-    caption: str | None = None
-    filename: str | None = None
-    voice: bool | None = None
-    animated: bool | None = None
-    url: str | None = None
-
-
-class Location(WaModel):
-    latitude: float | None = None
-    longitude: float | None = None
-    name: str | None = None
-    address: str | None = None
-    url: str | None = None
-
-
-class SharedName(WaModel):
-    formatted_name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-
-
-class SharedPhone(WaModel):
-    phone: str | None = None
-    wa_id: str | None = None
-    type: str | None = None
-
-
-class SharedContact(WaModel):
-    name: SharedName = Field(default_factory=SharedName)
-    phones: list[SharedPhone] = Field(default_factory=list)
-
-
-class Reaction(WaModel):
-    message_id: str = ""
-    emoji: str = ""  # "" (or absent) when the reaction is removed
-
-
-class ProductItem(WaModel):
-    product_retailer_id: str = ""
-    quantity: int = 1
-    item_price: float | None = None
-    currency: str | None = None
-
-
-class Order(WaModel):
-    catalog_id: str | None = None
-    text: str | None = None
-    product_items: list[ProductItem] = Field(default_factory=list)
-
-
-class System(WaModel):
-    """`user_changed_number` / `user_changed_user_id`: the user's NEW identities."""
-
-    body: str | None = None
-    type: str = ""
-    wa_id: str | None = None
-    user_id: str | None = None
-    previous_user_id: str | None = None  # user_changed_user_id, Aug 2026: the old BSUID
-    new_wa_id: str | None = None  # older payloads
-    identity: str | None = None
-    customer: str | None = None
-
-
-class Unsupported(WaModel):
-    type: str | None = None
-
-
-class ReferredProduct(WaModel):
-    catalog_id: str | None = None
-    product_retailer_id: str | None = None
-
-
-class Context(WaModel):
-    """The message replied to (`id`, `from`), forwarding flags, or a product inquiry."""
-
-    id: str | None = None
-    from_: str | None = Field(default=None, alias="from")
-    forwarded: bool | None = None
-    frequently_forwarded: bool | None = None
-    referred_product: ReferredProduct | None = None
-
-
-class Referral(WaModel):
-    """Click-to-WhatsApp ad or post that started the conversation (on the first message)."""
-
-    source_url: str | None = None
-    source_id: str | None = None
-    source_type: str | None = None  # "ad" | "post"
-    headline: str | None = None
-    body: str | None = None
-    media_type: str | None = None
-    image_url: str | None = None
-    video_url: str | None = None
-    thumbnail_url: str | None = None
-    ctwa_clid: str | None = None
-
-
-MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
-
-
-class Message(KeepsRaw):
-    """One inbound message. Unknown types parse too (`type` kept, payload in `raw`)."""
-
-    id: str = Field(min_length=1, max_length=MAX_ID)
-    from_: str = Field(default="", alias="from")
-    from_user_id: str = ""
-    timestamp: str = ""
-    type: str = "unknown"
-    context: Context | None = None
-    referral: Referral | None = None
-    errors: list[WaError] = Field(default_factory=list)
-
-    text: Text | None = None
-    interactive: Interactive | None = None
-    button: Button | None = None
-    image: Media | None = None
-    video: Media | None = None
-    audio: Media | None = None
-    document: Media | None = None
-    sticker: Media | None = None
-    location: Location | None = None
-    contacts: list[SharedContact] | None = None
-    reaction: Reaction | None = None
-    order: Order | None = None
-    system: System | None = None
-    unsupported: Unsupported | None = None
-
-    @property
-    def media(self) -> Media | None:
-        return getattr(self, self.type, None) if self.type in MEDIA_TYPES else None
-
-
 # ---------------------------------------------------------------- statuses
 class Origin(WaModel):
     type: str | None = None
@@ -271,20 +96,9 @@ class Status(KeepsRaw):
     errors: list[WaError] = Field(default_factory=list)
 
 
-# ---------------------------------------------------------------- user preferences
-class UserPreference(KeepsRaw):
-    """`field: user_preferences`: the user stopped or resumed marketing messages in WhatsApp."""
-
-    wa_id: str = ""
-    user_id: str = ""
-    detail: str | None = None
-    category: str = ""
-    value: str = ""  # "stop" | "resume"
-    timestamp: str = ""
-
-
 # ---------------------------------------------------------------- envelope
-class Rejected(WaModel):
+@dataclass
+class Rejected:
     """Part of a notification that did not fit its model: kept whole for inspection."""
 
     where: str
@@ -292,8 +106,9 @@ class Rejected(WaModel):
     reason: str = ""
 
 
-def parse_items(where: str, items: Any, model: type[BaseModel]) -> tuple[list[Any], list[Rejected]]:
-    """Validates each item on its own; failures become `Rejected` instead of failing the list."""
+def parse_items(where: str, items: Any, parse: Any) -> tuple[list[Any], list[Rejected]]:
+    """Parses each item on its own (`parse` is a model's `model_validate` or an envelope's `parse`);
+    failures become `Rejected` instead of failing the list."""
     if items is None:
         return [], []
     if not isinstance(items, list):
@@ -302,13 +117,15 @@ def parse_items(where: str, items: Any, model: type[BaseModel]) -> tuple[list[An
     rejected: list[Rejected] = []
     for index, item in enumerate(items):
         try:
-            parsed.append(model.model_validate(item))
-        except ValidationError as error:
+            parsed.append(parse(item))
+        except ValueError as error:  # pydantic's ValidationError is one
             rejected.append(Rejected(where=f"{where}[{index}]", raw=item, reason=_reason(error)))
     return parsed, rejected
 
 
-def _reason(error: ValidationError) -> str:
+def _reason(error: ValueError) -> str:
+    if not isinstance(error, ValidationError):
+        return str(error)[:500]
     details = error.errors()
     if not details:
         return "invalid"
@@ -316,37 +133,67 @@ def _reason(error: ValidationError) -> str:
     return f"{location or 'item'}: {details[0]['msg']}"[:500]
 
 
-class Value(WaModel):
-    messaging_product: str | None = None
-    metadata: Metadata = Field(default_factory=Metadata)
-    contacts: list[Contact] = Field(default_factory=list)
-    messages: list[Message] = Field(default_factory=list)
-    statuses: list[Status] = Field(default_factory=list)
-    user_preferences: list[UserPreference] = Field(default_factory=list)
-    errors: list[WaError] = Field(default_factory=list)
-    rejected: list[Rejected] = Field(default_factory=list)
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError("expected an object")
+    return data
 
-    @model_validator(mode="before")
+
+def _text(data: dict[str, Any], name: str, default: str | None = "") -> Any:
+    """A string field as the models read one (`coerce_numbers_to_str`): a number becomes its text."""
+    if name not in data:
+        return default
+    value = data[name]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if value is None and default is None:
+        return None
+    raise ValueError(f"{name}: expected a string")
+
+
+SENDER_PARTS = ("contacts", "messages", "user_preferences")
+
+
+def _sender_models() -> dict[str, Any]:
+    # Imported for a part a customer sent: a status notification never builds these models.
+    from engage.inbound.sender_payloads import Contact, Message, UserPreference
+
+    return {"contacts": Contact, "messages": Message, "user_preferences": UserPreference}
+
+
+@dataclass
+class Value:
+    messaging_product: str | None = None
+    metadata: Metadata = field(default_factory=Metadata)
+    contacts: list[Contact] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    statuses: list[Status] = field(default_factory=list)
+    user_preferences: list[UserPreference] = field(default_factory=list)
+    errors: list[WaError] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
     @classmethod
-    def _lenient_lists(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        rejected: list[Rejected] = list(data.get("rejected") or [])
-        lists: dict[str, type[BaseModel]] = {
-            "contacts": Contact,
-            "messages": Message,
-            "statuses": Status,
-            "user_preferences": UserPreference,
-            "errors": WaError,
-        }
-        for name, model in lists.items():
-            data[name], bad = parse_items(name, data.get(name), model)
+    def parse(cls, data: Any) -> Value:
+        data = _object(data)
+        rejected: list[Rejected] = []
+        metadata = data.get("metadata", {})
+        if not isinstance(metadata, dict):
+            rejected.append(Rejected(where="metadata", raw=metadata, reason="expected an object"))
+            metadata = {}
+        sent = any(data.get(name) is not None for name in SENDER_PARTS)
+        models: dict[str, Any] = {**(_sender_models() if sent else {}), "statuses": Status, "errors": WaError}
+        lists: dict[str, list[Any]] = {name: [] for name in SENDER_PARTS}
+        for name, model in models.items():
+            lists[name], bad = parse_items(name, data.get(name), model.model_validate)
             rejected.extend(bad)
-        if not isinstance(data.get("metadata", {}), dict):
-            rejected.append(Rejected(where="metadata", raw=data.pop("metadata"), reason="expected an object"))
-        data["rejected"] = rejected
-        return data
+        return cls(
+            messaging_product=_text(data, "messaging_product", None),
+            metadata=Metadata.model_validate(metadata),
+            rejected=rejected,
+            **lists,
+        )
 
     def contact_for(self, wa_id: str, user_id: str) -> Contact | None:
         """The `contacts[]` entry of a sender: the one with the same user id, else the same wa_id.
@@ -362,40 +209,40 @@ class Value(WaModel):
         return None
 
 
-class Change(KeepsRaw):
-    field: str = ""
-    value: Value = Field(default_factory=Value)
+@dataclass
+class Change:
+    raw: dict[str, Any]
+    value: Value = field(default_factory=Value)
+    field: str = ""  # last: in the class body the name hides dataclasses.field
 
-
-class Entry(WaModel):
-    id: str = ""
-    changes: list[Change] = Field(default_factory=list)
-    rejected: list[Rejected] = Field(default_factory=list)
-
-    @model_validator(mode="before")
     @classmethod
-    def _lenient_changes(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            changes, rejected = parse_items("changes", data.get("changes"), Change)
-            return {**data, "changes": changes, "rejected": [*(data.get("rejected") or []), *rejected]}
-        return data
+    def parse(cls, data: Any) -> Change:
+        data = _object(data)
+        value = Value.parse(data["value"]) if "value" in data else Value()
+        return cls(raw=data, field=_text(data, "field"), value=value)
 
 
-class Notification(KeepsRaw):
+@dataclass
+class Entry:
+    id: str = ""
+    changes: list[Change] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, data: Any) -> Entry:
+        data = _object(data)
+        changes, rejected = parse_items("changes", data.get("changes"), Change.parse)
+        return cls(id=_text(data, "id"), changes=changes, rejected=rejected)
+
+
+@dataclass
+class Notification:
     """The POST body: `{object, entry[{id, changes[{field, value}]}]}`."""
 
+    raw: dict[str, Any] = field(default_factory=dict)
     object: str = ""
-    entry: list[Entry] = Field(default_factory=list)
-    rejected: list[Rejected] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _keep_raw(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            entries, rejected = parse_items("entry", data.get("entry"), Entry)
-            rejected = [*(data.get("rejected") or []), *rejected]
-            return {**data, "entry": entries, "rejected": rejected, "raw": data}
-        return data
+    entry: list[Entry] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
     @property
     def is_whatsapp(self) -> bool:
@@ -413,12 +260,11 @@ class Notification(KeepsRaw):
         return found
 
 
-StatusName = Literal["sent", "delivered", "read", "played", "failed"]
-
-
 def parse_notification(body: Any) -> Notification:
     """Never raises: whatever does not fit ends up in `all_rejected()`."""
     try:
-        return Notification.model_validate(body)
-    except ValidationError as error:
+        data = _object(body)
+        entries, rejected = parse_items("entry", data.get("entry"), Entry.parse)
+        return Notification(raw=data, object=_text(data, "object"), entry=entries, rejected=rejected)
+    except ValueError as error:
         return Notification(rejected=[Rejected(where="notification", raw=body, reason=_reason(error))])

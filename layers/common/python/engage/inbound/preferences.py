@@ -13,8 +13,9 @@ from engage.delivery.jobs import SendJob, TextMessage
 from engage.inbound.bounds import MAX_STRING, clip
 from engage.inbound.history import HistoryEvent, ProfileTouch
 from engage.inbound.identity import customer_for, prefetch, sender_of
-from engage.inbound.payloads import UserPreference, Value
+from engage.inbound.payloads import Value
 from engage.inbound.run import Run, event_time, touch_profile
+from engage.inbound.sender_payloads import UserPreference
 
 PREFERENCE_ACTIONS: dict[str, consent.Action] = {"stop": "opt_out", "resume": "opt_in"}
 

@@ -23,17 +23,16 @@ The steps live beside this orchestrator: `identity` (who wrote), `messages`, `st
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
 from engage.core.observability import logger
+from engage.groups import GROUP_FIELDS
 from engage.inbound import bounds
 from engage.inbound.config import InboundConfig, load_config
-from engage.inbound.groups import GROUP_FIELDS, is_group_message, process_group_messages, process_group_update
-from engage.inbound.messages import process_messages
 from engage.inbound.payloads import Change, Notification, parse_notification
 from engage.inbound.ports import InboundPorts
-from engage.inbound.preferences import process_preferences
 from engage.inbound.run import Report, Run
 from engage.inbound.statuses import process_statuses
 from engage.inbound.templates import TEMPLATE_FIELDS, process_template_update
@@ -93,19 +92,31 @@ def process_change(run: Run, change: Change) -> None:
         run.count("other_number")
         run.keep("other_number", change.raw)
         return
+    # The steps of messages, preferences and groups are imported when a change has such a part: a
+    # status notification, most of the webhook's traffic, never builds their models (docs/webhook.md
+    # "Cold start").
     if change.field == "messages":
         value = change.value
-        in_groups = [m for m in value.messages if is_group_message(m)]
-        if in_groups:  # members writing in a group: activity, not 1:1 messages
-            process_group_messages(run, in_groups)
-            value = value.model_copy(update={"messages": [m for m in value.messages if not is_group_message(m)]})
-        process_messages(run, value)
+        if value.messages:
+            from engage.inbound.messages import process_messages
+
+            in_groups = [m for m in value.messages if m.in_group]
+            if in_groups:  # members writing in a group: activity, not 1:1 messages
+                from engage.inbound.groups import process_group_messages
+
+                process_group_messages(run, in_groups)
+                value = replace(value, messages=[m for m in value.messages if not m.in_group])
+            process_messages(run, value)
         process_statuses(run, value)
     elif change.field == "user_preferences":
+        from engage.inbound.preferences import process_preferences
+
         process_preferences(run, change.value)
     elif change.field in TEMPLATE_FIELDS:
         process_template_update(run, change)
     elif change.field in GROUP_FIELDS:
+        from engage.inbound.groups import process_group_update
+
         process_group_update(run, change)
     else:
         field = change.field if FIELD_NAME.fullmatch(change.field) else "other"

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from engage.customers.profiles import Consent
+from engage.customers.profiles import Consent, first_id
 from engage.delivery.callback_data import parse_callback_data
 from engage.delivery.send_status import STOPPED_MARKETING, UNDELIVERABLE, SendRef, StatusChange, normalise
 from engage.inbound.bounds import clip
 from engage.inbound.history import ProfileTouch
-from engage.inbound.identity import first_id
 from engage.inbound.payloads import Status, Value
 from engage.inbound.ports import InboundStore
 from engage.inbound.run import Run, event_time

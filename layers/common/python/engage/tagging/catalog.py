@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engage.core.errors import Invalid
+from engage.core.text import fold
 from engage.core.time import iso, parse_iso
 
 TagKind = Literal["static", "dynamic"]
@@ -83,12 +83,6 @@ SYNONYMS = {
 }
 
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(:[a-z0-9][a-z0-9._-]*)+$")
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: NFKD, combining marks dropped, casefolded ('Cupón' -> 'cupon')."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def slug(text: str) -> str:

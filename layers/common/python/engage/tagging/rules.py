@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from engage.core.errors import Invalid
+from engage.core.text import fold
 from engage.core.time import epoch, iso, parse_iso
-from engage.tagging.catalog import TagChange, dimension_of, fold, normalise_tag, slug
+from engage.tagging.catalog import TagChange, dimension_of, normalise_tag, slug
 
 EVENT_KINDS = ("message", "order_placed", "cart_abandoned", "link_clicked", "product_viewed", "customer_upserted")
 EventKind = Literal["message", "order_placed", "cart_abandoned", "link_clicked", "product_viewed", "customer_upserted"]

@@ -23,11 +23,9 @@ from botocore.exceptions import ClientError
 from engage.adapters.dynamo import keys
 from engage.adapters.dynamo.customers import PROFILE
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
-from engage.adapters.dynamo.tagging_catalog import TagWriter
 from engage.core.time import epoch, iso
 from engage.delivery.send_status import FAILED, READ_RANK, Outcome, SendRef, StatusChange
 from engage.inbound.history import HistoryEvent, ProfileTouch
-from engage.tagging.catalog import TagChange
 
 MAX_KEPT_CHARS = 350_000  # stays under DynamoDB's 400 KB item limit (content is ASCII JSON)
 MAX_KEY_CHARS = 512  # a natural key longer than this (or not ASCII) is shortened and made unique by digest
@@ -128,6 +126,10 @@ class MessageRepository:
     def put_tag(self, customer_id: str, tag: str, *, since: str, source: str, reason: str, event_id: str) -> bool:
         """The membership item of the tag contract and its change log entry, as every tag writer
         writes them (an existing membership is left as it is)."""
+        # Imported for a referral's source tag only: the tag models are no part of a status POST.
+        from engage.adapters.dynamo.tagging_catalog import TagWriter
+        from engage.tagging.catalog import TagChange
+
         change = TagChange(
             customer_id=customer_id, tag=tag, action="add", source=source, reason=reason, event_id=event_id, at=since
         )
