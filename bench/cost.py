@@ -506,14 +506,17 @@ def timed(statements: str, env: dict[str, str]) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def cold_start(folder: str) -> tuple[str, dict[str, str]]:
-    """`import functions.<folder>.app` and what its first request loads, with the function's
-    environment as the template sets it (tracing, and the webhook's settings)."""
+def cold_start(folder: str, template: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """`import functions.<folder>.app` and what its first request loads, with the plain values of
+    the environment the template gives the function (tracing off, pydantic's plugin scan off, ...);
+    the webhook's first request also reads its settings, given placeholder values here."""
     env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    logical_id = f"{folder.capitalize()}Function"
+    for props in (template["Globals"]["Function"], template["Resources"][logical_id]["Properties"]):
+        variables = props.get("Environment", {}).get("Variables", {})
+        env.update({k: v for k, v in variables.items() if isinstance(v, str)})
     if folder == "webhook":
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
-        env.update(ENGAGE_TABLE="engage", WHATSAPP_APP_SECRET="s", WHATSAPP_VERIFY_TOKEN="t")
-        env["WHATSAPP_PHONE_NUMBER_ID"] = "1"
+        env.update(WHATSAPP_APP_SECRET="s", WHATSAPP_VERIFY_TOKEN="t", WHATSAPP_PHONE_NUMBER_ID="1", ENGAGE_TABLE="e")
     first = FIRST_REQUEST.get(folder)
     return f"import functions.{folder}.app" + (f";{first}" if first else ""), env
 
@@ -522,12 +525,15 @@ def import_times(rounds: int = ROUNDS) -> dict[str, list[tuple[float, float]]]:
     """Every function's cold start, plus boto3 alone, in fresh interpreters from compiled bytecode
     (`compile_sources`). Rounds interleave the functions, so a burst of load on a shared machine
     slows one run of each rather than every run of one."""
+    from local.infra import load_template
+
     compile_sources()
+    template = load_template()
     plain = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
     cases = {"(boto3 alone)": ("import boto3.dynamodb.conditions", plain)}
-    cases.update(
-        {folder: cold_start(folder) for folder in FUNCTIONS if (ROOT / "functions" / folder / "app.py").is_file()}
-    )
+    for folder in FUNCTIONS:
+        if (ROOT / "functions" / folder / "app.py").is_file():
+            cases[folder] = cold_start(folder, template)
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, (statements, env) in cases.items():
