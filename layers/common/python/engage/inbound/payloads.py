@@ -1,17 +1,18 @@
-"""Inbound models of WhatsApp Cloud API webhook notifications (field `messages` and `user_preferences`).
+"""WhatsApp Cloud API webhook notifications: the envelope, and the statuses of our sends.
 
-Shapes as the Cloud API webhook sends them (docs/webhook.md). Every model ignores unknown fields, and every
-message keeps the dict it came from in `raw`, so a new field or a new message type never
-crashes parsing. Lists are parsed item by item: an item that does not fit its model is set
-aside in `rejected` (with the raw dict and the reason) instead of failing the notification.
+Shapes as the Cloud API webhook sends them (docs/webhook.md). Every model ignores unknown fields,
+and a status keeps the dict it came from in `raw`, so a new field never crashes parsing. Lists are
+parsed item by item: an item that does not fit its model is set aside in `rejected` (with the raw
+dict and the reason) instead of failing the notification.
 
 The envelope (`Notification`, `Entry`, `Change`, `Value`) is read by hand: it is that item-by-item
-reading and little else, and as plain dataclasses it does not make a status notification build
-the message models (engage.inbound.sender_payloads), which only a message needs.
+reading and little else, and as plain dataclasses it does not make a status notification, most of
+the webhook's traffic, build the models of what a customer sends (engage.inbound.sender_payloads).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +107,7 @@ class Rejected:
     reason: str = ""
 
 
-def parse_items(where: str, items: Any, parse: Any) -> tuple[list[Any], list[Rejected]]:
+def parse_items(where: str, items: Any, parse: Callable[[Any], Any]) -> tuple[list[Any], list[Rejected]]:
     """Parses each item on its own (`parse` is a model's `model_validate` or an envelope's `parse`);
     failures become `Rejected` instead of failing the list."""
     if items is None:
