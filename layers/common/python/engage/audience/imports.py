@@ -106,7 +106,7 @@ class ImportIn(BaseModel):
 
     filename: str = Field(min_length=1, max_length=200)
     default_country: str | None = Field(default=None, min_length=2, max_length=2, description="ISO region, e.g. DE")
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS_PER_ROW, description="Added to every row")
+    tags: list[str] = Field(default=[], max_length=MAX_TAGS_PER_ROW, description="Added to every row")
 
 
 class ImportJob(BaseModel):
@@ -117,12 +117,12 @@ class ImportJob(BaseModel):
     filename: str | None = None
     source: Literal["body", "upload"] = "upload"
     default_country: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = []
     created_at: str
     by: str = ""
     encoding: str | None = None
     delimiter: str | None = None
-    columns: list[str] = Field(default_factory=list)
+    columns: list[str] = []
     rows: int | None = None
     chunks: int | None = None
     chunks_done: int = 0
@@ -130,7 +130,7 @@ class ImportJob(BaseModel):
     imported: int = 0
     updated: int = 0
     duplicates: int = 0
-    failed: dict[str, int] = Field(default_factory=dict)
+    failed: dict[str, int] = {}
     errors_key: str | None = None
     error: str | None = None
     finished_at: str | None = None
@@ -144,7 +144,7 @@ class Columns(BaseModel):
     name: int | None = None
     consent: int | None = None
     consent_source: int | None = None
-    attributes: dict[str, int] = Field(default_factory=dict)
+    attributes: dict[str, int] = {}
     width: int
 
 

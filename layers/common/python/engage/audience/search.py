@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from engage.audience.names import search_name
 from engage.core.errors import Invalid
@@ -38,7 +38,7 @@ class Profile(Customer):
     model_config = ConfigDict(extra="ignore")
 
     rfm: dict[str, Any] | None = None
-    clock_tags: list[str] = Field(default_factory=list)
+    clock_tags: list[str] = []
 
 
 class CustomerDirectory(Protocol):

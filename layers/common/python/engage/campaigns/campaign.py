@@ -75,12 +75,12 @@ class Variant(BaseModel):
     language: str = "en"
     text: str | None = Field(default=None, max_length=4096)
     body: list[str] | dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,60}$")], str] = Field(
-        default_factory=list,
+        default=[],
         max_length=20,
         description="Body parameters: in order (`{{1}}`, `{{2}}` ...), e.g. ['{{name}}'], or by name for a "
         "template with named parameters, e.g. {'first_name': '{{first_name}}'}.",
     )
-    buttons: list[Button] = Field(default_factory=list)
+    buttons: list[Button] = []
     header_image: str | None = Field(default=None, description="An http(s) image URL, or an expression.")
 
     @model_validator(mode="after")
@@ -137,7 +137,7 @@ class CampaignIn(BaseModel):
     default_variant: str = "A"
     schedule: Schedule = Field(default_factory=Schedule)
     rate_per_minute: int | None = Field(default=None, ge=1, le=60_000)
-    fallbacks: dict[str, str] = Field(default_factory=dict, description="Value used when a variable is missing.")
+    fallbacks: dict[str, str] = Field(default={}, description="Value used when a variable is missing.")
     coupon_code: str | None = None
     coupon_pool: str | None = Field(
         default=None, max_length=64, description="A coupon pool: {{coupon}} becomes a unique code per recipient."
@@ -221,7 +221,7 @@ class Campaign(CampaignIn):
 
     # Each template's category as WhatsApp last told us ("marketing" | "utility" | "authentication"),
     # set at creation and by `template_category_update` notifications (campaigns.template_updates).
-    template_categories: dict[str, str] = Field(default_factory=dict)
+    template_categories: dict[str, str] = {}
 
     id: str
     status: Status = "draft"
@@ -236,7 +236,7 @@ class Campaign(CampaignIn):
     cancelled_at: str | None = None
     ends_at: str | None = None
     urgent: bool = False
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
     audience_count: int | None = None
     dispatch: Dispatch = Field(default_factory=Dispatch)
     ab_result: dict[str, Any] | None = None

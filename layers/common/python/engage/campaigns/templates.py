@@ -51,7 +51,7 @@ class TemplateIn(BaseModel):
     )
     body: str = Field(min_length=1, max_length=1024)
     header_media: Literal["image", "video", "document"] | None = None
-    buttons: list[TemplateButton] = Field(default_factory=list, max_length=10)
+    buttons: list[TemplateButton] = Field(default=[], max_length=10)
     status: Literal["approved", "pending", "paused", "disabled"] = "approved"
 
 
@@ -60,7 +60,7 @@ class Template(TemplateIn):
 
     created_at: str
     updated_at: str | None = None
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
 
     @property
     def variables(self) -> list[str]:

@@ -49,7 +49,7 @@ class Customer(BaseModel):
     last_order_at: str | None = None
     referred_by: str | None = None  # the inviter's referral code, set once by the referral flow
     referrals: int = 0  # successful referral invites, copied from the referral programme's counter
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: dict[str, Any] = {}
 
 
 def new_customer_id() -> str:

@@ -20,7 +20,7 @@ class TemplateMessage(BaseModel):
     kind: Literal["template"] = "template"
     template: str
     language: str = "en"
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = {}
 
 
 class InteractiveMessage(BaseModel):

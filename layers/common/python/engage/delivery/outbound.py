@@ -35,14 +35,14 @@ class Outbound(BaseModel):
     to: str
     kind: Literal["text", "template", "interactive"]
     text: str | None = None  # also the body of an interactive message
-    choices: list[Choice] = Field(default_factory=list)  # interactive: reply buttons (<= 3) or list rows
+    choices: list[Choice] = Field(default=[])  # interactive: reply buttons (<= 3) or list rows
     list_button: str = "Choose"  # interactive list: the label of the button that opens it
     template: str | None = None
     language: str = "en"
-    body: list[str] = Field(default_factory=list)
-    body_names: list[str] = Field(default_factory=list)
+    body: list[str] = []
+    body_names: list[str] = []
     endpoint: Endpoint = "messages"
-    buttons: list[ButtonParam] = Field(default_factory=list)
+    buttons: list[ButtonParam] = []
     header_image: str | None = None
     callback_data: str = ""
 

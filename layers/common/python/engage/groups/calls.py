@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from engage.core.ports import Queue
 
@@ -24,7 +24,7 @@ class GroupCall(BaseModel):
     op: Op
     group_id: str
     post_id: str | None = None
-    request_ids: list[str] = Field(default_factory=list)
+    request_ids: list[str] = []
 
 
 def queue_call(queue: Queue, call: GroupCall) -> None:

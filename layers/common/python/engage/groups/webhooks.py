@@ -59,9 +59,9 @@ class GroupItem(_Lenient):
     initiated_by: str | None = None
     wa_id: str = ""
     join_request_id: str | None = None
-    added_participants: list[Participant] = Field(default_factory=list)
-    removed_participants: list[Participant] = Field(default_factory=list)
-    errors: list[dict[str, Any]] = Field(default_factory=list)
+    added_participants: list[Participant] = []
+    removed_participants: list[Participant] = []
+    errors: list[dict[str, Any]] = []
 
 
 class GroupNotice(BaseModel):
@@ -76,7 +76,7 @@ class GroupNotice(BaseModel):
     invite_link: str | None = None
     subject: str | None = None
     request_id: str | None = None
-    raw: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = {}
 
     @property
     def event_id(self) -> str:

@@ -68,7 +68,7 @@ class CustomerOut(Customer):
 
     tags: list[dict[str, Any]]
     rfm: dict[str, Any] | None = None  # {r, f, m (1-5), score, group}: the nightly pass's last scoring
-    lifecycle: dict[str, Any] = Field(default_factory=dict)  # stage, activity, frequency, value, rfm_group
+    lifecycle: dict[str, Any] = Field(default={})  # stage, activity, frequency, value, rfm_group
 
 
 class CustomersOut(BaseModel):
@@ -164,7 +164,7 @@ class CustomerIn(BaseModel):
     user_id: UserId | None = None
     name: str | None = Field(default=None, max_length=200)
     marketing_consent: StrictBool | None = None
-    attributes: Attributes = Field(default_factory=dict)
+    attributes: Attributes = {}
     timezone: IanaZone | None = Field(default=None, description="The customer's own IANA zone, e.g. Europe/Moscow")
 
 

@@ -64,7 +64,7 @@ class InviteIn(Strict):
     `check_audience` is false."""
 
     segment_id: str | None = Field(default=None, pattern=r"^seg_[0-9a-f]{16}$")
-    customer_ids: list[CustomerId] = Field(default_factory=list, max_length=MAX_INVITEES)
+    customer_ids: list[CustomerId] = Field(default=[], max_length=MAX_INVITEES)
     tag: TagName | None = None
     check_audience: StrictBool = True
 

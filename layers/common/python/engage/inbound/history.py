@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 
 class HistoryEvent(BaseModel):
@@ -16,7 +16,7 @@ class HistoryEvent(BaseModel):
     event_id: str
     occurred_at: str
     received_at: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = {}
 
 
 @dataclass

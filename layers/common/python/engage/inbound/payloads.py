@@ -31,7 +31,7 @@ class WaModel(BaseModel):
 class KeepsRaw(WaModel):
     """Keeps the dict it was parsed from in `raw` (never dumped), so nothing sent is lost."""
 
-    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    raw: dict[str, Any] = Field(default={}, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -94,7 +94,7 @@ class Status(KeepsRaw):
     biz_opaque_callback_data: str | None = None
     conversation: Conversation | None = None
     pricing: Pricing | None = None
-    errors: list[WaError] = Field(default_factory=list)
+    errors: list[WaError] = []
 
 
 # ---------------------------------------------------------------- envelope

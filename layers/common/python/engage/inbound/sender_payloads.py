@@ -107,7 +107,7 @@ class SharedPhone(WaModel):
 
 class SharedContact(WaModel):
     name: SharedName = Field(default_factory=SharedName)
-    phones: list[SharedPhone] = Field(default_factory=list)
+    phones: list[SharedPhone] = []
 
 
 class Reaction(WaModel):
@@ -125,7 +125,7 @@ class ProductItem(WaModel):
 class Order(WaModel):
     catalog_id: str | None = None
     text: str | None = None
-    product_items: list[ProductItem] = Field(default_factory=list)
+    product_items: list[ProductItem] = []
 
 
 class System(WaModel):
@@ -188,7 +188,7 @@ class Message(KeepsRaw):
     type: str = "unknown"
     context: Context | None = None
     referral: Referral | None = None
-    errors: list[WaError] = Field(default_factory=list)
+    errors: list[WaError] = []
 
     text: Text | None = None
     interactive: Interactive | None = None

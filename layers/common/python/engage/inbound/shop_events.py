@@ -67,7 +67,7 @@ class OrderPlaced(Strict):
 
 class CartAbandoned(Strict):
     cart_id: Text
-    items: list[Item] = Field(default_factory=list, max_length=500)
+    items: list[Item] = Field(default=[], max_length=500)
     total: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     url: str | None = Field(default=None, max_length=2000)
@@ -91,7 +91,7 @@ class ProductViewed(Strict):
 class CustomerUpserted(Strict):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
-    attributes: Attributes = Field(default_factory=dict)
+    attributes: Attributes = {}
     timezone: IanaZone | None = None  # the customer's own zone (IANA), when the shop knows it
 
 

@@ -134,11 +134,11 @@ class Send(Strict):
     template: str | None = Field(default=None, min_length=1, max_length=512)
     language: str = Field(default="en", min_length=2, max_length=15)
     # The template's named body parameters ({{code}} in the template: "code").
-    variables: dict[ParameterName, str] = Field(default_factory=dict)
+    variables: dict[ParameterName, str] = {}
     text: str | None = Field(default=None, min_length=1, max_length=4096)
     # A question: with a text, the answers (reply buttons or a list); with a template, its quick-reply
     # buttons in order (each id is sent as that button's payload). An answer becomes its button's tag.
-    buttons: list[Button] = Field(default_factory=list, max_length=10)
+    buttons: list[Button] = Field(default=[], max_length=10)
     category: Literal["marketing", "utility"] = "marketing"
     next: StepId | None = None
 
@@ -157,8 +157,8 @@ class Send(Strict):
 
 class TagStep(Strict):
     type: Literal["tag"]
-    add: list[TagName] = Field(default_factory=list, max_length=10)
-    remove: list[TagName] = Field(default_factory=list, max_length=10)
+    add: list[TagName] = Field(default=[], max_length=10)
+    remove: list[TagName] = Field(default=[], max_length=10)
     next: StepId | None = None
 
     @model_validator(mode="after")
@@ -211,7 +211,7 @@ Step = Annotated[
 
 class Settings(Strict):
     reentry_days: int | None = Field(default=30, ge=0, le=3650)  # None: once per customer, ever
-    stop_on: list[StopOn] = Field(default_factory=list)  # an order or a reply ends the run
+    stop_on: list[StopOn] = Field(default=[])  # an order or a reply ends the run
     goal_window_days: int = Field(default=7, ge=1, le=90)  # orders counted as revenue after entry
 
 

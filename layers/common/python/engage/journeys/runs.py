@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 RunState = Literal["active", "waiting", "done"]
 Outcome = Literal["converted", "exited"]
@@ -38,7 +38,7 @@ class Run(BaseModel):
     arm: str | None = None
     coupon: str | None = None
     asked: str | None = None  # the last question step sent (its answers become tags)
-    sent: list[str] = Field(default_factory=list)
+    sent: list[str] = []
 
     @property
     def run_id(self) -> str:

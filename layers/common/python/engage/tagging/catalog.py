@@ -209,7 +209,7 @@ class TagLogEntry(BaseModel):
     by: str
     reason: str = ""
     event_id: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------- starter catalog

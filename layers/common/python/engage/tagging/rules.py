@@ -76,7 +76,7 @@ class BehaviourRule(RuleBase):
     event: EventKind
     min_count: int = Field(ge=1, le=1000)
     window_days: float = Field(gt=0, le=MAX_WINDOW_DAYS)
-    where: list[Condition] = Field(default_factory=list, max_length=10)
+    where: list[Condition] = Field(default=[], max_length=10)
     group_by: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]+$")
     without_purchase: bool = False
 
@@ -100,8 +100,8 @@ class OrderRule(RuleBase):
     tag: str = "bought:{month}:{product}"
     # A stored rule without this field gets these: product tags work without re-installing the rules.
     item_tags: list[str] = Field(default_factory=lambda: ["product:{product}", "category:{category}"], max_length=5)
-    also_add: list[str] = Field(default_factory=list, max_length=20)
-    remove: list[str] = Field(default_factory=list, max_length=20)
+    also_add: list[str] = Field(default=[], max_length=20)
+    remove: list[str] = Field(default=[], max_length=20)
 
 
 Rule = Annotated[KeywordRule | BehaviourRule | AttributeRule | OrderRule, Field(discriminator="type")]

@@ -292,10 +292,10 @@ def hand_change(
 
 class BulkFilter(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    all_of: list[str] = Field(default_factory=list, max_length=10)
-    any_of: list[str] = Field(default_factory=list, max_length=10)
-    none_of: list[str] = Field(default_factory=list, max_length=10)
-    customers: list[str] = Field(default_factory=list, max_length=5000)
+    all_of: list[str] = Field(default=[], max_length=10)
+    any_of: list[str] = Field(default=[], max_length=10)
+    none_of: list[str] = Field(default=[], max_length=10)
+    customers: list[str] = Field(default=[], max_length=5000)
 
 
 class BulkIn(BaseModel):
@@ -303,8 +303,8 @@ class BulkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     filter: BulkFilter
-    add: list[str] = Field(default_factory=list, max_length=10)
-    remove: list[str] = Field(default_factory=list, max_length=10)
+    add: list[str] = Field(default=[], max_length=10)
+    remove: list[str] = Field(default=[], max_length=10)
     reason: str = Field(default="", max_length=300)
     dry_run: bool = False
 
