@@ -192,8 +192,8 @@ class FakeTagNames:
     def names(self) -> set[str]:
         return set(self._names)
 
-    def in_use(self, names: Iterable[str]) -> set[str]:
-        return set(names) & self._names
+    def has_members(self, name: str) -> bool:
+        return name in self._names
 
 
 class FakeTagWriter:

@@ -162,10 +162,9 @@ class CatalogAndMembers:
     def names(self) -> set[str]:
         return set(self.catalogued)
 
-    def in_use(self, names):
-        names = list(names)
-        self.asked += names
-        return set(names) & self.members
+    def has_members(self, name):
+        self.asked.append(name)
+        return name in self.members
 
 
 def test_a_tag_with_members_but_no_catalog_entry_is_accepted_and_each_name_is_asked_once():

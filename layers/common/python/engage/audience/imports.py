@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from engage.audience.csv_rows import UTF8, WINDOWS_1252, Dialect, delimiter_of, is_utf8, records
-from engage.audience.ports import ChunkQueue, FileStore, ImportCustomers, ImportStore
+from engage.audience.ports import ChunkQueue, FileStore, ImportCustomers, ImportStore, TagNames
 from engage.core.errors import Invalid, RateLimited
 from engage.core.phones import PhoneRefused, is_region, to_wa_id
 from engage.core.time import iso
@@ -206,7 +206,7 @@ class ImportPorts:
     files: FileStore
     customers: ImportCustomers
     queue: ChunkQueue
-    tag_names: Any  # ImportTagNames: `names() -> set[str]` (catalogued), `in_use(names) -> set[str]`
+    tag_names: TagNames
     tag_writer: TagChangeWriter
     default_country: str | None = None
 
@@ -216,19 +216,19 @@ class KnownTags:
     system's `product:`/`bought:` tags), asked of the store once per name. Asking by name, not
     listing every tag in use, keeps a chunk's reads independent of how many memberships exist."""
 
-    def __init__(self, source: Any) -> None:
+    def __init__(self, source: TagNames) -> None:
         self._source = source
         self._catalogued: set[str] = source.names()
-        self._in_use: dict[str, bool] = {}
+        self._held: dict[str, bool] = {}
 
     def __contains__(self, name: object) -> bool:
         if name in self._catalogued:
             return True
         if not isinstance(name, str) or not name:
             return False
-        if name not in self._in_use:
-            self._in_use[name] = name in self._source.in_use([name])
-        return self._in_use[name]
+        if name not in self._held:
+            self._held[name] = self._source.has_members(name)
+        return self._held[name]
 
 
 # ---------------------------------------------------------------------------------------- start

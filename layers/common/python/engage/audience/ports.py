@@ -68,6 +68,18 @@ class ImportCustomers(Protocol):
         ...
 
 
+class TagNames(Protocol):
+    """The tags an import may give (engage.audience.imports.KnownTags)."""
+
+    def names(self) -> set[str]:
+        """The catalogued tags."""
+        ...
+
+    def has_members(self, name: str) -> bool:
+        """Whether someone holds the tag now (the system's `product:`/`bought:` tags are not catalogued)."""
+        ...
+
+
 class ChunkQueue(Protocol):
     def send_chunks(self, import_id: str, chunks: Sequence[dict[str, Any]]) -> None:
         """Queues the chunks of one import in order (one at a time per import)."""

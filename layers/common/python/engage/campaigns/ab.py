@@ -10,13 +10,9 @@ from engage.core.time import iso
 from engage.delivery.sends import SendItem
 
 
-def _has(item: SendItem, attr: str) -> bool:
-    return bool((item.model_extra or {}).get(attr) or getattr(item, attr, None))
-
-
 def _delivered(item: SendItem) -> bool:
     """Reached the phone: a delivered or read status (a read implies delivery), whatever came after."""
-    return _has(item, "delivered_at") or _has(item, "read_at") or item.status in ("delivered", "read")
+    return item.seen("delivered_at") or item.status == "delivered" or item.was_read
 
 
 def variant_numbers(items: Iterable[SendItem], names: list[str]) -> dict[str, dict[str, Any]]:
@@ -27,8 +23,8 @@ def variant_numbers(items: Iterable[SendItem], names: list[str]) -> dict[str, di
             continue
         row["sent"] += 1
         row["delivered"] += int(_delivered(item))
-        row["read"] += int(_has(item, "read_at") or item.status == "read")
-        row["replied"] += int(_has(item, "replied_at"))
+        row["read"] += int(item.was_read)
+        row["replied"] += int(item.seen("replied_at"))
     for row in numbers.values():
         sent = row["sent"] or 1
         row["read_rate"] = round(row["read"] / sent, 4)

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engage.campaigns.campaign import Campaign, CampaignIn, Dispatch, Retarget, Schedule, Variant, dispatch_message, get
 from engage.core.errors import Conflict, Invalid
 from engage.core.time import iso, parse_iso
-from engage.delivery.send_status import READ_RANK
 from engage.delivery.sends import SendItem
 
 if TYPE_CHECKING:
@@ -113,10 +112,7 @@ def unanswered(item: SendItem, audience: str) -> bool:
     """A send that reached the customer (accepted, not failed) and was not read / not clicked."""
     if item.state != "sent" or item.status == "failed" or not item.sent_at:
         return False
-    seen = item.model_extra or {}
-    if audience == "not_read":
-        return not seen.get("read_at") and (item.status_rank or 0) < READ_RANK
-    return not seen.get("clicked_at")
+    return not (item.was_read if audience == "not_read" else item.seen("clicked_at"))
 
 
 def start(ports: FlowPorts, campaign: Campaign, now: datetime) -> str | None:

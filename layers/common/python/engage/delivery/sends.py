@@ -49,6 +49,16 @@ class SendItem(BaseModel):
     deferred_once: bool | None = None  # deferred at least once: counted as one deferral, whatever follows
     updated_at: str | None = None
 
+    def seen(self, name: str) -> bool:
+        """Whether the item holds `name`: a status or reply time the webhook set (`delivered_at`,
+        `read_at`, `replied_at`), or a link click's (`clicked_at`)."""
+        return bool(getattr(self, name, None))
+
+    @property
+    def was_read(self) -> bool:
+        """Read by the customer: a read time, or the read status (a `played` is stored as read)."""
+        return self.seen("read_at") or self.status == "read"
+
 
 def stored(item: dict[str, Any] | None) -> SendItem | None:
     """A send item read back (its storage keys already left behind by the store), or None."""

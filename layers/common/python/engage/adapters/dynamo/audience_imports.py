@@ -9,7 +9,7 @@ EXPORT#<id>            / META        a segment export: state, rows, the file's k
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from engage.adapters.dynamo.customers import (
@@ -139,8 +139,8 @@ class ImportTagNames:
     def names(self) -> set[str]:
         return self.catalog.names()
 
-    def in_use(self, names: Iterable[str]) -> set[str]:
-        return {name for name in names if next(iter(self.table.query(tag_index_pk(name), index="gsi1", limit=1)), None)}
+    def has_members(self, name: str) -> bool:
+        return next(iter(self.table.query(tag_index_pk(name), index="gsi1", limit=1)), None) is not None
 
 
 class ImportCustomerWriter:
