@@ -68,8 +68,8 @@ class IndexedRuns(FakeRuns):
     def every_run(self) -> list[Run]:
         return self.superseded + list(self.items.values())
 
-    def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
-        ok = super().advance(run, expected_seq=expected_seq, counts=counts)
+    def advance(self, run: Run, **write: Any) -> bool:
+        ok = super().advance(run, **write)
         if ok:
             self._index(run)
         return ok

@@ -11,7 +11,7 @@ from engage.core.time import iso
 from engage.customers.profiles import Customer
 from engage.journeys.conversions import Pending
 from engage.journeys.model import Journey
-from engage.journeys.ports import JourneyPorts
+from engage.journeys.ports import HistoryEntry, JourneyPorts
 from engage.journeys.runs import Run
 from tests.fakes.sending import FakeConfig, FakeCustomers, FakeQueue
 
@@ -67,6 +67,7 @@ class FakeRuns:
         self.revenue_seen: set[tuple[str, str, str]] = set()
         self.crash_next = 0
         self.writes = 0
+        self.history = FakeHistory()  # JourneyWorld shares its own: the same transaction as the run
 
     def get(self, customer_id: str, journey_id: str) -> Run | None:
         return self.items.get((customer_id, journey_id))
@@ -94,7 +95,9 @@ class FakeRuns:
         self.writes += 1
         return True
 
-    def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
+    def advance(
+        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEntry | None = None
+    ) -> bool:
         if self.crash_next:
             self.crash_next -= 1
             raise RuntimeError("crashed before the write")
@@ -105,6 +108,8 @@ class FakeRuns:
         self.items[key] = self.by_customer[run.customer_id][run.journey_id] = run
         for name, n in counts.items():
             self.counts[run.journey_id][name] += n
+        if history is not None:
+            self.history.add(history)
         self.writes += 1
         return True
 
@@ -194,11 +199,15 @@ class FakeHistory:
         self.by_kind: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 
     def put(self, customer_id: str, kind: str, event_id: str, occurred_at: str, data: dict[str, Any]) -> bool:
-        key = (customer_id, kind, event_id)
+        return self.add(HistoryEntry(customer_id, kind, event_id, occurred_at, data))
+
+    def add(self, entry: HistoryEntry) -> bool:
+        """Also the runs' transaction's own put (`FakeRuns.advance`), which `put` failing does not touch."""
+        key = (entry.customer_id, entry.kind, entry.event_id)
         if key in self.items:
             return False
-        self.items[key] = item = {"occurred_at": occurred_at, "data": data}
-        self.by_kind[(customer_id, kind)].append(item)
+        self.items[key] = item = {"occurred_at": entry.occurred_at, "data": entry.data}
+        self.by_kind[(entry.customer_id, entry.kind)].append(item)
         return True
 
     def of(self, customer_id: str, kind: str) -> list[dict[str, Any]]:
@@ -229,6 +238,7 @@ class JourneyWorld:
     def __post_init__(self) -> None:
         self.profiles = FakeProfiles(self.customers)
         self.tags = FakeTags(self.profiles)
+        self.runs.history = self.history
 
     @property
     def ports(self) -> JourneyPorts:

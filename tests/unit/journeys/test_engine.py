@@ -368,11 +368,11 @@ def test_a_crash_between_a_step_and_its_write_repeats_the_step_with_the_same_sen
     real_advance = w.runs.advance
     calls = {"n": 0}
 
-    def crash_on_second(run: Any, *, expected_seq: int, counts: dict[str, int]) -> bool:
+    def crash_on_second(run: Any, **write: Any) -> bool:
         calls["n"] += 1
         if calls["n"] == 2:  # the send step's write
             raise RuntimeError("lambda timed out")
-        return real_advance(run, expected_seq=expected_seq, counts=counts)
+        return real_advance(run, **write)
 
     w.runs.advance = crash_on_second  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
@@ -390,6 +390,33 @@ def test_a_crash_between_a_step_and_its_write_repeats_the_step_with_the_same_sen
     assert service.stats(w.ports, "j1")["sent"] == 2  # counted once per customer
     assert w.runs.get("c_2", "j1").state == "waiting"  # type: ignore[union-attr]
     assert len(w.history.of("c_2", "journey_entered")) == 1
+
+
+def test_the_end_of_a_run_and_its_history_item_are_one_write(w: JourneyWorld) -> None:
+    raw = cart_journey()
+    raw["start"] = "e"
+    raw["steps"] = {"e": {"type": "exit"}}
+    journey(w, raw)
+    real_put = w.history.put
+
+    def no_history_after_the_move(customer_id: str, kind: str, *rest: Any) -> bool:
+        if kind == "journey_ended":  # a crash right after the run's own write, were they two writes
+            raise RuntimeError("lambda timed out")
+        return real_put(customer_id, kind, *rest)
+
+    w.history.put = no_history_after_the_move  # type: ignore[method-assign]
+    service.on_history_item(w.ports, item("cart_abandoned", "c"), T0)
+    assert w.runs.get(CID, "j1").state == "done"  # type: ignore[union-attr]
+    [ended] = w.history.of(CID, "journey_ended")
+    assert ended["data"]["outcome"] == "exited" and ended["data"]["reason"] == "completed"
+    # and a crash on that one write leaves neither: the sweep ends the run later, once
+    other = customer(w, "c_2").id
+    w.runs.crash_next = 1
+    with pytest.raises(RuntimeError):
+        service.on_history_item(w.ports, item("cart_abandoned", "c", cid=other), T0)
+    assert w.runs.get(other, "j1").state == "active" and w.history.of(other, "journey_ended") == []  # type: ignore[union-attr]
+    service.sweep(w.ports, T0 + timedelta(minutes=3))
+    assert w.runs.get(other, "j1").state == "done" and len(w.history.of(other, "journey_ended")) == 1  # type: ignore[union-attr]
 
 
 def test_two_workers_on_the_same_due_run_move_it_once(w: JourneyWorld) -> None:

@@ -36,7 +36,7 @@ from engage.journeys.model import (
     Wait,
     WaitEvent_,
 )
-from engage.journeys.ports import JourneyPorts
+from engage.journeys.ports import HistoryEntry, JourneyPorts
 from engage.journeys.runs import Run, send_key, source_id, unit_hash
 from engage.segments.evaluator import Context, expand_prefixes, matches, negated_tags, required_tags
 from engage.segments.service import parse_rule
@@ -125,17 +125,20 @@ def commit(ports: JourneyPorts, before: Run, move: Move) -> bool:
             counts[f"at:{before.step}"] = counts.get(f"at:{before.step}", 0) - 1
         if after.step and after.state != "done":
             counts[f"at:{after.step}"] = counts.get(f"at:{after.step}", 0) + 1
-    if not ports.runs.advance(after, expected_seq=before.seq, counts=counts):
+    # The end of a run goes into the customer's history with the move itself: a crash between two
+    # writes would lose it, as nothing drives a finished run again.
+    ended = None
+    if after.state == "done":
+        data = {
+            "journey_id": after.journey_id,
+            "run_no": after.run_no,
+            "outcome": after.outcome,
+            "reason": after.reason,
+        }
+        ended = HistoryEntry(after.customer_id, "journey_ended", after.run_id, after.ended_at or after.entered_at, data)
+    if not ports.runs.advance(after, expected_seq=before.seq, counts=counts, history=ended):
         return False
     move.run = after
-    if after.state == "done":
-        ports.history.put(
-            after.customer_id,
-            "journey_ended",
-            after.run_id,
-            after.ended_at or after.entered_at,
-            {"journey_id": after.journey_id, "run_no": after.run_no, "outcome": after.outcome, "reason": after.reason},
-        )
     return True
 
 

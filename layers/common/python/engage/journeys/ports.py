@@ -14,6 +14,17 @@ from engage.journeys.model import Journey
 from engage.journeys.runs import Run
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """An item of the customer's history (`EVT#...`), one per (customer, kind, event_id)."""
+
+    customer_id: str
+    kind: str
+    event_id: str
+    occurred_at: str
+    data: dict[str, Any]
+
+
 class JourneyStore(Protocol):
     def get(self, journey_id: str) -> Journey | None:
         """The current version."""
@@ -55,10 +66,12 @@ class RunStore(Protocol):
         over an ended run). Counts `entered` with it, atomically. False: nothing written."""
         ...
 
-    def advance(self, run: Run, *, expected_seq: int, counts: dict[str, int]) -> bool:
+    def advance(
+        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEntry | None = None
+    ) -> bool:
         """Writes the run (its step, state, due time) if the stored one is still at `expected_seq`,
-        and adds `counts` to the journey's counters in the same transaction. False: someone else
-        moved it first; nothing written."""
+        and adds `counts` to the journey's counters and puts `history` in the same transaction.
+        False: someone else moved it first; nothing written."""
         ...
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
