@@ -1,5 +1,6 @@
-"""The marketer console in Chromium: sign in, write a segment, run an A/B campaign and see it in the
-funnel, import a CSV, and every page without a console error (screenshots go to docs/console/)."""
+"""The marketer console in Chromium: sign in, write a segment, run an A/B campaign, see it in the
+funnel and retarget it, import a CSV, and every page without a console error (screenshots go to
+docs/console/)."""
 
 from __future__ import annotations
 
@@ -145,6 +146,24 @@ def test_an_ab_campaign_is_launched_drained_and_its_sends_show_in_the_funnels(ma
     assert funnel[1] >= 1  # delivered: the fake WhatsApp confirmed them
     assert page.locator("[data-metric=sent] .count-value").inner_text() == str(funnel[0])
     marketer.screenshot("overview")
+    assert marketer.errors == []
+
+    # Retargeting: once the campaign is over, a round for those who did not click its link.
+    marketer.open(f"/campaigns/{campaign['id']}")
+    page.get_by_role("button", name="Cancel campaign").click()
+    page.get_by_label("Who", exact=True).select_option(label="Did not click its link")
+    page.get_by_label("Hours after their send").fill("48")
+    page.get_by_role("button", name="Plan the round").click()
+    page.get_by_role("heading", name="Spring A/B (round 1: not clicked)", level=1).wait_for()
+    assert "draft" in page.locator(".actions .badge").inner_text()
+    rounds = [c for c in server.client.get("/v1/campaigns", headers=MARKETER).json()["campaigns"] if c["round"] == 1]
+    assert [(r["follow_up_of"], r["retarget"]) for r in rounds] == [
+        (campaign["id"], {"audience": "not_clicked", "after_hours": 48.0})
+    ]
+    # A campaign has one round: asking again says which one it is.
+    marketer.open(f"/campaigns/{campaign['id']}")
+    page.get_by_role("button", name="Plan the round").click()
+    page.get_by_text(f"already has its follow-up round {rounds[0]['id']}").wait_for()
     assert marketer.errors == []
 
 

@@ -1,5 +1,6 @@
 // Campaigns: create from a template (lint warnings inline, a phone-style preview), A/B set-up and a
-// schedule; launch, pause, resume, cancel, follow-up; live progress and per-variant funnels.
+// schedule; launch, pause, resume, cancel, follow-up, retargeting rounds; live progress and
+// per-variant funnels.
 import { get, post } from "../api";
 import { chart, PALETTE } from "../charts";
 import { t, type Key } from "../i18n";
@@ -31,6 +32,7 @@ interface Campaign {
   pause_reason?: string | null;
   schedule?: { mode: string; at?: string | null };
   follow_up_of?: string | null;
+  link?: string | null;
 }
 type Metrics = Record<string, unknown> & {
   variants?: Record<string, Record<string, number>>;
@@ -228,6 +230,48 @@ const ACTIONS: [string, Key, string[]][] = [
   ["follow-up", "campaigns.followUp", ["completed", "cancelled"]],
 ];
 
+/** A retargeting round (POST /v1/campaigns/{id}/retarget): the campaign's recipients who did not
+ * read it, or did not click its link, at least `after_hours` after their send; it opens as a draft. */
+function retargetForm(campaign: Campaign): HTMLElement {
+  const audience = h(
+    "select",
+    { id: "retarget-audience" },
+    h("option", { value: "not_read" }, t("campaigns.retargetNotRead")),
+    ...(campaign.link ? [h("option", { value: "not_clicked" }, t("campaigns.retargetNotClicked"))] : []),
+  );
+  const after = h("input", { id: "retarget-after", type: "number", min: 24, max: 720, value: 24, required: true });
+  const problems = h("div", { "aria-live": "polite" });
+  const submit = h("button", { type: "submit", id: "retarget-plan" }, t("campaigns.retargetPlan"));
+  const form = h(
+    "form",
+    { id: "retarget-form" },
+    field(t("campaigns.retargetAudience"), audience),
+    field(t("campaigns.retargetAfter"), after, t("campaigns.retargetAfterHelp")),
+    submit,
+    problems,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    try {
+      const round = await post<Campaign>(`/v1/campaigns/${encodeURIComponent(campaign.id)}/retarget`, {
+        audience: audience.value,
+        after_hours: Number(after.value),
+      });
+      announce(t("campaigns.retargetPlanned"));
+      navigate(`/campaigns/${encodeURIComponent(round.id)}`);
+    } catch (error) {
+      problems.replaceChildren(errorBox(error));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return section(t("campaigns.retarget"), h("p", { class: "help" }, t("campaigns.retargetHelp")), form);
+}
+
+// Not while the page refreshes itself (scheduled, running): a redraw would clear the form.
+const RETARGETABLE = ["paused", "completed", "cancelled"];
+
 export const campaignPage: Page = async (main, params, _query, scope) => {
   const id = params.id;
   main.append(h("p", {}, link(`← ${t("campaigns.title")}`, "/app/campaigns")));
@@ -279,6 +323,7 @@ export const campaignPage: Page = async (main, params, _query, scope) => {
         campaign.winner ? h("p", {}, `${t("campaigns.winner")}: ${campaign.winner} — ${campaign.ab_result?.why ?? ""}`) : "",
       ),
     );
+    if (RETARGETABLE.includes(campaign.status)) parts.push(retargetForm(campaign));
     if (metrics) {
       const variants = Object.entries(metrics.variants ?? {});
       parts.push(
