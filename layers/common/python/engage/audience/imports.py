@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from engage.audience.csv_rows import UTF8, WINDOWS_1252, Dialect, delimiter_of, is_utf8, records
-from engage.audience.ports import ChunkQueue, FileStore, ImportCustomers, ImportStore, TagNames
+from engage.audience.ports import ChunkQueue, FileStore, ImportCustomers, ImportStore, ImportTagSource
 from engage.core.errors import Invalid, RateLimited
 from engage.core.phones import PhoneRefused, is_region, to_wa_id
 from engage.core.time import iso
@@ -206,7 +206,7 @@ class ImportPorts:
     files: FileStore
     customers: ImportCustomers
     queue: ChunkQueue
-    tag_names: TagNames
+    tag_names: ImportTagSource
     tag_writer: TagChangeWriter
     default_country: str | None = None
 
@@ -216,7 +216,7 @@ class KnownTags:
     system's `product:`/`bought:` tags), asked of the store once per name. Asking by name, not
     listing every tag in use, keeps a chunk's reads independent of how many memberships exist."""
 
-    def __init__(self, source: TagNames) -> None:
+    def __init__(self, source: ImportTagSource) -> None:
         self._source = source
         self._catalogued: set[str] = source.names()
         self._held: dict[str, bool] = {}

@@ -68,7 +68,7 @@ class ImportCustomers(Protocol):
         ...
 
 
-class TagNames(Protocol):
+class ImportTagSource(Protocol):
     """The tags an import may give (engage.audience.imports.KnownTags)."""
 
     def names(self) -> set[str]:
