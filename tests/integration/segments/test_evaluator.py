@@ -105,6 +105,39 @@ def test_catalog_knows_tagdef_items_and_tags_with_members_and_caches_them(table)
     assert "interest:books" in catalog.names()
 
 
+def test_writers_list_tag_names_and_the_catalog_reads_the_list_once_it_is_whole(table):
+    from engage.adapters.dynamo.tagging_catalog import CatalogRepository, TagWriter
+    from engage.adapters.dynamo.tagging_memberships import MembershipRepository
+    from engage.tagging.catalog import TagChange, TagLogEntry
+
+    # Given a membership from before the list, and one written by a tag writer
+    table.put(membership_item(customer_id(1), "bought:2026-10:lipstick", since=SINCE, source="rule:r1"))
+    added = TagChange(
+        customer_id=customer_id(2),
+        tag="bought:2026-11:mascara",
+        action="add",
+        source="rule:r1",
+        event_id="e1",
+        at=SINCE,
+    )
+    TagWriter(table).apply([added])
+    assert table.get("TAGNAMES", "bought:2026-11:mascara") is not None
+    # When the catalog first reads the names, it scans the index once and completes the list
+    assert TableTagCatalog(table).names() == {"bought:2026-10:lipstick", "bought:2026-11:mascara"}
+    assert table.get("TAGNAMES", "bought:2026-10:lipstick") and table.get("TAGNAMES", "#COMPLETE")
+    # Then it reads the list, not the index: a membership no writer listed stays unknown, the others do not
+    table.put(membership_item(customer_id(3), "bought:2026-12:unlisted", since=SINCE, source="rule:r1"))
+    MembershipRepository(table).add(customer_id(4), "product:liner", since=SINCE, source="api")
+    TagWriter(table).apply_batch([added.model_copy(update={"tag": "bought:2026-12:blush"})])
+    names = TableTagCatalog(table).names()
+    assert {"product:liner", "bought:2026-12:blush"} <= names and "bought:2026-12:unlisted" not in names
+    # And a deleted tag leaves the list once its memberships are gone
+    CatalogRepository(table).remove(
+        "product:liner", TagLogEntry(at=SINCE, change="deleted", tag="product:liner", by="t")
+    )
+    assert "product:liner" not in TableTagCatalog(table).names()
+
+
 def test_whole_base_read_streams_every_page_of_every_shard_and_stops_when_closed(table):
     # Given a reader whose shards each answer in 5 pages of 100 keys (the index projects keys only)
     reader = DynamoAudienceReader(table, parallel=4)

@@ -77,6 +77,8 @@ STATS_PK = "STATS"
 SHOP_STATS_SK = "SHOP"
 CONFIG_PK = "CONFIG"
 TAG_HEALTH_SK = "HEALTH"  # CATALOG / HEALTH: the latest tag health report (the nightly job writes it)
+TAG_NAMES_PK = "TAGNAMES"  # TAGNAMES / <name>: a tag that has had members (tagging_memberships.note_tag_names)
+TAG_NAMES_COMPLETE_SK = "#COMPLETE"  # TAGNAMES / #COMPLETE: the list holds every tag that had members before it
 
 
 def tag_def_sk(tag: str) -> str:

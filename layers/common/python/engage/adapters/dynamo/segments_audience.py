@@ -28,11 +28,14 @@ from engage.adapters.dynamo.keys import (
     CATALOG_PK,
     SEGMENT_STATS_SK,
     SEGMENTS_PK,
+    TAG_NAMES_COMPLETE_SK,
+    TAG_NAMES_PK,
     customer_id_of,
     customer_pk,
     tag_index_pk,
 )
 from engage.adapters.dynamo.table import BATCH_GET_LIMIT, Table, from_dynamo
+from engage.adapters.dynamo.tagging_memberships import tag_name_item
 from engage.customers.profiles import Customer
 
 PARALLEL = 16
@@ -174,10 +177,13 @@ class DynamoAudienceReader:
 
 class TableTagCatalog:
     """Known tag names = the catalog's definitions (`CATALOG / TAGDEF#<name>`) plus every tag that
-    has members now (`bought:<yyyy-mm>:<product>` tags are memberships, not catalogued one by one).
+    has had members (`bought:<yyyy-mm>:<product>` tags are memberships, not catalogued one by one),
+    cached per process for `ttl_seconds`.
 
-    Tags with members are found by a scan of gsi1 for `TAG#` keys (it reads every membership,
-    so the result is cached per process for `ttl_seconds`).
+    The latter are the list every membership writer keeps (`TAGNAMES / <name>`,
+    tagging_memberships.note_tag_names), read with one Query. Until that list is known to be whole
+    (`TAGNAMES / #COMPLETE`: a table with memberships from before the list) they are found by a scan
+    of gsi1 for `TAG#` keys, which reads every membership; the first such scan completes the list.
     """
 
     def __init__(
@@ -204,10 +210,15 @@ class TableTagCatalog:
         return set(names)
 
     def _member_tags(self) -> set[str]:
+        listed = {str(item["sk"]) for item in self.table.query(TAG_NAMES_PK)}
+        if TAG_NAMES_COMPLETE_SK in listed:
+            return listed - {TAG_NAMES_COMPLETE_SK}
         found: set[str] = set()
         for item in self.table.scan(index="gsi1", filter=Attr("gsi1pk").begins_with("TAG#")):
             found.add(item["gsi1pk"].removeprefix("TAG#"))
-        return found
+        self.table.batch_put(tag_name_item(name) for name in sorted(found - listed))
+        self.table.put({"pk": TAG_NAMES_PK, "sk": TAG_NAMES_COMPLETE_SK, "type": "tag_names_complete"})
+        return found | listed
 
     def forget(self) -> None:
         self._cached = None

@@ -37,7 +37,7 @@ from engage.adapters.dynamo.keys import (
 )
 from engage.adapters.dynamo.pages import decode_cursor, encode_cursor, query_page
 from engage.adapters.dynamo.table import Table, Update, is_condition_failure
-from engage.adapters.dynamo.tagging_memberships import membership_item
+from engage.adapters.dynamo.tagging_memberships import forget_tag_name, membership_item, note_tag_names
 from engage.core.time import epoch, parse_iso
 from engage.tagging.catalog import TagChange, TagDefinition, TagLogEntry
 
@@ -119,8 +119,10 @@ class CatalogRepository:
         self._cache = None
 
     def remove(self, name: str, entry: TagLogEntry) -> None:
+        """The definition of a tag deleted or renamed, once its memberships are gone."""
         self.table.put(log_item(entry))
         self.table.delete(CATALOG_PK, tag_def_sk(name))
+        forget_tag_name(self.table, name)
         self._cache = None
 
     def touch(self, names: list[str], now: str) -> None:
@@ -158,6 +160,7 @@ class TagWriter:
         """Returns the changes that took effect (replays and no-ops are left out)."""
         removes = [c for c in changes if c.action == "remove"]
         adds = [c for c in changes if c.action == "add"]
+        note_tag_names(self.table, (c.tag for c in adds))
         applied: list[TagChange] = []
         if removes:
             self.table.batch_put(log_item(change_log_entry(c)) for c in removes)
@@ -173,6 +176,7 @@ class TagWriter:
         memberships and log entries are keyed by (customer, tag) and by the change's cause."""
         adds = [c for c in changes if c.action == "add"]
         removes = [c for c in changes if c.action == "remove"]
+        note_tag_names(self.table, (c.tag for c in adds))
         self.table.batch_put(
             [
                 membership_item(

@@ -12,7 +12,7 @@ from typing import Any
 from engage.adapters.dynamo.customers import CUSTOMER_SHARDS, PROFILE
 from engage.adapters.dynamo.keys import CONFIG_PK, SHOP_STATS_SK, STATS_PK, customer_pk, tag_index_pk, tag_sk
 from engage.adapters.dynamo.table import Table
-from engage.adapters.dynamo.tagging_memberships import membership_item
+from engage.adapters.dynamo.tagging_memberships import membership_item, note_tag_names
 from engage.core.time import iso
 from engage.tagging.rules import Event
 
@@ -65,6 +65,7 @@ class MembershipBatches:
     def move(self, old: str, new: str, *, limit: int) -> int:
         """Re-keys up to `limit` memberships of `old` as `new` (since, source, reason, expiry kept)."""
         page = self._page(old, limit)
+        note_tag_names(self.table, [new])
         self.table.batch_put(
             membership_item(
                 m["customer_id"],
