@@ -1,4 +1,5 @@
-"""The 90-day journey simulation: every default journey enabled, three overlapping campaigns.
+"""The 90-day journey simulation: every default journey enabled, three overlapping campaigns and a
+retargeting round of the promotion (to those who did not read it, a week after their send).
 
 10,000 customers in six countries; every simulated hour some abandon carts, order, write in,
 opt in or out, and the tagger's rules tag some `intent:high` or `rfm:vip`; the daily sweep
@@ -22,11 +23,15 @@ import os
 import random
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engage.campaigns import campaign as campaigns
+from engage.campaigns import retarget
+from engage.campaigns.retarget import RetargetIn
+from engage.campaigns.templates import Template
 from engage.core.observability import logger
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Consent, Customer
@@ -36,7 +41,7 @@ from engage.journeys.defaults import DEFAULTS
 from engage.journeys.runs import Run
 from engage.tagging.catalog import TagChange
 from tests.fakes.journeys import FakeRuns, JourneyWorld
-from tests.fakes.sending import T0, FakeAudience
+from tests.fakes.sending import T0, FakeAudience, FakeTemplates
 from tests.helpers.simulation import COUNTRIES, MINUTE, SendingSimulation, make_campaign
 
 QUIET_START, QUIET_END = 22, 8  # playbook: nothing 22:00-08:00 local
@@ -206,6 +211,14 @@ class JourneySimulation(SendingSimulation):
         ]
         self.kinds.update({c.id: ("marketing", c.content) for c in plan})
         self.launch(plan, FakeAudience({"all": self.ids, "half": self.ids[::2], "third": self.ids[::3]}), T0)
+        # A retargeting round of the promotion, to those who did not read it, a week after their send:
+        # it starts from the campaign tick once the promotion is over, under the same rules.
+        template = Template(name="cmp_promo", body="Hi {{1}}, one more look at our offer?", created_at=iso(T0))
+        flow = replace(self.flow, templates=FakeTemplates(template))
+        follow_up = retarget.plan(flow, "cmp_promo", RetargetIn(audience="not_read", after_hours=24 * 7), "sim", T0)
+        campaigns.launch(w.campaigns, self.dispatch_q, follow_up.id, T0, w.config.config)
+        self.kinds[follow_up.id] = ("marketing", "promotional")
+        self.follow_up = follow_up.id
         self.checker = IndependentChecker(self)
         self.base = SimBase(self)
         self.events: Counter[str] = Counter()
@@ -393,6 +406,20 @@ def simulate(
         "outcomes": dict(outcomes),
         "events": dict(sim.events),
         "stats": {jid: service.stats(sim.jw.ports, jid) for jid in DEFAULTS},
+        "retarget": retarget_round(sim),
+    }
+
+
+def retarget_round(sim: JourneySimulation) -> dict[str, Any]:
+    """The promotion's retargeting round: when it started, whom it chose, what became of each send."""
+    follow_up = sim.w.campaigns.get(sim.follow_up)
+    assert follow_up is not None
+    outcomes = Counter(f"{i.state}:{i.reason or '-'}" for i in sim.w.sends.of_campaign(sim.follow_up))
+    return {
+        "status": follow_up.status,
+        "started_at": follow_up.started_at,
+        "audience": follow_up.audience_count,
+        "outcomes": dict(outcomes),
     }
 
 
@@ -402,7 +429,7 @@ def run() -> None:
     days = int(os.environ.get("JOURNEYS_SIM_DAYS", "90"))
     logger.setLevel(logging.WARNING)  # a log line per refused send would cost more than the send
     sim, result = simulate(people, days)
-    print(f"{people:,} customers, {days} days, 7 default journeys + 3 campaigns")
+    print(f"{people:,} customers, {days} days, 7 default journeys + 3 campaigns and a retargeting round")
     print(f"  time: {result['seconds']:.0f} s wall, {result['cpu_seconds']:.0f} s CPU (one core)")
     print(f"  scheduler ticks: {result['ticks']:,} (of {days * 24 * 60:,} minutes)")
     print(f"  customer events: {result['events']}")
@@ -415,6 +442,11 @@ def run() -> None:
             f"({s['conversion_rate']:.1%}), revenue {s['revenue']:,.0f}, exited {s['exited']}, active {s['active']}"
         )
     print(f"  runs by end state ({sum(result['outcomes'].values()):,}): {result['outcomes']}")
+    round_ = result["retarget"]
+    print(
+        f"  retargeting round of cmp_promo (not read, a week on): {round_['status']}, started {round_['started_at']}, "
+        f"audience {round_['audience']}, sends {round_['outcomes']}"
+    )
     print(f"  runs in an unknown state: {result['unknown_runs']}")
     verdict = result["verdict"]
     print(f"  independent checker, violations: {sum(verdict.values())}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engage.campaigns.campaign import ACTIVE, Campaign, Variant
+from engage.campaigns.templates import Template
 from engage.core.time import iso, parse_iso
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig
@@ -30,6 +31,23 @@ def max_in_window(times: list[Any], window: float = MICRO) -> int:
             j += 1
         best = max(best, i - j + 1)
     return best
+
+
+class FakeTemplates:
+    def __init__(self, *templates: Template) -> None:
+        self.items = {(t.name, t.language): t for t in templates}
+
+    def get(self, name: str, language: str) -> Template | None:
+        return self.items.get((name, language))
+
+    def put(self, template: Template) -> None:
+        self.items[(template.name, template.language)] = template
+
+    def all(self) -> list[Template]:
+        return list(self.items.values())
+
+    def delete(self, name: str, language: str) -> None:
+        self.items.pop((name, language), None)
 
 
 class Clock:

@@ -20,8 +20,7 @@ from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob
 from engage.delivery.sends import SendItem
-from tests.fakes.sending import T0, FakeAudience, FakeQueue, FakeTier, World, add_campaign, world
-from tests.unit.campaigns.test_template_updates import FakeTemplates
+from tests.fakes.sending import T0, FakeAudience, FakeQueue, FakeTemplates, FakeTier, World, add_campaign, world
 
 WINTER = Template(name="winter", language="en", body="Hi {{1}}, our winter sale is on.", created_at=iso(T0))
 PEOPLE = ["c_read", "c_delivered", "c_clicked", "c_sent"]

@@ -14,24 +14,7 @@ from engage.campaigns.templates import Template
 from engage.core.time import iso
 from engage.customers.profiles import Consent, Customer
 from engage.delivery.jobs import SendJob, TemplateMessage
-from tests.fakes.sending import T0, FakeAlerts, FakeCampaigns, world
-
-
-class FakeTemplates:
-    def __init__(self, *templates: Template) -> None:
-        self.items = {(t.name, t.language): t for t in templates}
-
-    def get(self, name: str, language: str) -> Template | None:
-        return self.items.get((name, language))
-
-    def put(self, template: Template) -> None:
-        self.items[(template.name, template.language)] = template
-
-    def all(self) -> list[Template]:
-        return list(self.items.values())
-
-    def delete(self, name: str, language: str) -> None:
-        self.items.pop((name, language), None)
+from tests.fakes.sending import T0, FakeAlerts, FakeCampaigns, FakeTemplates, world
 
 
 def campaign(cid: str, status: str, template: str = "back_in_stock", category: str = "utility") -> Campaign:
