@@ -9,9 +9,10 @@ from typing import Any
 
 from engage.core.time import iso
 from engage.customers.profiles import Customer
+from engage.inbound.history import HistoryEvent
 from engage.journeys.conversions import Pending
 from engage.journeys.model import Journey
-from engage.journeys.ports import HistoryEntry, JourneyPorts
+from engage.journeys.ports import JourneyPorts
 from engage.journeys.runs import Run
 from tests.fakes.sending import FakeConfig, FakeCustomers, FakeQueue
 
@@ -96,7 +97,7 @@ class FakeRuns:
         return True
 
     def advance(
-        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEntry | None = None
+        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEvent | None = None
     ) -> bool:
         if self.crash_next:
             self.crash_next -= 1
@@ -199,9 +200,17 @@ class FakeHistory:
         self.by_kind: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 
     def put(self, customer_id: str, kind: str, event_id: str, occurred_at: str, data: dict[str, Any]) -> bool:
-        return self.add(HistoryEntry(customer_id, kind, event_id, occurred_at, data))
+        event = HistoryEvent(
+            customer_id=customer_id,
+            kind=kind,
+            event_id=event_id,
+            occurred_at=occurred_at,
+            received_at=occurred_at,
+            data=data,
+        )
+        return self.add(event)
 
-    def add(self, entry: HistoryEntry) -> bool:
+    def add(self, entry: HistoryEvent) -> bool:
         """Also the runs' transaction's own put (`FakeRuns.advance`), which `put` failing does not touch."""
         key = (entry.customer_id, entry.kind, entry.event_id)
         if key in self.items:

@@ -23,6 +23,7 @@ from engage.core.time import days, iso, parse_iso
 from engage.delivery.jobs import InteractiveMessage, SendJob, TemplateMessage, TextMessage
 from engage.delivery.outbound import Choice
 from engage.delivery.policy import SendContext, in_service_window, next_window_time
+from engage.inbound.history import HistoryEvent
 from engage.journeys.model import (
     Branch,
     Coupon,
@@ -36,7 +37,7 @@ from engage.journeys.model import (
     Wait,
     WaitEvent_,
 )
-from engage.journeys.ports import HistoryEntry, JourneyPorts
+from engage.journeys.ports import JourneyPorts
 from engage.journeys.runs import Run, send_key, source_id, unit_hash
 from engage.segments.evaluator import Context, expand_prefixes, matches, negated_tags, required_tags
 from engage.segments.service import parse_rule
@@ -135,7 +136,15 @@ def commit(ports: JourneyPorts, before: Run, move: Move) -> bool:
             "outcome": after.outcome,
             "reason": after.reason,
         }
-        ended = HistoryEntry(after.customer_id, "journey_ended", after.run_id, after.ended_at or after.entered_at, data)
+        at = after.ended_at or after.entered_at
+        ended = HistoryEvent(
+            customer_id=after.customer_id,
+            kind="journey_ended",
+            event_id=after.run_id,
+            occurred_at=at,
+            received_at=at,
+            data=data,
+        )
     if not ports.runs.advance(after, expected_seq=before.seq, counts=counts, history=ended):
         return False
     move.run = after

@@ -10,19 +10,9 @@ from typing import Any, Protocol
 from engage.core.ports import Queue
 from engage.customers.profiles import Customer
 from engage.delivery.config import SendingConfig
+from engage.inbound.history import HistoryEvent
 from engage.journeys.model import Journey
 from engage.journeys.runs import Run
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """An item of the customer's history (`EVT#...`), one per (customer, kind, event_id)."""
-
-    customer_id: str
-    kind: str
-    event_id: str
-    occurred_at: str
-    data: dict[str, Any]
 
 
 class JourneyStore(Protocol):
@@ -67,7 +57,7 @@ class RunStore(Protocol):
         ...
 
     def advance(
-        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEntry | None = None
+        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEvent | None = None
     ) -> bool:
         """Writes the run (its step, state, due time) if the stored one is still at `expected_seq`,
         and adds `counts` to the journey's counters and puts `history` in the same transaction.

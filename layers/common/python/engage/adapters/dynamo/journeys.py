@@ -15,12 +15,13 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 
 from engage.adapters.dynamo import keys
+from engage.adapters.dynamo.inbound_messages import event_item
 from engage.adapters.dynamo.table import Table, Update
 from engage.core.time import epoch, iso, parse_iso
 from engage.customers.profiles import Customer
+from engage.inbound.history import HistoryEvent
 from engage.journeys.conversions import Pending
 from engage.journeys.model import Journey
-from engage.journeys.ports import HistoryEntry
 from engage.journeys.runs import DUE_SHARDS, Run
 from engage.tagging.catalog import TagChange
 
@@ -145,7 +146,7 @@ class RunRepository:
         return self.table.transact([{"Put": put}, counter_update(run.journey_id, run.shard, counts)])
 
     def advance(
-        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEntry | None = None
+        self, run: Run, *, expected_seq: int, counts: dict[str, int], history: HistoryEvent | None = None
     ) -> bool:
         put = {
             "Item": run_item(run),
@@ -157,7 +158,7 @@ class RunRepository:
         if changed:
             actions.append(counter_update(run.journey_id, run.shard, changed))
         if history is not None:  # once: the run's own condition admits one such move
-            actions.append({"Put": {"Item": history_item(history)}})
+            actions.append({"Put": {"Item": event_item(history)}})
         return self.table.transact(actions)
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
@@ -248,27 +249,20 @@ class JourneyTagWriter:
             self.writer.apply(changes)
 
 
-def history_item(entry: HistoryEntry) -> dict[str, Any]:
-    return {
-        "pk": keys.customer_pk(entry.customer_id),
-        "sk": keys.event_sk(entry.occurred_at, entry.kind, entry.event_id),
-        "type": "event",
-        "customer_id": entry.customer_id,
-        "kind": entry.kind,
-        "event_id": entry.event_id,
-        "occurred_at": entry.occurred_at,
-        "received_at": entry.occurred_at,
-        "data": entry.data,
-    }
-
-
 class JourneyHistory:
     def __init__(self, table: Table):
         self.table = table
 
     def put(self, customer_id: str, kind: str, event_id: str, occurred_at: str, data: dict[str, Any]) -> bool:
-        item = history_item(HistoryEntry(customer_id, kind, event_id, occurred_at, data))
-        return self.table.put(item, if_absent=True)
+        event = HistoryEvent(
+            customer_id=customer_id,
+            kind=kind,
+            event_id=event_id,
+            occurred_at=occurred_at,
+            received_at=occurred_at,
+            data=data,
+        )
+        return self.table.put(event_item(event), if_absent=True)
 
 
 def due_shards() -> range:
