@@ -21,8 +21,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from engage.adapters.dynamo import keys
+from engage.adapters.dynamo.inbound_messages import event_item
 from engage.adapters.dynamo.table import Table, Update, to_dynamo
 from engage.core.time import iso
+from engage.inbound.history import HistoryEvent
 from engage.rewards.coupons import Coupon, Grant, Pool, Redemption
 from engage.rewards.ports import IssueResult, RedeemResult
 
@@ -30,17 +32,10 @@ AVAILABLE_PICK = 25  # imported codes read per issue; racing issuers pick at ran
 
 
 def history_item(customer_id: str, at: str, kind: str, event_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "pk": keys.customer_pk(customer_id),
-        "sk": keys.event_sk(at, kind, event_id),
-        "type": "event",
-        "customer_id": customer_id,
-        "kind": kind,
-        "event_id": event_id,
-        "occurred_at": at,
-        "received_at": at,
-        "data": data,
-    }
+    event = HistoryEvent(
+        customer_id=customer_id, kind=kind, event_id=event_id, occurred_at=at, received_at=at, data=data
+    )
+    return event_item(event)
 
 
 def put_if_absent(item: dict[str, Any]) -> dict[str, Any]:
